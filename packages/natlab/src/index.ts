@@ -1,0 +1,1 @@
+export { checkPrerequisites, type PrerequisiteCheck, type Prerequisites } from './prerequisites.js';

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Runs every package's tests through turbo, then prints one closing line summed over the
+// JSON reports that each vitest run leaves in .reports/. Exits non-zero when anything failed.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const reports = join(root, '.reports');
+rmSync(reports, { recursive: true, force: true });
+
+const turbo = join(root, 'node_modules', '.bin', 'turbo');
+const run = spawnSync(turbo, ['run', 'test', '--concurrency=4', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const perPackage = [];
+if (existsSync(reports)) {
+  for (const file of readdirSync(reports).sort()) {
+    if (!file.endsWith('.json')) continue;
+    try {
+      const r = JSON.parse(readFileSync(join(reports, file), 'utf8'));
+      passed += r.numPassedTests ?? 0;
+      failed += r.numFailedTests ?? 0;
+      skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+      perPackage.push(
+        `${file.replace(/\.json$/, '')}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`,
+      );
+    } catch {
+      failed += 1;
+      perPackage.push(`${file}: unreadable report`);
+    }
+  }
+}
+console.log('');
+for (const line of perPackage) console.log(`  ${line}`);
+const code = run.status ?? 1;
+if (code !== 0 && failed === 0) failed = 1; // a crashed runner counts as a failure
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(code !== 0 || failed > 0 ? 1 : 0);
