@@ -1,0 +1,202 @@
+// Invite and answer tokens: one copy-paste-safe line carrying what the peer needs to reach us
+// (ICE credentials, candidates) and our ephemeral public key. Nothing in it is useful after the
+// session: the key pair and the ICE credentials are thrown away when p2pcat exits.
+//
+// Binary layout (then Crockford base 32 behind the text prefix "p2pcat1"):
+//   version u8 | kind u8 | expiry u32 (unix seconds) | ufrag 3 B | pwd 15 B | public key 32 B |
+//   candidate count u8 | candidates | checksum 4 B (first bytes of SHA-256 over all before it)
+// candidate: flags u8 (type bits 0-1, IPv6 bit 2, foundation id bits 3-7) | priority u32 |
+//            address 4 or 16 B | port u16
+import { createHash } from 'node:crypto';
+import { Address4, Address6 } from 'ip-address';
+import { decodeBase32, encodeBase32 } from './base32.js';
+import { ExitCode, UserError } from './exit-codes.js';
+
+export const TOKEN_PREFIX = 'p2pcat1';
+const VERSION = 1;
+const CHECKSUM_BYTES = 4;
+const FIXED_BYTES = 1 + 1 + 4 + 3 + 15 + 32 + 1;
+export const UFRAG_BYTES = 3;
+export const PWD_BYTES = 15;
+
+export type TokenKind = 'invite' | 'answer';
+export type CandidateType = 'host' | 'srflx' | 'relay' | 'prflx';
+const TYPES: CandidateType[] = ['host', 'srflx', 'relay', 'prflx'];
+
+export interface TokenCandidate {
+  type: CandidateType;
+  address: string;
+  port: number;
+  priority: number;
+  foundation: string;
+}
+
+export interface Token {
+  kind: TokenKind;
+  /** unix seconds after which the token is refused */
+  expiresAt: number;
+  ufrag: string;
+  pwd: string;
+  publicKey: Uint8Array;
+  candidates: TokenCandidate[];
+  /** the exact bytes, for the key-derivation transcript */
+  raw: Uint8Array;
+}
+
+/** ICE credentials from random bytes: base-32 text is made of ice-chars (RFC 8445 §5.3). */
+export function credentialsFromBytes(ufrag: Uint8Array, pwd: Uint8Array): { ufrag: string; pwd: string } {
+  return { ufrag: encodeBase32(ufrag), pwd: encodeBase32(pwd) };
+}
+
+function damaged(): UserError {
+  return new UserError(
+    'the token is damaged or incomplete (checksum mismatch): copy the whole line again',
+    ExitCode.Usage,
+  );
+}
+
+function checksum(body: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(TOKEN_PREFIX).update(body).digest().subarray(0, 4));
+}
+
+function addressBytes(address: string): Uint8Array {
+  if (Address4.isValid(address)) return new Uint8Array(new Address4(address).toArray());
+  if (Address6.isValid(address))
+    return new Uint8Array(new Address6(address).toUnsignedByteArray().slice(-16));
+  throw new Error(`not an IP address: ${address}`);
+}
+
+export interface EncodeTokenInput {
+  kind: TokenKind;
+  expiresAt: number;
+  ufragBytes: Uint8Array;
+  pwdBytes: Uint8Array;
+  publicKey: Uint8Array;
+  candidates: TokenCandidate[];
+}
+
+export function encodeToken(input: EncodeTokenInput): { text: string; raw: Uint8Array } {
+  if (input.ufragBytes.length !== UFRAG_BYTES || input.pwdBytes.length !== PWD_BYTES) {
+    throw new Error('token credentials have the wrong length');
+  }
+  if (input.publicKey.length !== 32) throw new Error('public key must be 32 bytes');
+  const foundationIds = new Map<string, number>();
+  const parts: Uint8Array[] = [];
+  const head = new Uint8Array(FIXED_BYTES);
+  const view = new DataView(head.buffer);
+  head[0] = VERSION;
+  head[1] = input.kind === 'invite' ? 0 : 1;
+  view.setUint32(2, input.expiresAt >>> 0);
+  head.set(input.ufragBytes, 6);
+  head.set(input.pwdBytes, 9);
+  head.set(input.publicKey, 24);
+  const candidates = input.candidates.slice(0, 255);
+  head[56] = 0;
+  parts.push(head);
+  let count = 0;
+  for (const c of candidates) {
+    let id = foundationIds.get(c.foundation);
+    if (id === undefined) {
+      id = foundationIds.size;
+      if (id > 31) continue; // at most 32 distinct foundations fit; more would make the token useless anyway
+      foundationIds.set(c.foundation, id);
+    }
+    const addr = addressBytes(c.address);
+    const rec = new Uint8Array(1 + 4 + addr.length + 2);
+    const rv = new DataView(rec.buffer);
+    rec[0] = TYPES.indexOf(c.type) | (addr.length === 16 ? 4 : 0) | (id << 3);
+    rv.setUint32(1, c.priority >>> 0);
+    rec.set(addr, 5);
+    rv.setUint16(5 + addr.length, c.port);
+    parts.push(rec);
+    count++;
+  }
+  head[56] = count;
+  const bodyLength = parts.reduce((n, p) => n + p.length, 0);
+  const raw = new Uint8Array(bodyLength + CHECKSUM_BYTES);
+  let off = 0;
+  for (const p of parts) {
+    raw.set(p, off);
+    off += p.length;
+  }
+  raw.set(checksum(raw.subarray(0, bodyLength)), bodyLength);
+  return { text: TOKEN_PREFIX + encodeBase32(raw), raw };
+}
+
+/**
+ * Parses a token as pasted by a person: spaces, line breaks, quotes, hyphens and other
+ * punctuation that chat clients add are ignored; letters are case-insensitive.
+ */
+export function decodeToken(text: string, now: number = Date.now()): Token {
+  const compact = text.replace(/[^0-9A-Za-z]/g, '');
+  const lower = compact.toLowerCase();
+  if (!lower.startsWith('p2pcat')) {
+    throw new UserError('that is not a p2pcat token (a token starts with "p2pcat1")', ExitCode.Usage);
+  }
+  if (!lower.startsWith(TOKEN_PREFIX)) {
+    throw new UserError(
+      `this token is from another p2pcat version ("${compact.slice(0, 7)}"): use the same p2pcat version on both sides`,
+      ExitCode.Usage,
+    );
+  }
+  const raw = decodeBase32(compact.slice(TOKEN_PREFIX.length));
+  if (!raw || raw.length < FIXED_BYTES + CHECKSUM_BYTES) throw damaged();
+  // Trailing bits of the last base-32 character may yield one spurious byte: try both lengths.
+  let body: Uint8Array | undefined;
+  for (const len of [raw.length, raw.length - 1]) {
+    if (len < FIXED_BYTES + CHECKSUM_BYTES) continue;
+    const b = raw.subarray(0, len - CHECKSUM_BYTES);
+    const sum = raw.subarray(len - CHECKSUM_BYTES, len);
+    const expected = checksum(b);
+    if (expected.every((v, i) => v === sum[i])) {
+      body = b;
+      break;
+    }
+  }
+  if (!body) throw damaged();
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  if (body[0] !== VERSION) {
+    throw new UserError(`unsupported token version ${body[0]}: use the same p2pcat version on both sides`, 2);
+  }
+  const kind: TokenKind = body[1] === 0 ? 'invite' : 'answer';
+  if (body[1]! > 1) throw damaged();
+  const expiresAt = view.getUint32(2);
+  const nowSeconds = Math.floor(now / 1000);
+  if (nowSeconds > expiresAt) {
+    const minutes = Math.max(1, Math.round((nowSeconds - expiresAt) / 60));
+    throw new UserError(
+      `this ${kind} expired ${minutes} minute${minutes === 1 ? '' : 's'} ago: ask for a new one`,
+      ExitCode.Usage,
+    );
+  }
+  const { ufrag, pwd } = credentialsFromBytes(body.subarray(6, 9), body.subarray(9, 24));
+  const publicKey = body.slice(24, 56);
+  const count = body[56]!;
+  const candidates: TokenCandidate[] = [];
+  let off = FIXED_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (off + 1 > body.length) throw damaged();
+    const flags = body[off]!;
+    const v6 = (flags & 4) !== 0;
+    const alen = v6 ? 16 : 4;
+    if (off + 1 + 4 + alen + 2 > body.length) throw damaged();
+    const priority = view.getUint32(off + 1);
+    const addr = body.subarray(off + 5, off + 5 + alen);
+    const address = v6
+      ? Address6.fromUnsignedByteArray([...addr]).correctForm()
+      : Address4.fromUnsignedByteArray([...addr]).correctForm();
+    const port = view.getUint16(off + 5 + alen);
+    candidates.push({ type: TYPES[flags & 3]!, address, port, priority, foundation: String(flags >> 3) });
+    off += 1 + 4 + alen + 2;
+  }
+  if (off !== body.length) throw damaged();
+  return {
+    kind,
+    expiresAt,
+    ufrag,
+    pwd,
+    publicKey,
+    candidates,
+    raw: raw.subarray(0, body.length + CHECKSUM_BYTES),
+  };
+}
