@@ -48,7 +48,7 @@ describe('records', () => {
     const got = [];
     for (let off = 0; off < wire.length; off += 777) got.push(...opener.push(wire.subarray(off, off + 777)));
     expect(got.map((r) => r.type)).toEqual([1, 2, 3, 4]);
-    got.forEach((r, i) => expect(Buffer.compare(r.payload, payloads[i]!)).toBe(0));
+    for (const [i, r] of got.entries()) expect(Buffer.compare(r.payload, payloads[i]!)).toBe(0);
     expect(opener.buffered).toBe(0);
   });
 
