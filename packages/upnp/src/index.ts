@@ -1,1 +1,14 @@
-export {};
+export { isDoubleNatAddress } from './address.js';
+export {
+  GatewayResultError,
+  NoPortMappingServiceError,
+  PortMappingDecodeError,
+  PortMappingError,
+  type PortMappingErrorKind,
+  UpnpDescriptionError,
+  UpnpErrorCode,
+  UpnpSoapError,
+} from './errors.js';
+export { findInternetGatewayDevice, InternetGatewayDevice, type PortMappingEntry } from './node/igd.js';
+export { type MapPortOptions, mapPort } from './node/map-port.js';
+export { PortMapping, type PortMappingInfo, type PortMappingMethod } from './node/mapping.js';

@@ -1,0 +1,156 @@
+// Needs root, miniupnpd (nftables build), nft, upnpc: add, read back, renew and delete a
+// mapping with PCP, NAT-PMP and UPnP-IGD against a real miniupnpd, and pass UDP through it.
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { checkPrerequisites } from '@p2pcat/natlab';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLab, type Lab } from './lab.js';
+
+const pre = checkPrerequisites({ root: true, commands: ['miniupnpd', 'nft', 'upnpc', 'ip'] });
+const clientScript = fileURLToPath(new URL('./client.mjs', import.meta.url));
+
+type Line = Record<string, unknown> & { event: string };
+
+class Client {
+  readonly proc: ChildProcessWithoutNullStreams;
+  private readonly lines: Line[] = [];
+  private waiters: Array<() => void> = [];
+  stderr = '';
+  constructor(ns: string, method: string, port: number) {
+    this.proc = spawn('ip', ['netns', 'exec', ns, process.execPath, clientScript, method, String(port)]);
+    let buf = '';
+    this.proc.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        this.lines.push(JSON.parse(buf.slice(0, i)) as Line);
+        buf = buf.slice(i + 1);
+        for (const w of this.waiters.splice(0)) w();
+      }
+    });
+    this.proc.stderr.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
+    this.proc.on('exit', () => {
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+  async next(event: string, timeoutMs = 8000): Promise<Line> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.lines.findIndex((l) => l.event === event || l.event === 'error');
+      if (i >= 0) {
+        const [line] = this.lines.splice(i, 1);
+        if (line === undefined) continue;
+        if (line.event === 'error' && event !== 'error')
+          throw new Error(`client error: ${JSON.stringify(line)} ${this.stderr}`);
+        return line;
+      }
+      if (this.proc.exitCode !== null) throw new Error(`client exited waiting for ${event}: ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`timeout waiting for ${event}: ${this.stderr}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  }
+  send(cmd: string): void {
+    this.proc.stdin.write(`${cmd}\n`);
+  }
+  async stop(): Promise<void> {
+    if (this.proc.exitCode !== null) return;
+    this.send('exit');
+    await Promise.race([
+      new Promise((r) => this.proc.once('exit', r)),
+      new Promise((r) => setTimeout(r, 2000)),
+    ]);
+    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
+  }
+}
+
+describe.skipIf(pre.skip)('miniupnpd in a router namespace', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await createLab('e2e');
+  });
+  afterAll(async () => {
+    await lab?.teardown();
+  });
+
+  const cases = [
+    { method: 'pcp', port: 40001 },
+    { method: 'nat-pmp', port: 40002 },
+    { method: 'upnp-igd', port: 40003 },
+  ] as const;
+
+  for (const { method, port } of cases) {
+    it(`${method}: maps, reads back, passes WAN traffic, renews, deletes`, { timeout: 60_000 }, async () => {
+      const client = new Client(lab.host, method, port);
+      try {
+        const mapped = await client.next('mapped');
+        expect(mapped.method).toBe(method);
+        expect(mapped.externalAddress).toBe(lab.externalAddress);
+        expect(mapped.doubleNat).toBe(false);
+        const externalPort = mapped.externalPort as number;
+        expect(externalPort).toBeGreaterThan(0);
+        expect(mapped.lifetime).toBeGreaterThanOrEqual(60);
+
+        // read back: through the IGD's GetSpecificPortMappingEntry, the router's nftables, and upnpc
+        client.send('readback');
+        const entry = await client.next('readback');
+        expect(entry.internalClient).toBe(lab.hostAddress);
+        expect(entry.internalPort).toBe(port);
+        expect(lab.natRules()).toContain(`dport ${externalPort} dnat ip to ${lab.hostAddress}:${port}`);
+        const listed = lab.run(lab.host, 'upnpc', ['-l']);
+        expect(listed).toMatch(
+          new RegExp(`UDP\\s+${externalPort}->${lab.hostAddress.replace(/\./g, '\\.')}:${port}`),
+        );
+
+        // traffic from the WAN side reaches the LAN host through the mapping
+        lab.run(lab.wan, process.execPath, [
+          '-e',
+          `const s=require('node:dgram').createSocket('udp4');s.send('hello-${method}\\n',${externalPort},'${lab.externalAddress}',()=>s.close())`,
+        ]);
+        const got = await client.next('datagram');
+        expect(got.data).toBe(`hello-${method}\n`);
+        expect(got.from).toBe(lab.wanPeerAddress);
+
+        // renewal extends the expiry and keeps the port
+        await new Promise((r) => setTimeout(r, 1100));
+        client.send('renew');
+        const renewed = await client.next('renewed');
+        expect(renewed.externalPort).toBe(externalPort);
+        expect(renewed.expiresAt as number).toBeGreaterThan(mapped.expiresAt as number);
+
+        // deletion removes the rule on the router
+        client.send('close');
+        await client.next('closed');
+        expect(lab.natRules()).not.toContain(`dport ${externalPort} `);
+      } catch (e) {
+        throw new Error(`${(e as Error).message}\nminiupnpd log:\n${lab.log().slice(-3000)}`);
+      } finally {
+        await client.stop();
+      }
+    });
+  }
+
+  it('mapPort with all methods returns one mapping and leaves no other behind', {
+    timeout: 30_000,
+  }, async () => {
+    const client = new Client(lab.host, 'all', 40010);
+    try {
+      const mapped = await client.next('mapped');
+      expect(['pcp', 'nat-pmp', 'upnp-igd']).toContain(mapped.method);
+      await new Promise((r) => setTimeout(r, 1500)); // let a late loser finish and be discarded
+      const rules = lab
+        .natRules()
+        .split('\n')
+        .filter((l) => l.includes('dnat'));
+      expect(rules).toHaveLength(1);
+      client.send('close');
+      await client.next('closed');
+      expect(lab.natRules()).not.toContain('dnat');
+    } finally {
+      await client.stop();
+    }
+  });
+});

@@ -1,0 +1,357 @@
+// mapPort(): PCP (falling back to NAT-PMP) and UPnP-IGD raced in parallel, first mapping wins.
+import { randomBytes, randomInt } from 'node:crypto';
+import { NoPortMappingServiceError, PortMappingError, UpnpErrorCode, UpnpSoapError } from '../errors.js';
+import { defaultGateway, localAddressTowards } from './gateway.js';
+import { findInternetGatewayDevice, type InternetGatewayDevice } from './igd.js';
+import { type MappingDriver, PortMapping, type PortMappingMethod, type RenewalHooks } from './mapping.js';
+import { natPmpExternalAddress, natPmpMap } from './natpmp.js';
+import { pcpMap } from './pcp.js';
+import type { LocalInterface } from './ssdp.js';
+
+export interface MapPortOptions {
+  /** local port to expose */
+  internalPort: number;
+  /** default 'udp' */
+  protocol?: 'udp' | 'tcp';
+  /** requested lifetime in seconds; default 7200 (RFC 6886 §3.3 recommendation) */
+  lifetime?: number;
+  /** external port to ask for; default the internal port */
+  externalPort?: number;
+  signal?: AbortSignal;
+  /** give up after this many ms with NoPortMappingServiceError; default 2000 */
+  timeoutMs?: number;
+  /** which protocols to try; default all three */
+  methods?: PortMappingMethod[];
+  /** gateway for PCP / NAT-PMP; default from the IPv4 default route */
+  gateway?: string;
+  /** UPnP mapping description; default 'p2pcat' */
+  description?: string;
+  /** renew at half-life automatically; default true */
+  autoRenew?: boolean;
+  onRenew?: (mapping: PortMapping) => void;
+  onRenewError?: (error: Error, mapping: PortMapping) => void;
+  /** testing hooks: PCP/NAT-PMP server port, SSDP target and interfaces */
+  gatewayPort?: number;
+  ssdpTarget?: { address: string; port: number };
+  interfaces?: LocalInterface[];
+}
+
+const DEFAULT_LIFETIME = 7200;
+const DELETE_TIMEOUT_MS = 2000;
+
+/**
+ * Maps `internalPort` on the home router. Resolves with the first mapping that works or rejects
+ * after `timeoutMs` with NoPortMappingServiceError (or the most telling refusal).
+ */
+export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const methods = options.methods ?? ['pcp', 'nat-pmp', 'upnp-igd'];
+  const race = new AbortController();
+  const onOuterAbort = (): void => race.abort();
+  if (options.signal?.aborted) throw new PortMappingError('aborted', 'port mapping aborted');
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const timer = setTimeout(() => race.abort(), timeoutMs);
+  const hooks: RenewalHooks = {
+    autoRenew: options.autoRenew ?? true,
+    onRenew: options.onRenew,
+    onRenewError: options.onRenewError,
+  };
+
+  const contenders: Array<Promise<PortMapping>> = [];
+  const wantPcp = methods.includes('pcp');
+  const wantPmp = methods.includes('nat-pmp');
+  if (wantPcp || wantPmp)
+    contenders.push(mapViaGateway(options, wantPcp, wantPmp, hooks, race.signal, timeoutMs));
+  if (methods.includes('upnp-igd')) contenders.push(mapViaUpnp(options, hooks, race.signal, timeoutMs));
+
+  let winner: PortMapping | undefined;
+  const errors: Error[] = [];
+  try {
+    winner = await new Promise<PortMapping>((resolve, reject) => {
+      let left = contenders.length;
+      if (left === 0) reject(new PortMappingError('no-service', 'mapPort: no method selected'));
+      for (const c of contenders) {
+        c.then(
+          (m) => {
+            if (winner === undefined) {
+              winner = m;
+              resolve(m);
+            } else void discardLoser(m, winner);
+          },
+          (err: Error) => {
+            errors.push(err);
+            left -= 1;
+            if (left === 0) reject(pickError(errors, timeoutMs, options.signal));
+          },
+        );
+      }
+      race.signal.addEventListener('abort', () => {
+        if (winner === undefined) reject(pickError(errors, timeoutMs, options.signal));
+      });
+    });
+    return winner;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    race.abort(); // stop the losers
+  }
+}
+
+/** A loser that mapped anyway is deleted, unless it is the very same rule as the winner's. */
+async function discardLoser(loser: PortMapping, winner: PortMapping): Promise<void> {
+  if (loser.gateway === winner.gateway && loser.externalPort === winner.externalPort) return;
+  await loser.close().catch(() => undefined);
+}
+
+function pickError(errors: Error[], timeoutMs: number, outer: AbortSignal | undefined): Error {
+  if (outer?.aborted) return new PortMappingError('aborted', 'port mapping aborted');
+  const telling = errors.find(
+    (e) =>
+      e instanceof PortMappingError &&
+      (e.kind === 'refused' || e.kind === 'decode' || e.kind === 'too-large'),
+  );
+  if (telling !== undefined) return telling;
+  return new NoPortMappingServiceError(errors, timeoutMs);
+}
+
+function isDone(signal: AbortSignal): void {
+  if (signal.aborted) throw new PortMappingError('aborted', 'port mapping aborted');
+}
+
+/** PCP first; on UNSUPP_VERSION or silence, NAT-PMP (RFC 6887 §9 version negotiation). */
+async function mapViaGateway(
+  options: MapPortOptions,
+  wantPcp: boolean,
+  wantPmp: boolean,
+  hooks: RenewalHooks,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<PortMapping> {
+  const gateway = options.gateway ?? (await defaultGateway());
+  const port = options.gatewayPort;
+  const protocol = options.protocol ?? 'udp';
+  const lifetime = options.lifetime ?? DEFAULT_LIFETIME;
+  const suggested = options.externalPort ?? options.internalPort;
+  if (wantPcp) {
+    const pcpAttempt = mapViaPcp(options, gateway, hooks, signal);
+    if (!wantPmp) return pcpAttempt;
+    // Give PCP a head start; a PCP-silent gateway still gets a NAT-PMP try inside the budget.
+    const headStart = Math.min(600, timeoutMs / 3);
+    const outcome = await Promise.race([
+      pcpAttempt.then(
+        (m) => ({ m }),
+        (e: Error) => ({ e }),
+      ),
+      new Promise<{ silent: true }>((r) => setTimeout(() => r({ silent: true }), headStart).unref()),
+    ]);
+    if ('m' in outcome) return outcome.m;
+    if (
+      'e' in outcome &&
+      outcome.e instanceof PortMappingError &&
+      outcome.e.kind !== 'unsupported-version' &&
+      outcome.e.kind !== 'timeout'
+    ) {
+      throw outcome.e;
+    }
+    isDone(signal);
+    if ('silent' in outcome) {
+      // Whichever of the two answers first wins; the other is discarded by mapPort's race.
+      return Promise.any([
+        pcpAttempt,
+        mapViaNatPmp(gateway, port, protocol, options.internalPort, suggested, lifetime, hooks, signal),
+      ]).catch((agg: AggregateError) => {
+        throw (agg.errors[1] as Error) ?? agg;
+      });
+    }
+  }
+  return mapViaNatPmp(gateway, port, protocol, options.internalPort, suggested, lifetime, hooks, signal);
+}
+
+async function mapViaPcp(
+  options: MapPortOptions,
+  gateway: string,
+  hooks: RenewalHooks,
+  signal: AbortSignal,
+): Promise<PortMapping> {
+  const port = options.gatewayPort;
+  const clientAddress = await localAddressTowards(gateway, port ?? 5351);
+  const nonce = new Uint8Array(randomBytes(12));
+  const protocol = options.protocol ?? 'udp';
+  const base = { gateway, port, clientAddress };
+  const request = {
+    nonce,
+    protocol,
+    internalPort: options.internalPort,
+    suggestedExternalPort: options.externalPort ?? options.internalPort,
+    lifetime: options.lifetime ?? DEFAULT_LIFETIME,
+  };
+  const grant = await pcpMap({ ...base, signal }, request);
+  // RFC 6887 §11.2.1: renewal resends the same MAP (same nonce) suggesting what was assigned.
+  let current = grant;
+  const driver: MappingDriver = {
+    refresh: async (s) => {
+      current = await pcpMap(
+        { ...base, signal: s },
+        {
+          ...request,
+          suggestedExternalPort: current.externalPort,
+          suggestedExternalAddress: current.externalAddress,
+        },
+      );
+      return current;
+    },
+    // RFC 6887 §15: lifetime 0 with the same nonce deletes the mapping.
+    remove: async () => {
+      await pcpMap(
+        { ...base, signal: AbortSignal.timeout(DELETE_TIMEOUT_MS) },
+        { ...request, lifetime: 0, suggestedExternalPort: 0 },
+      );
+    },
+  };
+  return new PortMapping(
+    { method: 'pcp', protocol, internalPort: options.internalPort, gateway, ...grant },
+    driver,
+    hooks,
+  );
+}
+
+async function mapViaNatPmp(
+  gateway: string,
+  port: number | undefined,
+  protocol: 'udp' | 'tcp',
+  internalPort: number,
+  suggestedExternalPort: number,
+  lifetime: number,
+  hooks: RenewalHooks,
+  signal: AbortSignal,
+): Promise<PortMapping> {
+  const target = { gateway, port, signal };
+  const [externalAddress, grant] = await Promise.all([
+    natPmpExternalAddress(target),
+    natPmpMap(target, { protocol, internalPort, suggestedExternalPort, lifetime }),
+  ]);
+  let current = grant;
+  const driver: MappingDriver = {
+    refresh: async (s) => {
+      const t = { gateway, port, signal: s };
+      const [address, g] = await Promise.all([
+        natPmpExternalAddress(t),
+        natPmpMap(t, { protocol, internalPort, suggestedExternalPort: current.externalPort, lifetime }),
+      ]);
+      current = g;
+      return { externalAddress: address, externalPort: g.externalPort, lifetime: g.lifetime };
+    },
+    // RFC 6886 §3.4: lifetime 0 and external port 0 delete the mapping.
+    remove: async () => {
+      await natPmpMap(
+        { gateway, port, signal: AbortSignal.timeout(DELETE_TIMEOUT_MS) },
+        { protocol, internalPort, suggestedExternalPort: 0, lifetime: 0 },
+      );
+    },
+  };
+  return new PortMapping(
+    {
+      method: 'nat-pmp',
+      protocol,
+      internalPort,
+      gateway,
+      externalAddress,
+      externalPort: grant.externalPort,
+      lifetime: grant.lifetime,
+    },
+    driver,
+    hooks,
+  );
+}
+
+const MAX_CONFLICT_RETRIES = 4;
+
+async function mapViaUpnp(
+  options: MapPortOptions,
+  hooks: RenewalHooks,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<PortMapping> {
+  const igd = await findInternetGatewayDevice({
+    timeoutMs,
+    mx: Math.max(1, Math.floor(timeoutMs / 1000)),
+    signal,
+    interfaces: options.interfaces,
+    target: options.ssdpTarget,
+  });
+  isDone(signal);
+  const protocol = options.protocol ?? 'udp';
+  const description = options.description ?? 'p2pcat';
+  let lease = options.lifetime ?? DEFAULT_LIFETIME;
+  let externalPort = options.externalPort ?? options.internalPort;
+  const externalAddress = await igd.getExternalIPAddress(signal);
+  let mapped = false;
+  for (let attempt = 0; !mapped; attempt++) {
+    isDone(signal);
+    const args = {
+      externalPort,
+      protocol,
+      internalPort: options.internalPort,
+      description,
+      leaseDuration: lease,
+    };
+    try {
+      if (igd.service.supportsAddAny) externalPort = await igd.addAnyPortMapping(args, signal);
+      else await igd.addPortMapping(args, signal);
+      mapped = true;
+    } catch (err) {
+      if (!(err instanceof UpnpSoapError) || attempt >= MAX_CONFLICT_RETRIES) throw err;
+      if (err.upnpCode === UpnpErrorCode.OnlyPermanentLeasesSupported && lease !== 0) {
+        lease = 0; // permanent: we delete it on close
+      } else if (err.upnpCode === UpnpErrorCode.ConflictInMappingEntry) {
+        externalPort = randomInt(1024, 65536); // taken by another host: try another port
+      } else if (err.upnpCode === UpnpErrorCode.SamePortValuesRequired) {
+        externalPort = options.internalPort;
+      } else if (err.upnpCode === UpnpErrorCode.InvalidAction && igd.service.supportsAddAny) {
+        // some IGDv2 devices list AddAnyPortMapping but do not implement it
+        (igd.service as { supportsAddAny: boolean }).supportsAddAny = false;
+      } else throw err;
+    }
+  }
+  const driver = upnpDriver(igd, protocol, options.internalPort, description, () => ({
+    externalPort,
+    lease,
+  }));
+  return new PortMapping(
+    {
+      method: 'upnp-igd',
+      protocol,
+      internalPort: options.internalPort,
+      gateway: igd.host,
+      externalAddress,
+      externalPort,
+      lifetime: lease,
+    },
+    driver,
+    hooks,
+  );
+}
+
+function upnpDriver(
+  igd: InternetGatewayDevice,
+  protocol: 'udp' | 'tcp',
+  internalPort: number,
+  description: string,
+  state: () => { externalPort: number; lease: number },
+): MappingDriver {
+  return {
+    refresh: async (signal) => {
+      const { externalPort, lease } = state();
+      // Re-adding the same mapping for the same client extends its lease (IGD WANIPConnection §2.5.16).
+      await igd.addPortMapping(
+        { externalPort, protocol, internalPort, description, leaseDuration: lease },
+        signal,
+      );
+      const externalAddress = await igd.getExternalIPAddress(signal);
+      return { externalAddress, externalPort, lifetime: lease };
+    },
+    remove: async () => {
+      await igd.deletePortMapping(state().externalPort, protocol, AbortSignal.timeout(DELETE_TIMEOUT_MS));
+    },
+  };
+}

@@ -1,0 +1,114 @@
+// A live port mapping: keeps itself renewed and deletes itself on close.
+import { isDoubleNatAddress } from '../address.js';
+
+export type PortMappingMethod = 'pcp' | 'nat-pmp' | 'upnp-igd';
+
+export interface PortMappingInfo {
+  method: PortMappingMethod;
+  protocol: 'udp' | 'tcp';
+  internalPort: number;
+  externalAddress: string;
+  externalPort: number;
+  /** seconds granted by the gateway; 0 = permanent (UPnP OnlyPermanentLeasesSupported) */
+  lifetime: number;
+  /** Date.now() value when the mapping lapses unless renewed; Infinity when permanent */
+  expiresAt: number;
+  /** the external address is private or CGNAT: a router upstream also translates */
+  doubleNat: boolean;
+  /** address of the device that made the mapping */
+  gateway: string;
+}
+
+/** What one protocol needs to renew or delete its mapping. */
+export interface MappingDriver {
+  /** asks the gateway again with the same parameters; returns the new grant */
+  refresh(signal?: AbortSignal): Promise<{ externalAddress: string; externalPort: number; lifetime: number }>;
+  /** deletes the mapping on the gateway */
+  remove(): Promise<void>;
+}
+
+export interface RenewalHooks {
+  autoRenew: boolean;
+  onRenew?: ((mapping: PortMapping) => void) | undefined;
+  onRenewError?: ((error: Error, mapping: PortMapping) => void) | undefined;
+}
+
+export class PortMapping implements PortMappingInfo {
+  readonly method: PortMappingMethod;
+  readonly protocol: 'udp' | 'tcp';
+  readonly internalPort: number;
+  readonly gateway: string;
+  externalAddress: string;
+  externalPort: number;
+  lifetime: number;
+  expiresAt: number;
+  doubleNat: boolean;
+  private readonly driver: MappingDriver;
+  private readonly hooks: RenewalHooks;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    info: Omit<PortMappingInfo, 'expiresAt' | 'doubleNat'>,
+    driver: MappingDriver,
+    hooks: RenewalHooks,
+  ) {
+    this.method = info.method;
+    this.protocol = info.protocol;
+    this.internalPort = info.internalPort;
+    this.gateway = info.gateway;
+    this.externalAddress = info.externalAddress;
+    this.externalPort = info.externalPort;
+    this.lifetime = info.lifetime;
+    this.expiresAt = info.lifetime === 0 ? Number.POSITIVE_INFINITY : Date.now() + info.lifetime * 1000;
+    this.doubleNat = isDoubleNatAddress(info.externalAddress);
+    this.driver = driver;
+    this.hooks = hooks;
+    this.schedule();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Renews now (also done automatically at half the lifetime). */
+  async renew(signal?: AbortSignal): Promise<void> {
+    if (this.closed) throw new Error('port mapping already closed; call mapPort() again');
+    const grant = await this.driver.refresh(signal);
+    if (this.closed) return;
+    this.externalAddress = grant.externalAddress;
+    this.externalPort = grant.externalPort;
+    this.lifetime = grant.lifetime;
+    this.expiresAt = grant.lifetime === 0 ? Number.POSITIVE_INFINITY : Date.now() + grant.lifetime * 1000;
+    this.doubleNat = isDoubleNatAddress(grant.externalAddress);
+    this.schedule();
+  }
+
+  /** Stops renewal and deletes the mapping on the gateway. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.driver.remove();
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.hooks.autoRenew || this.closed || this.lifetime === 0) return;
+    // RFC 6886 §3.3 and RFC 6887 §11.2.1: renew at half the remaining lifetime.
+    const delay = Math.max(1000, ((this.expiresAt - Date.now()) / 2) | 0);
+    this.timer = setTimeout(() => {
+      this.renew().then(
+        () => this.hooks.onRenew?.(this),
+        (err: Error) => {
+          this.hooks.onRenewError?.(err, this);
+          // try again at half the time left, while some is left
+          if (!this.closed && this.expiresAt - Date.now() > 2000) this.schedule();
+        },
+      );
+    }, delay);
+    this.timer.unref();
+  }
+}

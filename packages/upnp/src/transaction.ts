@@ -1,0 +1,125 @@
+// A sans-IO request/response exchange over UDP with retransmission, shared by NAT-PMP and PCP.
+// No socket, timer or clock inside: the caller feeds handleInput/handleTimeout with `now` (ms)
+// and drains pollTransmit/pollTimeout/pollEvent.
+
+export interface RetransmitSchedule {
+  /** first retransmission timeout in ms */
+  initialTimeoutMs: number;
+  /** upper bound of one timeout in ms */
+  maxTimeoutMs: number;
+  /** total number of transmissions before giving up */
+  maxTransmissions: number;
+  /** jitter in [-j, +j] as a fraction of each timeout (RFC 6887 §8.1.1 uses 0.1) */
+  jitter: number;
+}
+
+/**
+ * RFC 6886 §3.1: first retransmission after 250 ms, doubling each time, up to 9 sends.
+ */
+export const NATPMP_SCHEDULE: RetransmitSchedule = {
+  initialTimeoutMs: 250,
+  maxTimeoutMs: 64_000,
+  maxTransmissions: 9,
+  jitter: 0,
+};
+
+/**
+ * RFC 6887 §8.1.1 gives IRT = 3 s, MRT = 1024 s with ±10 % jitter. Port mapping here runs
+ * inside candidate gathering with a 2 s budget, so the first retransmission comes earlier;
+ * the doubling and jitter follow the RFC.
+ */
+export const PCP_SCHEDULE: RetransmitSchedule = {
+  initialTimeoutMs: 500,
+  maxTimeoutMs: 1_024_000,
+  maxTransmissions: 8,
+  jitter: 0.1,
+};
+
+export type TransactionEvent<R> =
+  | { type: 'response'; response: R }
+  | { type: 'timeout' }
+  | { type: 'ignored'; reason: string };
+
+/**
+ * One outstanding request. `accept` decodes and matches a datagram: it returns the response, or
+ * a string saying why the datagram was ignored (bad bytes, wrong opcode, wrong nonce).
+ */
+export class RequestTransaction<R> {
+  private readonly request: Uint8Array;
+  private readonly accept: (bytes: Uint8Array) => R | string;
+  private readonly schedule: RetransmitSchedule;
+  private readonly random: () => number;
+  private transmissions = 0;
+  private nextTimeout: number | undefined;
+  private currentTimeout: number;
+  private pendingTransmit = false;
+  private done = false;
+  private readonly events: TransactionEvent<R>[] = [];
+
+  constructor(
+    request: Uint8Array,
+    accept: (bytes: Uint8Array) => R | string,
+    schedule: RetransmitSchedule,
+    random: () => number = Math.random,
+  ) {
+    this.request = request;
+    this.accept = accept;
+    this.schedule = schedule;
+    this.random = random;
+    this.currentTimeout = schedule.initialTimeoutMs;
+  }
+
+  start(now: number): void {
+    this.send(now);
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  private send(now: number): void {
+    this.transmissions += 1;
+    this.pendingTransmit = true;
+    const j = this.schedule.jitter;
+    const factor = 1 + (this.random() * 2 - 1) * j;
+    this.nextTimeout = now + Math.round(this.currentTimeout * factor);
+    this.currentTimeout = Math.min(this.currentTimeout * 2, this.schedule.maxTimeoutMs);
+  }
+
+  handleInput(bytes: Uint8Array, _now: number): void {
+    if (this.done) return;
+    const result = this.accept(bytes);
+    if (typeof result === 'string') {
+      this.events.push({ type: 'ignored', reason: result });
+      return;
+    }
+    this.done = true;
+    this.nextTimeout = undefined;
+    this.events.push({ type: 'response', response: result });
+  }
+
+  handleTimeout(now: number): void {
+    if (this.done || this.nextTimeout === undefined || now < this.nextTimeout) return;
+    if (this.transmissions >= this.schedule.maxTransmissions) {
+      this.done = true;
+      this.nextTimeout = undefined;
+      this.events.push({ type: 'timeout' });
+      return;
+    }
+    this.send(now);
+  }
+
+  pollTransmit(): Uint8Array | undefined {
+    if (!this.pendingTransmit) return undefined;
+    this.pendingTransmit = false;
+    return this.request;
+  }
+
+  pollTimeout(): number | undefined {
+    return this.nextTimeout;
+  }
+
+  pollEvent(): TransactionEvent<R> | undefined {
+    return this.events.shift();
+  }
+}
