@@ -1,1 +1,2 @@
-export {};
+// STUN message codec (issue 2)
+export * from './codec/index.js';
