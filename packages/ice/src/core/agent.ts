@@ -1,0 +1,1156 @@
+// The ICE agent (RFC 8445), sans-IO: moved only by handleInput / handleTimeout / commands, drained by
+// pollTransmit / pollEvent / pollTimeout. No socket, timer or clock lives here.
+import { decodeStunMessage, demultiplex, StunDecodeError, type StunMessage, StunMethod } from '@p2pcat/stun';
+import { addressKey, sameAddress, type TransportAddress } from './address.js';
+import {
+  type Candidate,
+  type CandidateType,
+  candidatePriority,
+  foundationKey,
+  localPreferenceOf,
+} from './candidate.js';
+import { CheckList } from './checklist.js';
+import { generateCredentials, type IceCredentials, validateCredentials } from './credentials.js';
+import type { IceConnectionState, IceEvent, IceFailureReason, PairInfo, Transmit } from './events.js';
+import { byPriority, CandidatePair, type Generation } from './pair.js';
+import { type RandomSource, randomFloat, randomTieBreaker, secureRandom } from './random.js';
+import { SourceRateLimiter } from './rate-limit.js';
+import { authentic, buildCheckRequest, buildCheckSuccess, buildRoleConflict, hex } from './stun-glue.js';
+import { checkRto, consentDelay, DEFAULT_TIMING, type IceTimingConfig, retransmitWait } from './timing.js';
+
+export type IceRole = 'controlling' | 'controlled';
+
+export interface IceAgentOptions {
+  /** Initial role; conflicts are resolved on the wire by tie-breaker (RFC 8445 §7.3.1.1). Default controlling. */
+  role?: IceRole;
+  /** Act as an ICE-lite agent (RFC 8445 §2.5): answer checks only, never send any. */
+  lite?: boolean;
+  /** Component count of each data stream; default one stream with one component. */
+  streams?: number[];
+  /** Local credentials; generated from `random` when omitted. */
+  credentials?: IceCredentials;
+  random?: RandomSource;
+  /** RFC 8445 §6.1.2.5: limit on candidate pairs per check list, default 100, MUST be configurable. */
+  pairLimit?: number;
+  timing?: Partial<IceTimingConfig>;
+}
+
+export interface LocalCandidateInit {
+  type: 'host' | 'srflx' | 'relay';
+  address: TransportAddress;
+  /** Defaults to address for host and relay candidates. Required for srflx. */
+  base?: TransportAddress;
+  streamId?: number;
+  component?: number;
+  /** 0..65535, RFC 8445 §5.1.2.1; default 65535. Use lower values for less preferred interfaces. */
+  localPreference?: number;
+  /** STUN/TURN server the candidate came from (part of the foundation). */
+  server?: TransportAddress;
+  relatedAddress?: TransportAddress;
+}
+
+export interface RemoteCandidateInit {
+  type: CandidateType;
+  address: TransportAddress;
+  priority: number;
+  foundation: string;
+  streamId?: number;
+  component?: number;
+  relatedAddress?: TransportAddress;
+}
+
+interface Transaction {
+  id: string;
+  data: Uint8Array;
+  pair: CandidatePair;
+  kind: 'check' | 'consent';
+  nominate: boolean;
+  role: IceRole;
+  rto: number;
+  requestsSent: number;
+  maxRequests: number;
+  firstSentAt: number;
+  lastSentAt: number;
+  nextAt: number;
+  /** The PRIORITY we put in the request (for a peer-reflexive local candidate). */
+  prflxPriority: number;
+  /** RFC 8445 §7.3.1.4 cancelled: no more retransmissions, but a late answer still counts. */
+  cancelled: boolean;
+}
+
+interface Stream {
+  id: number;
+  components: number;
+  checkList: CheckList;
+  remoteEndOfCandidates: boolean;
+  /** Nominated pair per component (the selected pair). */
+  selected: Map<number, CandidatePair>;
+  nextConsentAt: Map<number, number>;
+}
+
+export class IceAgent {
+  private readonly random: RandomSource;
+  private readonly timing: IceTimingConfig;
+  private readonly lite: boolean;
+  private role: IceRole;
+  private readonly tieBreaker: bigint;
+  private generation: Generation;
+  /** Still answered after a restart until the new generation has selected pairs everywhere. */
+  private previousGeneration: Generation | undefined;
+  private remoteLite = false;
+  private readonly streams = new Map<number, Stream>();
+  private localCandidates: Candidate[] = [];
+  private remoteCandidates: Candidate[] = [];
+  private readonly foundations = new Map<string, string>();
+  private readonly transactions = new Map<string, Transaction>();
+  private triggered: CandidatePair[] = [];
+  private readonly transmits: Transmit[] = [];
+  private readonly events: IceEvent[] = [];
+  private state: IceConnectionState = 'new';
+  private lastPacedAt = -1e12;
+  private checkingSince: number | undefined;
+  private firstValidAt: number | undefined;
+  private nominationWakeAt: number | undefined;
+  private nextId = 0;
+  private readonly limiter = new SourceRateLimiter();
+  private readonly pairLimit: number;
+  /** Counters of dropped input, for diagnostics. */
+  readonly dropped = { malformed: 0, unknownUsername: 0, badIntegrity: 0, rateLimited: 0, unknownSource: 0 };
+
+  constructor(options: IceAgentOptions = {}) {
+    this.random = options.random ?? secureRandom;
+    this.timing = { ...DEFAULT_TIMING, ...options.timing };
+    this.lite = options.lite ?? false;
+    // RFC 8445 §6.1.1: a lite agent is always controlled when the peer is full.
+    this.role = this.lite ? 'controlled' : (options.role ?? 'controlling');
+    this.tieBreaker = randomTieBreaker(this.random);
+    const creds = options.credentials ?? generateCredentials(this.random);
+    const bad = validateCredentials(creds);
+    if (bad) throw new Error(bad);
+    this.generation = {
+      index: 0,
+      localUfrag: creds.ufrag,
+      localPwd: creds.pwd,
+      remoteUfrag: undefined,
+      remotePwd: undefined,
+    };
+    this.pairLimit = options.pairLimit ?? 100;
+    const streams = options.streams ?? [1];
+    streams.forEach((components, id) => {
+      this.streams.set(id, {
+        id,
+        components,
+        checkList: new CheckList(id, components, this.pairLimit),
+        remoteEndOfCandidates: false,
+        selected: new Map(),
+        nextConsentAt: new Map(),
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- accessors
+
+  get localCredentials(): IceCredentials {
+    return { ufrag: this.generation.localUfrag, pwd: this.generation.localPwd };
+  }
+  get isLite(): boolean {
+    return this.lite;
+  }
+  get currentRole(): IceRole {
+    return this.role;
+  }
+  get connectionState(): IceConnectionState {
+    return this.state;
+  }
+  getLocalCandidates(): Candidate[] {
+    return [...this.localCandidates];
+  }
+  getRemoteCandidates(): Candidate[] {
+    return [...this.remoteCandidates];
+  }
+  /** All pairs of all check lists (and valid pairs outside them), for stats and diagnostics. */
+  getPairs(): PairInfo[] {
+    const out: PairInfo[] = [];
+    const seen = new Set<CandidatePair>();
+    for (const s of this.streams.values())
+      for (const p of s.checkList.pairs) {
+        out.push(this.info(p));
+        seen.add(p);
+        if (p.validPair && !seen.has(p.validPair)) {
+          seen.add(p.validPair);
+          out.push(this.info(p.validPair));
+        }
+      }
+    return out;
+  }
+  getSelectedPair(component = 1, streamId = 0): PairInfo | undefined {
+    const p = this.streams.get(streamId)?.selected.get(component);
+    return p ? this.info(p) : undefined;
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  setRole(role: IceRole): void {
+    if (this.lite || role === this.role) return;
+    this.switchRole(role);
+  }
+
+  /** Remote ufrag/pwd (and whether the peer is ICE-lite). Checks start once these are known. */
+  setRemoteCredentials(creds: IceCredentials, options: { lite?: boolean } = {}): void {
+    const bad = validateCredentials(creds);
+    if (bad) throw new Error(`remote ${bad}`);
+    this.generation.remoteUfrag = creds.ufrag;
+    this.generation.remotePwd = creds.pwd;
+    this.remoteLite = options.lite ?? false;
+    // RFC 8445 §6.1.1: with a lite peer, the full agent MUST take the controlling role.
+    if (this.remoteLite && !this.lite && this.role !== 'controlling') this.switchRole('controlling');
+    this.formPairs();
+  }
+
+  addLocalCandidate(init: LocalCandidateInit): Candidate {
+    this.assertOpen();
+    const streamId = init.streamId ?? 0;
+    const component = init.component ?? 1;
+    this.assertComponent(streamId, component);
+    const base = init.base ?? init.address;
+    const existing = this.localCandidates.find(
+      (c) =>
+        c.streamId === streamId &&
+        c.component === component &&
+        sameAddress(c.address, init.address) &&
+        sameAddress(c.base, base),
+    );
+    if (existing) return existing;
+    const cand: Candidate = {
+      id: `L${this.nextId++}`,
+      streamId,
+      component,
+      type: init.type,
+      address: init.address,
+      base,
+      priority: candidatePriority(init.type, init.localPreference ?? 65535, component),
+      foundation: this.foundation(foundationKey(init.type, base, init.server)),
+      ...(init.relatedAddress ? { relatedAddress: init.relatedAddress } : {}),
+    };
+    this.localCandidates.push(cand);
+    this.formPairs();
+    return cand;
+  }
+
+  /** Trickle ICE (RFC 8838): may be called at any time, before or after checks began. */
+  addRemoteCandidate(init: RemoteCandidateInit): Candidate | undefined {
+    this.assertOpen();
+    const streamId = init.streamId ?? 0;
+    const component = init.component ?? 1;
+    this.assertComponent(streamId, component);
+    const existing = this.remoteCandidates.find(
+      (c) => c.streamId === streamId && c.component === component && sameAddress(c.address, init.address),
+    );
+    if (existing) return existing;
+    const cand: Candidate = {
+      id: `R${this.nextId++}`,
+      streamId,
+      component,
+      type: init.type,
+      address: init.address,
+      base: init.address,
+      priority: init.priority,
+      foundation: init.foundation,
+      ...(init.relatedAddress ? { relatedAddress: init.relatedAddress } : {}),
+    };
+    this.remoteCandidates.push(cand);
+    this.formPairs();
+    return cand;
+  }
+
+  /** RFC 8838 §13: the peer will send no more candidates; all checks failing now means failure. */
+  endOfRemoteCandidates(streamId?: number): void {
+    for (const s of this.streams.values())
+      if (streamId === undefined || s.id === streamId) s.remoteEndOfCandidates = true;
+  }
+
+  /**
+   * Application data on the pair in use for the component: the selected pair, or before nomination the
+   * best valid pair (RFC 8445 §12.1 allows data on a valid pair). Returns false when there is none
+   * or consent was lost (RFC 7675 §5.1: sending MUST stop).
+   */
+  send(component: number, data: Uint8Array, streamId = 0): boolean {
+    if (this.state === 'closed' || this.state === 'failed') return false;
+    const pair = this.activePair(streamId, component);
+    if (!pair) return false;
+    pair.stats.bytesSent += data.length;
+    pair.stats.packetsSent++;
+    this.transmits.push({ data, destination: pair.remote.address, source: pair.local.base });
+    return true;
+  }
+
+  /**
+   * ICE restart (RFC 8445 §9): new local credentials, remote candidates and check lists discarded; the
+   * current selected pairs keep carrying data (and consent) until the new generation nominates.
+   * Hand the new credentials and candidates to the peer, then set its new credentials and candidates.
+   */
+  restart(credentials?: IceCredentials): IceCredentials {
+    this.assertOpen();
+    const creds = credentials ?? generateCredentials(this.random);
+    const bad = validateCredentials(creds);
+    if (bad) throw new Error(bad);
+    this.previousGeneration = this.generation;
+    this.generation = {
+      index: this.generation.index + 1,
+      localUfrag: creds.ufrag,
+      localPwd: creds.pwd,
+      remoteUfrag: undefined,
+      remotePwd: undefined,
+    };
+    const keep = new Set<CandidatePair>();
+    for (const s of this.streams.values()) {
+      for (const p of s.selected.values()) keep.add(p);
+      for (const c of this.componentsOf(s)) {
+        const a = this.activePair(s.id, c);
+        if (a) keep.add(a);
+      }
+      s.checkList = new CheckList(s.id, s.components, this.pairLimit);
+      s.checkList.state = 'running';
+      s.remoteEndOfCandidates = false;
+      // The kept pairs stay reachable for data and consent through `selected`.
+      for (const c of this.componentsOf(s)) {
+        const a =
+          s.selected.get(c) ?? [...keep].find((p) => p.local.streamId === s.id && p.local.component === c);
+        if (a) s.selected.set(c, a);
+      }
+    }
+    for (const [id, tx] of this.transactions) if (!keep.has(tx.pair)) this.transactions.delete(id);
+    this.triggered = [];
+    this.remoteCandidates = [];
+    this.localCandidates = this.localCandidates.filter((c) => c.type !== 'prflx');
+    this.firstValidAt = undefined;
+    this.nominationWakeAt = undefined;
+    return creds;
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.transactions.clear();
+    this.triggered = [];
+    this.setState('closed');
+  }
+
+  // ---------------------------------------------------------------- sans-IO input/output
+
+  /**
+   * A datagram arrived on local base `to` (a host socket address, or a relayed address) from `from`.
+   * STUN is handled here; anything else is application data, delivered as a 'data' event when it comes
+   * from a pair we have validated.
+   */
+  handleInput(datagram: Uint8Array, from: TransportAddress, to: TransportAddress, now: number): void {
+    if (this.state === 'closed') return;
+    const kind = demultiplex(datagram);
+    if (kind === 'stun') {
+      let msg: StunMessage;
+      try {
+        msg = decodeStunMessage(datagram);
+      } catch (e) {
+        if (e instanceof StunDecodeError) {
+          this.dropped.malformed++;
+          return;
+        }
+        throw e;
+      }
+      if (msg.method !== StunMethod.Binding) return;
+      try {
+        if (msg.class === 'request') this.onRequest(msg, from, to, now);
+        else if (msg.class === 'success' || msg.class === 'error') this.onResponse(msg, from, to, now);
+        // Binding indications are keepalives (RFC 8445 §11): nothing to do.
+      } catch (e) {
+        if (e instanceof StunDecodeError) {
+          this.dropped.malformed++;
+          return;
+        }
+        throw e;
+      }
+      this.afterChange(now);
+      return;
+    }
+    this.onApplicationData(datagram, from, to);
+  }
+
+  handleTimeout(now: number): void {
+    if (this.state === 'closed') return;
+    if (this.checkingSince === undefined && this.hasCheckWork()) this.checkingSince = now;
+    this.runRetransmissions(now);
+    if (!this.lite && this.hasCheckWork() && now >= this.lastPacedAt + this.timing.ta) {
+      this.sendNextCheck(now);
+      this.lastPacedAt = now;
+    }
+    this.runConsent(now);
+    this.afterChange(now);
+  }
+
+  pollTransmit(): Transmit | undefined {
+    return this.transmits.shift();
+  }
+
+  pollEvent(): IceEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** Absolute time (ms) of the next handleTimeout the agent wants, or undefined when idle. */
+  pollTimeout(): number | undefined {
+    if (this.state === 'closed') return undefined;
+    let t = Number.POSITIVE_INFINITY;
+    for (const tx of this.transactions.values()) t = Math.min(t, tx.nextAt);
+    if (!this.lite && this.hasCheckWork()) t = Math.min(t, this.lastPacedAt + this.timing.ta);
+    if (this.nominationWakeAt !== undefined) t = Math.min(t, this.nominationWakeAt);
+    for (const s of this.streams.values()) for (const at of s.nextConsentAt.values()) t = Math.min(t, at);
+    if (this.checkingSince !== undefined && (this.state === 'checking' || this.state === 'new'))
+      t = Math.min(t, this.checkingSince + this.timing.connectTimeout);
+    for (const s of this.streams.values())
+      for (const c of this.componentsOf(s)) {
+        const p = this.activePair(s.id, c);
+        if (p && !this.lite) {
+          t = Math.min(t, p.lastConsentAt + this.timing.consentTimeout + 1);
+          if (this.state !== 'disconnected')
+            t = Math.min(t, p.lastConsentAt + this.timing.disconnectedTimeout + 1);
+        }
+      }
+    return Number.isFinite(t) ? t : undefined;
+  }
+
+  // ---------------------------------------------------------------- pairing
+
+  private formPairs(): void {
+    const gen = this.generation;
+    if (gen.remotePwd === undefined) return;
+    for (const s of this.streams.values()) {
+      const list = s.checkList;
+      const fresh: CandidatePair[] = [];
+      for (const l of this.localCandidates) {
+        if (l.streamId !== s.id || !this.pairable(l)) continue;
+        for (const r of this.remoteCandidates) {
+          if (r.streamId !== s.id || r.component !== l.component || r.address.family !== l.address.family)
+            continue;
+          if (list.find(l, r)) continue;
+          const p = new CandidatePair(`P${this.nextId++}`, l, r, this.role === 'controlling', gen);
+          list.pairs.push(p);
+          fresh.push(p);
+        }
+      }
+      if (fresh.length === 0) continue;
+      list.sortAndLimit();
+      if (list.state === 'failed') list.state = 'running';
+      fresh.sort((a, b) => a.local.component - b.local.component || byPriority(a, b));
+      for (const p of fresh) if (list.pairs.includes(p)) list.unfreezeNew(p);
+    }
+  }
+
+  /**
+   * RFC 8445 §6.1.2.4: a server-reflexive local candidate is replaced by its base, which makes its pairs
+   * redundant with the host candidate's; peer-reflexive local candidates are learned, not paired.
+   */
+  private pairable(l: Candidate): boolean {
+    if (l.type === 'host' || l.type === 'relay') return true;
+    if (l.type === 'srflx')
+      return !this.localCandidates.some(
+        (h) => h.type === 'host' && h.component === l.component && sameAddress(h.address, l.base),
+      );
+    return false;
+  }
+
+  // ---------------------------------------------------------------- checks
+
+  private hasCheckWork(): boolean {
+    if (this.generation.remotePwd === undefined) return false;
+    if (this.triggered.length > 0) return true;
+    for (const s of this.streams.values()) {
+      if (s.checkList.state !== 'running') continue;
+      for (const p of s.checkList.pairs)
+        if ((p.state === 'waiting' || p.state === 'frozen') && !this.obsolete(p)) return true;
+    }
+    return false;
+  }
+
+  /** One paced check: the triggered-check queue first (RFC 8445 §6.1.4.2), then each list's best Waiting pair. */
+  private sendNextCheck(now: number): boolean {
+    while (this.triggered.length > 0) {
+      const p = this.triggered.shift() as CandidatePair;
+      if (p.generation !== this.generation) continue;
+      this.startCheck(p, now, p.nominating && this.role === 'controlling');
+      return true;
+    }
+    const lists = [...this.streams.values()].map((s) => s.checkList).filter((l) => l.state === 'running');
+    for (const list of lists) {
+      const p = list.pairs.find((x) => x.state === 'waiting' && !this.obsolete(x));
+      if (p) {
+        this.startCheck(p, now, false);
+        return true;
+      }
+    }
+    // Nothing Waiting: RFC 8445 §6.1.4.2 unfreezes a Frozen pair (highest priority first).
+    for (const list of lists) {
+      const p = list.pairs.find((x) => x.state === 'frozen' && !this.obsolete(x));
+      if (p) {
+        this.startCheck(p, now, false);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** After nomination a pair worse than the nominated one is not worth a check. */
+  private obsolete(p: CandidatePair): boolean {
+    const sel = this.streams.get(p.local.streamId)?.selected.get(p.local.component);
+    return !!sel && sel.nominated && sel.generation === this.generation && p.priority < sel.priority;
+  }
+
+  private startCheck(
+    pair: CandidatePair,
+    now: number,
+    nominate: boolean,
+    kind: 'check' | 'consent' = 'check',
+  ): void {
+    const gen = pair.generation;
+    if (gen.remotePwd === undefined || gen.remoteUfrag === undefined) return;
+    const transactionId = this.random.bytes(12);
+    const localPref = localPreferenceOf(pair.local.priority);
+    const prflxPriority = candidatePriority('prflx', localPref, pair.local.component);
+    const data = buildCheckRequest({
+      transactionId,
+      username: `${gen.remoteUfrag}:${gen.localUfrag}`,
+      priority: prflxPriority,
+      controlling: this.role === 'controlling',
+      tieBreaker: this.tieBreaker,
+      useCandidate: nominate,
+      remotePwd: gen.remotePwd,
+    });
+    let rto = this.timing.rtoMin;
+    if (kind === 'check') {
+      let waiting = 0;
+      let inProgress = 0;
+      for (const s of this.streams.values()) {
+        waiting += s.checkList.count('waiting');
+        inProgress += s.checkList.count('in-progress');
+      }
+      rto = checkRto(this.timing, this.streams.size, waiting, inProgress);
+      if (pair.state !== 'in-progress') pair.firstCheckAt = now;
+      pair.state = 'in-progress';
+    }
+    const maxRequests = kind === 'consent' ? 4 : this.timing.maxCheckRequests;
+    const id = hex(transactionId);
+    this.transactions.set(id, {
+      id,
+      data,
+      pair,
+      kind,
+      nominate,
+      role: this.role,
+      rto,
+      requestsSent: 1,
+      maxRequests,
+      firstSentAt: now,
+      lastSentAt: now,
+      nextAt: now + retransmitWait(this.timing, rto, 1, maxRequests),
+      prflxPriority,
+      cancelled: false,
+    });
+    if (this.state === 'new') this.setState('checking');
+    if (this.checkingSince === undefined) this.checkingSince = now;
+    this.transmit(pair, data);
+  }
+
+  private transmit(pair: CandidatePair, data: Uint8Array): void {
+    pair.stats.requestsSent++;
+    this.transmits.push({ data, destination: pair.remote.address, source: pair.local.base });
+  }
+
+  private runRetransmissions(now: number): void {
+    for (const tx of [...this.transactions.values()]) {
+      if (tx.nextAt > now) continue;
+      if (tx.cancelled || tx.requestsSent >= tx.maxRequests) {
+        this.transactions.delete(tx.id);
+        if (!tx.cancelled) this.onCheckTimeout(tx, now);
+        continue;
+      }
+      // RFC 8445 §14.3 / RFC 8489 §6.2.1: retransmit with doubling RTO.
+      tx.requestsSent++;
+      tx.lastSentAt = now;
+      tx.nextAt = now + retransmitWait(this.timing, tx.rto, tx.requestsSent, tx.maxRequests);
+      this.transmit(tx.pair, tx.data);
+    }
+  }
+
+  private onCheckTimeout(tx: Transaction, now: number): void {
+    if (tx.kind === 'consent') return; // consent is judged by time since the last answer
+    const p = tx.pair;
+    if (p.state === 'in-progress') p.state = 'failed';
+    if (tx.nominate) p.nominating = false;
+    if (p.validPair && tx.nominate) p.validPair.nominating = false;
+    void now;
+  }
+
+  // ---------------------------------------------------------------- responses (RFC 8445 §7.2.5)
+
+  private onResponse(msg: StunMessage, from: TransportAddress, to: TransportAddress, now: number): void {
+    const id = hex(msg.transactionId);
+    const tx = this.transactions.get(id);
+    if (!tx) return;
+    const pair = tx.pair;
+    const pwd = pair.generation.remotePwd;
+    // RFC 8445 §7.2.5.1 / RFC 8489 §9.1.3: a response that fails integrity is discarded as if never received.
+    if (pwd === undefined || !authentic(msg, pwd)) {
+      this.dropped.badIntegrity++;
+      return;
+    }
+    this.transactions.delete(id);
+    pair.stats.responsesReceived++;
+    // RFC 8445 §7.2.5.2.1: source and destination must be symmetric, else the check fails.
+    if (!sameAddress(from, pair.remote.address) || !sameAddress(to, pair.local.base)) {
+      if (tx.kind === 'check') pair.state = 'failed';
+      return;
+    }
+    if (msg.class === 'error') {
+      const err = msg.get('ERROR_CODE');
+      if (err?.code === 487 && tx.kind === 'check') {
+        // RFC 8445 §7.2.5.1: switch role if the request carried our current role, then retry via the triggered queue.
+        if (tx.role === this.role)
+          this.switchRole(this.role === 'controlling' ? 'controlled' : 'controlling');
+        pair.state = 'waiting';
+        if (!this.triggered.includes(pair)) this.triggered.push(pair);
+      } else if (tx.kind === 'check') pair.state = 'failed';
+      return;
+    }
+    const rtt = now - (tx.requestsSent === 1 ? tx.firstSentAt : tx.lastSentAt);
+    pair.recordRtt(rtt);
+    const mapped = msg.get('XOR_MAPPED_ADDRESS');
+    if (!mapped) {
+      if (tx.kind === 'check') pair.state = 'failed';
+      return;
+    }
+    if (tx.kind === 'consent') {
+      pair.lastConsentAt = now;
+      if (pair.validPair) pair.validPair.lastConsentAt = now;
+      if (this.state === 'disconnected') this.setState(this.allNominated() ? 'completed' : 'connected');
+      return;
+    }
+    this.onCheckSuccess(tx, pair, mapped, now);
+  }
+
+  private onCheckSuccess(tx: Transaction, pair: CandidatePair, mapped: TransportAddress, now: number): void {
+    // RFC 8445 §7.2.5.3.1: a mapped address we do not know is a peer-reflexive local candidate.
+    let local = this.localCandidates.find(
+      (c) =>
+        c.streamId === pair.local.streamId &&
+        c.component === pair.local.component &&
+        sameAddress(c.address, mapped),
+    );
+    if (!local) {
+      local = {
+        id: `L${this.nextId++}`,
+        streamId: pair.local.streamId,
+        component: pair.local.component,
+        type: 'prflx',
+        address: mapped,
+        base: pair.local.base,
+        priority: tx.prflxPriority,
+        foundation: this.foundation(foundationKey('prflx', pair.local.base)),
+      };
+      this.localCandidates.push(local);
+      this.events.push({ type: 'prflx-candidate', side: 'local', candidate: local });
+    }
+    // RFC 8445 §7.2.5.3.2: the valid pair is the checked pair, another list pair, or a new pair.
+    let valid: CandidatePair;
+    if (local.id === pair.local.id) valid = pair;
+    else {
+      const list = this.streams.get(pair.local.streamId)?.checkList;
+      valid =
+        pair.validPair ??
+        list?.find(local, pair.remote) ??
+        new CandidatePair(
+          `P${this.nextId++}`,
+          local,
+          pair.remote,
+          this.role === 'controlling',
+          pair.generation,
+        );
+      valid.generatedBy = pair;
+    }
+    pair.state = 'succeeded';
+    pair.validPair = valid;
+    if (valid !== pair) {
+      valid.state = 'succeeded';
+      valid.stats.rtt = pair.stats.rtt;
+      valid.stats.srtt = pair.stats.srtt;
+    }
+    if (!valid.valid) {
+      valid.valid = true;
+      valid.lastConsentAt = now;
+      this.firstValidAt ??= now;
+    }
+    pair.lastConsentAt = now;
+    valid.lastConsentAt = now;
+    // RFC 8445 §7.2.5.3.3: unfreeze pairs of the same foundation in the other check lists.
+    for (const s of this.streams.values())
+      for (const p of s.checkList.pairs)
+        if (p.state === 'frozen' && p.foundation === pair.foundation) p.state = 'waiting';
+    // RFC 8445 §7.2.5.3.4 / §8.1.1: a successful check with USE-CANDIDATE nominates (controlling side);
+    // a USE-CANDIDATE received while the check was pending nominates on success (controlled side).
+    if ((tx.nominate && tx.role === 'controlling') || pair.nominateOnSuccess) {
+      pair.nominateOnSuccess = false;
+      valid.nominated = true;
+      pair.nominated = true;
+    }
+    valid.nominating = false;
+    pair.nominating = false;
+  }
+
+  // ---------------------------------------------------------------- requests (RFC 8445 §7.3)
+
+  private onRequest(msg: StunMessage, from: TransportAddress, to: TransportAddress, now: number): void {
+    const username = msg.get('USERNAME');
+    if (username === undefined) return;
+    const colon = username.indexOf(':');
+    const ours = colon < 0 ? username : username.slice(0, colon);
+    // RFC 8445 §7.3: the username's first part must be our ufrag; unknown usernames are dropped silently.
+    let gen: Generation | undefined;
+    if (ours === this.generation.localUfrag) gen = this.generation;
+    else if (this.previousGeneration && ours === this.previousGeneration.localUfrag)
+      gen = this.previousGeneration;
+    if (!gen) {
+      this.dropped.unknownUsername++;
+      return;
+    }
+    // A wrong MESSAGE-INTEGRITY gets no success response (we drop it: no answer means no amplification).
+    if (!authentic(msg, gen.localPwd)) {
+      this.dropped.badIntegrity++;
+      return;
+    }
+    if (!this.limiter.allow(addressKey(from), now)) {
+      this.dropped.rateLimited++;
+      return;
+    }
+    const local =
+      this.localCandidates.find(
+        (c) => (c.type === 'host' || c.type === 'relay') && sameAddress(c.address, to),
+      ) ?? this.localCandidates.find((c) => sameAddress(c.base, to));
+    if (!local) {
+      this.dropped.unknownSource++;
+      return;
+    }
+
+    // RFC 8445 §7.3.1.1: role conflict.
+    const theirControlling = msg.get('ICE_CONTROLLING');
+    const theirControlled = msg.get('ICE_CONTROLLED');
+    if (!this.lite) {
+      if (this.role === 'controlling' && theirControlling !== undefined) {
+        if (this.tieBreaker >= theirControlling) {
+          this.respond(msg, buildRoleConflict(msg.transactionId, gen.localPwd), from, to);
+          return;
+        }
+        this.switchRole('controlled');
+      } else if (this.role === 'controlled' && theirControlled !== undefined) {
+        if (this.tieBreaker >= theirControlled) this.switchRole('controlling');
+        else {
+          this.respond(msg, buildRoleConflict(msg.transactionId, gen.localPwd), from, to);
+          return;
+        }
+      }
+    }
+
+    // RFC 8445 §7.3.1.3: a source we do not know becomes a peer-reflexive remote candidate.
+    let remote = this.remoteCandidates.find(
+      (c) => c.streamId === local.streamId && c.component === local.component && sameAddress(c.address, from),
+    );
+    if (!remote && gen === this.generation) {
+      const priority = msg.get('PRIORITY') ?? candidatePriority('prflx', 65535, local.component);
+      remote = {
+        id: `R${this.nextId++}`,
+        streamId: local.streamId,
+        component: local.component,
+        type: 'prflx',
+        address: from,
+        base: from,
+        priority,
+        foundation: `prflx${this.nextId++}`,
+      };
+      this.remoteCandidates.push(remote);
+      this.events.push({ type: 'prflx-candidate', side: 'remote', candidate: remote });
+    }
+
+    // RFC 8445 §7.3.1.2: success response, XOR-MAPPED-ADDRESS = source.
+    const sent = this.respond(msg, buildCheckSuccess(msg.transactionId, from, gen.localPwd), from, to);
+
+    const stream = this.streams.get(local.streamId);
+    if (!stream || !remote) return;
+    const useCandidate = msg.has('USE_CANDIDATE') && theirControlling !== undefined;
+    if (gen !== this.generation) {
+      // Old generation (after our restart): only consent for the kept pair.
+      return;
+    }
+    let pair = stream.checkList.find(local, remote) ?? this.findValidPair(stream, local, remote);
+    if (!pair) {
+      pair = new CandidatePair(`P${this.nextId++}`, local, remote, this.role === 'controlling', gen);
+      stream.checkList.pairs.push(pair);
+      stream.checkList.sortAndLimit();
+      if (stream.checkList.state === 'failed') stream.checkList.state = 'running';
+    }
+    pair.stats.requestsReceived++;
+    if (sent) pair.stats.responsesSent++;
+
+    if (this.lite) {
+      // A lite agent has no checks of its own: a pair is valid once the peer checked it (RFC 8445 §2.5).
+      pair.state = 'succeeded';
+      pair.valid = true;
+      pair.lastConsentAt = now;
+      pair.validPair = pair;
+      this.firstValidAt ??= now;
+      if (useCandidate) pair.nominated = true;
+      return;
+    }
+
+    // RFC 8445 §7.3.1.4: triggered checks.
+    switch (pair.state) {
+      case 'succeeded':
+        break;
+      case 'in-progress': {
+        // Cancel the pending transaction's retransmissions (a late answer still counts) and re-check now.
+        for (const tx of this.transactions.values())
+          if (tx.pair === pair && tx.kind === 'check') tx.cancelled = true;
+        if (!this.triggered.includes(pair)) this.triggered.push(pair);
+        pair.state = 'waiting';
+        break;
+      }
+      default:
+        pair.state = 'waiting';
+        if (!this.triggered.includes(pair)) this.triggered.push(pair);
+    }
+    // RFC 8445 §7.3.1.5: USE-CANDIDATE from the controlling peer.
+    if (useCandidate && this.role === 'controlled') {
+      if (pair.state === 'succeeded') {
+        const v = pair.validPair ?? pair;
+        v.nominated = true;
+        pair.nominated = true;
+      } else pair.nominateOnSuccess = true;
+    }
+  }
+
+  private findValidPair(stream: Stream, local: Candidate, remote: Candidate): CandidatePair | undefined {
+    for (const p of stream.checkList.pairs)
+      if (p.validPair && p.validPair.local.id === local.id && p.validPair.remote.id === remote.id) return p;
+    return undefined;
+  }
+
+  /** Sends a response unless it would be larger than the request (no amplification). */
+  private respond(
+    req: StunMessage,
+    data: Uint8Array,
+    to: TransportAddress,
+    source: TransportAddress,
+  ): boolean {
+    if (data.length > req.raw.length) return false;
+    this.transmits.push({ data, destination: to, source });
+    return true;
+  }
+
+  private switchRole(role: IceRole): void {
+    this.role = role;
+    // RFC 8445 §7.3.1.1: pair priorities are recomputed with the new role.
+    for (const s of this.streams.values()) {
+      for (const p of s.checkList.pairs) {
+        p.recomputePriority(role === 'controlling');
+        p.validPair?.recomputePriority(role === 'controlling');
+      }
+      s.checkList.pairs.sort(byPriority);
+    }
+    this.events.push({ type: 'role', role });
+  }
+
+  // ---------------------------------------------------------------- application data
+
+  private onApplicationData(data: Uint8Array, from: TransportAddress, to: TransportAddress): void {
+    for (const s of this.streams.values()) {
+      for (const c of this.componentsOf(s)) {
+        const cands: CandidatePair[] = [];
+        const sel = s.selected.get(c);
+        if (sel) cands.push(sel);
+        for (const p of s.checkList.pairs) if (p.validPair) cands.push(p.validPair);
+        const pair = cands.find((p) => sameAddress(p.remote.address, from) && sameAddress(p.local.base, to));
+        if (pair) {
+          pair.stats.bytesReceived += data.length;
+          pair.stats.packetsReceived++;
+          this.events.push({ type: 'data', streamId: s.id, component: c, data, from });
+          return;
+        }
+      }
+    }
+    this.dropped.unknownSource++;
+  }
+
+  // ---------------------------------------------------------------- nomination, selection, consent, state
+
+  private afterChange(now: number): void {
+    if (this.state === 'closed') return;
+    if (!this.lite && this.role === 'controlling') this.nominate(now);
+    this.updateSelection(now);
+    this.updateState(now);
+  }
+
+  /**
+   * Regular nomination (RFC 8445 §8.1.1) deciding on what is known: the best valid pair is nominated as soon
+   * as no better-priority pair can plausibly still succeed — better pairs already checked for more than
+   * `rivalRtts` RTTs of the valid pair (at least Ta) without an answer do not hold it back, nor does anything
+   * once `nominationBudget` has passed since the first valid pair. A better pair that succeeds later is
+   * nominated too, and the selected pair switches to it.
+   */
+  private nominate(now: number): void {
+    this.nominationWakeAt = undefined;
+    if (this.generation.remotePwd === undefined) return;
+    for (const s of this.streams.values()) {
+      for (const c of this.componentsOf(s)) {
+        const pairs = s.checkList.pairs.filter((p) => p.local.component === c);
+        const valids = pairs
+          .map((p) => p.validPair)
+          .filter((v): v is CandidatePair => !!v && v.valid && v.generation === this.generation);
+        if (valids.length === 0) continue;
+        valids.sort(byPriority);
+        const best = valids[0] as CandidatePair;
+        if (best.nominated || best.nominating) continue;
+        const sel = s.selected.get(c);
+        if (sel && sel.generation === this.generation && sel.priority >= best.priority) continue;
+        const grace = Math.max(
+          this.timing.rivalRtts * (best.stats.srtt ?? best.stats.rtt ?? 0),
+          this.timing.ta,
+        );
+        const budgetEnd = (this.firstValidAt ?? now) + this.timing.nominationBudget;
+        let wakeAt = Number.POSITIVE_INFINITY;
+        let blocked = false;
+        for (const r of pairs) {
+          if (r.priority <= best.priority || r.validPair === best) continue;
+          if (r.state === 'failed' || r.state === 'succeeded') continue;
+          if (r.state === 'in-progress' && r.firstCheckAt !== undefined) {
+            const giveUpAt = r.firstCheckAt + grace;
+            if (now < giveUpAt && now < budgetEnd) {
+              blocked = true;
+              wakeAt = Math.min(wakeAt, giveUpAt, budgetEnd);
+            }
+          } else if (now < budgetEnd) {
+            blocked = true;
+            wakeAt = Math.min(wakeAt, budgetEnd);
+          }
+        }
+        if (blocked) {
+          this.nominationWakeAt = Math.min(this.nominationWakeAt ?? Number.POSITIVE_INFINITY, wakeAt);
+          continue;
+        }
+        // Repeat the check that produced the valid pair, with USE-CANDIDATE. Sent at once rather than on the
+        // next Ta slot: it is a repeat on a path already proven, not a new flow Ta paces.
+        const checked = best.generatedBy ?? best;
+        best.nominating = true;
+        checked.nominating = true;
+        for (const tx of this.transactions.values())
+          if (tx.pair === checked && tx.kind === 'check') tx.cancelled = true;
+        this.startCheck(checked, now, true);
+        checked.state = 'in-progress';
+      }
+    }
+  }
+
+  private updateSelection(now: number): void {
+    let allSelected = true;
+    for (const s of this.streams.values()) {
+      for (const c of this.componentsOf(s)) {
+        let best: CandidatePair | undefined;
+        for (const p of s.checkList.pairs) {
+          const v = p.validPair;
+          if (
+            v?.nominated &&
+            v.valid &&
+            v.generation === this.generation &&
+            (!best || v.priority > best.priority)
+          )
+            best = v;
+        }
+        const cur = s.selected.get(c);
+        if (
+          best &&
+          best !== cur &&
+          (!cur || cur.generation !== this.generation || best.priority > cur.priority || !cur.nominated)
+        ) {
+          s.selected.set(c, best);
+          best.lastConsentAt = Math.max(best.lastConsentAt, now - 1);
+          if (!this.lite) s.nextConsentAt.set(c, now + consentDelay(this.timing, randomFloat(this.random)));
+          this.events.push({ type: 'selected-pair', streamId: s.id, component: c, pair: this.info(best) });
+        }
+        const sel = s.selected.get(c);
+        if (!sel || sel.generation !== this.generation) allSelected = false;
+      }
+      // Check list completion: a nominated pair per component and nothing better still pending (§6.1.2.1 / §8.1.2).
+      if (
+        s.checkList.state === 'running' &&
+        this.componentsOf(s).every((c) => s.selected.get(c)?.generation === this.generation)
+      ) {
+        const pending = s.checkList.pairs.some(
+          (p) => (p.state === 'in-progress' || p.state === 'waiting') && !this.obsolete(p),
+        );
+        if (!pending) s.checkList.state = 'completed';
+      }
+    }
+    if (allSelected && this.previousGeneration) this.previousGeneration = undefined;
+  }
+
+  private runConsent(now: number): void {
+    if (this.lite) return;
+    for (const s of this.streams.values()) {
+      for (const c of this.componentsOf(s)) {
+        const pair = this.activePair(s.id, c);
+        if (!pair) continue;
+        if (!s.nextConsentAt.has(c))
+          s.nextConsentAt.set(c, now + consentDelay(this.timing, randomFloat(this.random)));
+        const at = s.nextConsentAt.get(c) as number;
+        if (now >= at) {
+          // RFC 7675 §5.1: a Binding request on the pair, with the ICE credentials; answered means consent.
+          this.startCheck(pair.generatedBy ?? pair, now, false, 'consent');
+          s.nextConsentAt.set(c, now + consentDelay(this.timing, randomFloat(this.random)));
+        }
+      }
+    }
+  }
+
+  private updateState(now: number): void {
+    if (this.state === 'closed' || this.state === 'failed') return;
+    // Consent (RFC 7675 §5.1): lost after consentTimeout without an authenticated answer; sending stops.
+    let anyActive = false;
+    let allActive = true;
+    let stale = false;
+    for (const s of this.streams.values())
+      for (const c of this.componentsOf(s)) {
+        const p = this.activePair(s.id, c);
+        if (!p) {
+          allActive = false;
+          continue;
+        }
+        anyActive = true;
+        if (!this.lite && now - p.lastConsentAt > this.timing.consentTimeout) {
+          this.fail('consent-lost');
+          return;
+        }
+        if (!this.lite && now - p.lastConsentAt > this.timing.disconnectedTimeout) stale = true;
+      }
+    if (stale) {
+      if (this.state !== 'disconnected') this.setState('disconnected');
+      return;
+    }
+    if (allActive && anyActive) {
+      const target = this.allNominated() ? 'completed' : 'connected';
+      if (this.state !== target && !(target === 'connected' && this.state === 'completed')) {
+        if (this.state === 'new' || this.state === 'checking' || this.state === 'disconnected')
+          this.setState('connected');
+        if (target === 'completed') this.setState('completed');
+      }
+      return;
+    }
+    if (this.state === 'connected' || this.state === 'completed' || this.state === 'disconnected') return;
+    // Not connected yet: failure when every pair failed and the peer said it has no more candidates.
+    if (this.generation.remotePwd !== undefined) {
+      for (const s of this.streams.values()) {
+        const list = s.checkList;
+        if (!s.remoteEndOfCandidates || list.state !== 'running') continue;
+        if (list.pairs.length === 0) {
+          list.state = 'failed';
+          this.fail('no-pairs');
+          return;
+        }
+        const settled = list.pairs.every((p) => p.state === 'failed') && this.triggered.length === 0;
+        if (settled) {
+          list.state = 'failed';
+          this.fail('all-checks-failed');
+          return;
+        }
+      }
+    }
+    if (this.checkingSince !== undefined && now - this.checkingSince >= this.timing.connectTimeout)
+      this.fail('timeout');
+  }
+
+  private allNominated(): boolean {
+    for (const s of this.streams.values())
+      for (const c of this.componentsOf(s)) {
+        const sel = s.selected.get(c);
+        if (!sel?.nominated) return false;
+      }
+    return true;
+  }
+
+  /** The pair data goes over for a component: the selected pair, else the best valid pair. */
+  private activePair(streamId: number, component: number): CandidatePair | undefined {
+    const s = this.streams.get(streamId);
+    if (!s) return undefined;
+    const sel = s.selected.get(component);
+    if (sel) return sel;
+    let best: CandidatePair | undefined;
+    for (const p of s.checkList.pairs) {
+      const v = p.validPair;
+      if (v?.valid && v.local.component === component && (!best || v.priority > best.priority)) best = v;
+    }
+    return best;
+  }
+
+  private fail(reason: IceFailureReason): void {
+    this.transactions.clear();
+    this.triggered = [];
+    for (const s of this.streams.values()) {
+      s.selected.clear();
+      s.nextConsentAt.clear();
+    }
+    this.nominationWakeAt = undefined;
+    this.setState('failed', reason);
+  }
+
+  private setState(state: IceConnectionState, reason?: IceFailureReason): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.events.push(reason ? { type: 'state', state, reason } : { type: 'state', state });
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private componentsOf(s: Stream): number[] {
+    return Array.from({ length: s.components }, (_, i) => i + 1);
+  }
+
+  private foundation(key: string): string {
+    let f = this.foundations.get(key);
+    if (!f) {
+      f = String(this.foundations.size + 1);
+      this.foundations.set(key, f);
+    }
+    return f;
+  }
+
+  private info(p: CandidatePair): PairInfo {
+    return {
+      id: p.id,
+      streamId: p.local.streamId,
+      component: p.local.component,
+      local: p.local,
+      remote: p.remote,
+      priority: p.priority,
+      state: p.state,
+      valid: p.valid,
+      nominated: p.nominated,
+      stats: { ...p.stats },
+    };
+  }
+
+  private assertOpen(): void {
+    if (this.state === 'closed') throw new Error('ICE agent is closed; create a new agent');
+  }
+
+  private assertComponent(streamId: number, component: number): void {
+    const s = this.streams.get(streamId);
+    if (!s)
+      throw new Error(`ICE stream ${streamId} does not exist; declare it in the agent's "streams" option`);
+    if (component < 1 || component > s.components)
+      throw new Error(
+        `ICE component ${component} does not exist in stream ${streamId} (it has ${s.components})`,
+      );
+  }
+}

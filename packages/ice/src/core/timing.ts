@@ -1,0 +1,65 @@
+/** Settings of the agent with the RFC's reason for each default. */
+export interface IceTimingConfig {
+  /** RFC 8445 §14.2: Ta, the pacing of new checks across all check lists; default 50 ms, MUST be configurable. */
+  ta: number;
+  /** RFC 8445 §14.3: RTO of a check = MAX(rtoMin, N * Ta * (Num-Waiting + Num-In-Progress)); rtoMin 500 ms by default. */
+  rtoMin: number;
+  /** RFC 8489 §6.2.1: Rc, the number of requests sent for one check before it fails (default 7). */
+  maxCheckRequests: number;
+  /** RFC 8489 §6.2.1: Rm, the last wait is Rm * RTO (default 16). */
+  rm: number;
+  /** RFC 7675 §5.1: consent checks every 5 s, randomised 0.8..1.2 to avoid synchronisation. */
+  consentInterval: number;
+  /** RFC 7675 §5.1: consent expires 30 s after the last authenticated response (Consent_Timeout). */
+  consentTimeout: number;
+  /** Report 'disconnected' when no consent response came for this long (recoverable, unlike consentTimeout). */
+  disconnectedTimeout: number;
+  /** Give up with reason 'timeout' when nothing connected within this time after checks started. */
+  connectTimeout: number;
+  /**
+   * Nominate the best valid pair at the latest this long after the first valid pair appeared, even if
+   * better-priority pairs are still waiting to be checked (they can still win later).
+   */
+  nominationBudget: number;
+  /** A better pair in progress is considered unlikely to succeed after max(rivalRtts * RTT of the valid pair, Ta). */
+  rivalRtts: number;
+}
+
+export const DEFAULT_TIMING: IceTimingConfig = {
+  ta: 50,
+  rtoMin: 500,
+  maxCheckRequests: 7,
+  rm: 16,
+  consentInterval: 5_000,
+  consentTimeout: 30_000,
+  disconnectedTimeout: 12_000,
+  connectTimeout: 30_000,
+  nominationBudget: 1_000,
+  rivalRtts: 3,
+};
+
+/** RFC 8445 §14.3 RTO for a new check. */
+export function checkRto(
+  cfg: IceTimingConfig,
+  checkLists: number,
+  waiting: number,
+  inProgress: number,
+): number {
+  return Math.max(cfg.rtoMin, checkLists * cfg.ta * (waiting + inProgress));
+}
+
+/** Time of the (n+1)th transmission after the nth (1-based requests), RFC 8489 §6.2.1 doubling with Rm at the end. */
+export function retransmitWait(
+  cfg: IceTimingConfig,
+  rto: number,
+  requestsSent: number,
+  maxRequests: number,
+): number {
+  if (requestsSent >= maxRequests) return rto * cfg.rm;
+  return rto * 2 ** (requestsSent - 1);
+}
+
+/** RFC 7675 §5.1: interval randomised uniformly between 0.8 and 1.2 times the base. */
+export function consentDelay(cfg: IceTimingConfig, random01: number): number {
+  return cfg.consentInterval * (0.8 + 0.4 * random01);
+}

@@ -1,0 +1,299 @@
+// Node adapter: UDP sockets, timers and a clock around the sans-IO IceAgent. One socket per local base
+// carries STUN checks, TURN traffic (when a relay shares it) and application data.
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { TransportAddress } from '@p2pcat/stun';
+import { addressKey, familyOf } from '../core/address.js';
+import { IceAgent, type IceAgentOptions, type IceRole } from '../core/agent.js';
+import { parseCandidateSdp } from '../core/candidate-sdp.js';
+import type { IceConnectionState, IceEvent, IceFailureReason, PairInfo } from '../core/events.js';
+import { describe, type IceDescription } from './description.js';
+import {
+  type BaseSocket,
+  type CandidateGatherer,
+  HostGatherer,
+  type HostGathererOptions,
+} from './host-candidates.js';
+
+/**
+ * A TURN allocation usable as a relayed candidate's base (the turn package's TurnSocket fits):
+ * data to a peer goes through `send`, data from peers arrives as 'message' events.
+ */
+export interface RelayAllocation {
+  readonly relayedAddress: TransportAddress;
+  send(data: Uint8Array, peer: TransportAddress): void;
+  on(event: 'message', listener: (data: Uint8Array, peer: TransportAddress) => void): unknown;
+}
+
+/** A datagram transport on the selected pair: what pseudo-TCP and applications use. */
+export interface IceTransport {
+  send(data: Uint8Array): void;
+  onMessage(cb: (data: Uint8Array) => void): () => void;
+  close(): void;
+}
+
+export interface IceConnectionOptions extends Omit<IceAgentOptions, 'role' | 'streams'> {
+  /** Default: decided when the remote description arrives (the side with the greater ufrag controls). */
+  role?: IceRole;
+  /** Host sockets to use; default binds every non-internal IPv4 interface. */
+  host?: HostGathererOptions;
+  /** Replaces host gathering (the gather package plugs in here). */
+  gatherer?: CandidateGatherer;
+}
+
+export class IceConnection extends EventEmitter {
+  readonly agent: IceAgent;
+  private bases: BaseSocket[] = [];
+  private readonly relays = new Map<string, RelayAllocation>();
+  /** Datagrams on a shared base socket that belong to someone else (a TURN client) are offered here first. */
+  private readonly interceptors: ((
+    data: Uint8Array,
+    from: TransportAddress,
+    base: TransportAddress,
+  ) => boolean)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly messageListeners = new Set<(data: Uint8Array) => void>();
+  private roleFixed: boolean;
+  private closed = false;
+  private readonly t0 = performance.now();
+
+  constructor(private readonly options: IceConnectionOptions = {}) {
+    super();
+    const { host: _h, gatherer: _g, role, ...agentOptions } = options;
+    this.agent = new IceAgent({ ...agentOptions, ...(role ? { role } : {}) });
+    this.roleFixed = role !== undefined;
+  }
+
+  private now(): number {
+    return performance.now() - this.t0;
+  }
+
+  get state(): IceConnectionState {
+    return this.agent.connectionState;
+  }
+
+  /** Binds the base sockets and returns the local description to hand to the peer. */
+  async gather(): Promise<IceDescription> {
+    const gatherer = this.options.gatherer ?? new HostGatherer(this.options.host);
+    const bases = await gatherer.gather();
+    for (const b of bases) this.addBase(b);
+    return this.localDescription();
+  }
+
+  /** Adopts a bound socket as a base (host candidate). */
+  addBase(base: BaseSocket): void {
+    this.bases.push(base);
+    base.socket.on('message', (msg, rinfo) => {
+      const from: TransportAddress = {
+        family: familyOf(rinfo.address),
+        address: rinfo.address,
+        port: rinfo.port,
+      };
+      const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+      for (const i of this.interceptors) if (i(data, from, base.address)) return;
+      this.agent.handleInput(data, from, base.address, this.now());
+      this.drive();
+    });
+    base.socket.on('error', (e) => this.emit('warning', e));
+    this.agent.addLocalCandidate({ type: 'host', address: base.address });
+    this.drive();
+  }
+
+  /** Sends a datagram from a base socket (for a TURN client sharing it). */
+  sendFromBase(base: TransportAddress, data: Uint8Array, destination: TransportAddress): void {
+    const b = this.bases.find((x) => addressKey(x.address) === addressKey(base));
+    b?.socket.send(data, destination.port, destination.address);
+  }
+
+  /** Offers every datagram of the base sockets to `interceptor` first (true = consumed, e.g. TURN's). */
+  addInterceptor(
+    interceptor: (data: Uint8Array, from: TransportAddress, base: TransportAddress) => boolean,
+  ): void {
+    this.interceptors.push(interceptor);
+  }
+
+  /** Adds a relayed candidate whose base is a TURN allocation. */
+  addRelay(relay: RelayAllocation, server?: TransportAddress): void {
+    this.relays.set(addressKey(relay.relayedAddress), relay);
+    relay.on('message', (data, peer) => {
+      this.agent.handleInput(data, peer, relay.relayedAddress, this.now());
+      this.drive();
+    });
+    this.agent.addLocalCandidate({
+      type: 'relay',
+      address: relay.relayedAddress,
+      ...(server ? { server } : {}),
+    });
+    this.drive();
+  }
+
+  /** Adds a server-reflexive candidate learnt elsewhere (e.g. by a STUN query on a base socket). */
+  addServerReflexive(address: TransportAddress, base: TransportAddress, server?: TransportAddress): void {
+    this.agent.addLocalCandidate({
+      type: 'srflx',
+      address,
+      base,
+      relatedAddress: base,
+      ...(server ? { server } : {}),
+    });
+    this.drive();
+  }
+
+  localDescription(): IceDescription {
+    return describe(this.agent.localCredentials, this.agent.getLocalCandidates(), this.agent.isLite);
+  }
+
+  /** The peer's description (credentials and candidates, possibly partial: trickle more with addRemoteCandidate). */
+  setRemoteDescription(remote: IceDescription): void {
+    if (!this.roleFixed && !this.agent.isLite) {
+      // Both sides reach the same answer without a round trip: the greater ufrag controls.
+      this.agent.setRole(this.agent.localCredentials.ufrag > remote.ufrag ? 'controlling' : 'controlled');
+      this.roleFixed = true;
+    }
+    this.agent.setRemoteCredentials({ ufrag: remote.ufrag, pwd: remote.pwd }, { lite: remote.lite ?? false });
+    for (const line of remote.candidates) this.addRemoteCandidate(line);
+    if (remote.endOfCandidates) this.agent.endOfRemoteCandidates();
+    this.drive();
+  }
+
+  /** One trickled remote candidate, in SDP candidate-attribute form. */
+  addRemoteCandidate(line: string): void {
+    const c = parseCandidateSdp(line);
+    // Only candidates of an address family we have a base for.
+    this.agent.addRemoteCandidate(c);
+    this.drive();
+  }
+
+  endOfRemoteCandidates(): void {
+    this.agent.endOfRemoteCandidates();
+    this.drive();
+  }
+
+  /** Resolves with the datagram transport once data can flow; rejects with the failure reason. */
+  connect(): Promise<IceTransport> {
+    const s = this.state;
+    if (s === 'connected' || s === 'completed') return Promise.resolve(this.transport());
+    if (s === 'failed' || s === 'closed') return Promise.reject(this.failure(s));
+    return new Promise((resolve, reject) => {
+      const on = (state: IceConnectionState, reason?: IceFailureReason) => {
+        if (state === 'connected' || state === 'completed') {
+          this.off('state', on);
+          resolve(this.transport());
+        } else if (state === 'failed' || state === 'closed') {
+          this.off('state', on);
+          reject(this.failure(state, reason));
+        }
+      };
+      this.on('state', on);
+    });
+  }
+
+  selectedPair(component = 1): PairInfo | undefined {
+    return this.agent.getSelectedPair(component);
+  }
+
+  /** ICE restart: returns the new local description to hand to the peer. */
+  restart(): IceDescription {
+    this.agent.restart();
+    this.drive();
+    return this.localDescription();
+  }
+
+  send(data: Uint8Array, component = 1): void {
+    if (!this.agent.send(component, data)) {
+      throw new Error(
+        `ICE cannot send: no usable candidate pair (state ${this.state}); wait for connect() or restart`,
+      );
+    }
+    this.drive();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.agent.close();
+    this.drain();
+    if (this.timer) clearTimeout(this.timer);
+    for (const b of this.bases) b.socket.close();
+    this.bases = [];
+  }
+
+  private transport(): IceTransport {
+    return {
+      send: (data) => this.send(data),
+      onMessage: (cb) => {
+        this.messageListeners.add(cb);
+        return () => this.messageListeners.delete(cb);
+      },
+      close: () => this.close(),
+    };
+  }
+
+  private failure(state: IceConnectionState, reason?: IceFailureReason): Error {
+    if (state === 'closed') return new Error('ICE connection was closed before it connected');
+    const why: Record<IceFailureReason, string> = {
+      'no-pairs': 'no candidate pair could be formed (no common address family?); check both candidate lists',
+      'all-checks-failed':
+        'every connectivity check failed; a TURN relay may be needed between these networks',
+      'consent-lost': 'the peer stopped answering consent checks',
+      timeout: 'no path found before the connect timeout; check candidates, firewalls, or use a TURN relay',
+    };
+    return new Error(`ICE failed: ${why[reason ?? 'timeout']}`);
+  }
+
+  /** Drains the agent and re-arms the timer. */
+  private drive(): void {
+    if (this.closed) return;
+    this.drain();
+    const at = this.agent.pollTimeout();
+    if (at === undefined) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.timer && at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.agent.handleTimeout(this.now());
+        this.drive();
+      },
+      Math.max(0, Math.ceil(at - this.now())),
+    );
+  }
+
+  private drain(): void {
+    for (let t = this.agent.pollTransmit(); t; t = this.agent.pollTransmit()) {
+      const relay = this.relays.get(addressKey(t.source));
+      if (relay) {
+        relay.send(t.data, t.destination);
+        continue;
+      }
+      const b = this.bases.find((x) => addressKey(x.address) === addressKey(t.source));
+      b?.socket.send(t.data, t.destination.port, t.destination.address);
+    }
+    for (let e = this.agent.pollEvent(); e; e = this.agent.pollEvent()) this.dispatch(e);
+  }
+
+  private dispatch(e: IceEvent): void {
+    switch (e.type) {
+      case 'state':
+        this.emit('state', e.state, e.reason);
+        break;
+      case 'selected-pair':
+        this.emit('selected-pair', e.pair);
+        break;
+      case 'data':
+        for (const l of this.messageListeners) l(e.data);
+        this.emit('message', e.data, e.component);
+        break;
+      default:
+        this.emit(e.type, e);
+    }
+  }
+}
