@@ -40,13 +40,25 @@ export type TransactionEvent<R> =
   | { type: 'timeout' }
   | { type: 'ignored'; reason: string };
 
+/** Returned by an `accept` function for a datagram that is not the answer we wait for. */
+export class IgnoredDatagram {
+  readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+}
+
+export function ignore(reason: string): IgnoredDatagram {
+  return new IgnoredDatagram(reason);
+}
+
 /**
  * One outstanding request. `accept` decodes and matches a datagram: it returns the response, or
- * a string saying why the datagram was ignored (bad bytes, wrong opcode, wrong nonce).
+ * an IgnoredDatagram saying why the datagram was ignored (bad bytes, wrong opcode, wrong nonce).
  */
 export class RequestTransaction<R> {
   private readonly request: Uint8Array;
-  private readonly accept: (bytes: Uint8Array) => R | string;
+  private readonly accept: (bytes: Uint8Array) => R | IgnoredDatagram;
   private readonly schedule: RetransmitSchedule;
   private readonly random: () => number;
   private transmissions = 0;
@@ -58,7 +70,7 @@ export class RequestTransaction<R> {
 
   constructor(
     request: Uint8Array,
-    accept: (bytes: Uint8Array) => R | string,
+    accept: (bytes: Uint8Array) => R | IgnoredDatagram,
     schedule: RetransmitSchedule,
     random: () => number = Math.random,
   ) {
@@ -89,8 +101,8 @@ export class RequestTransaction<R> {
   handleInput(bytes: Uint8Array, _now: number): void {
     if (this.done) return;
     const result = this.accept(bytes);
-    if (typeof result === 'string') {
-      this.events.push({ type: 'ignored', reason: result });
+    if (result instanceof IgnoredDatagram) {
+      this.events.push({ type: 'ignored', reason: result.reason });
       return;
     }
     this.done = true;

@@ -8,7 +8,7 @@ import {
   NatPmpOpcode,
   natPmpResultName,
 } from '../natpmp/message.js';
-import { NATPMP_SCHEDULE, RequestTransaction, type RetransmitSchedule } from '../transaction.js';
+import { ignore, NATPMP_SCHEDULE, RequestTransaction, type RetransmitSchedule } from '../transaction.js';
 import { runUdpExchange } from './udp-exchange.js';
 
 export interface NatPmpTarget {
@@ -25,8 +25,8 @@ export async function natPmpExternalAddress(target: NatPmpTarget): Promise<strin
     encodeExternalAddressRequest(),
     (bytes) => {
       const r = decodeResponse(bytes);
-      if (r instanceof Error) return r.reason;
-      if (r.opcode !== NatPmpOpcode.ExternalAddress) return `opcode ${r.opcode}`;
+      if (r instanceof Error) return ignore(r.reason);
+      if (r.opcode !== NatPmpOpcode.ExternalAddress) return ignore(`opcode ${r.opcode}`);
       return r;
     },
     target.schedule ?? NATPMP_SCHEDULE,
@@ -60,10 +60,10 @@ export async function natPmpMap(
     encodeMapRequest(request),
     (bytes) => {
       const r = decodeResponse(bytes);
-      if (r instanceof Error) return r.reason;
-      if (r.opcode !== opcode) return `opcode ${r.opcode}`;
+      if (r instanceof Error) return ignore(r.reason);
+      if (r.opcode !== opcode) return ignore(`opcode ${r.opcode}`);
       if (r.kind === 'mapping' && r.resultCode === 0 && r.internalPort !== request.internalPort)
-        return `answer for internal port ${r.internalPort}`;
+        return ignore(`answer for internal port ${r.internalPort}`);
       return r;
     },
     target.schedule ?? NATPMP_SCHEDULE,

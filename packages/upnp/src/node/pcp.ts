@@ -1,7 +1,7 @@
 // PCP client (RFC 6887) MAP over node:dgram.
 import { GatewayResultError, PortMappingError } from '../errors.js';
 import { decodeResponse, encodeMapRequest, PCP_PORT, PcpOpcode, pcpResultName } from '../pcp/message.js';
-import { PCP_SCHEDULE, RequestTransaction, type RetransmitSchedule } from '../transaction.js';
+import { ignore, PCP_SCHEDULE, RequestTransaction, type RetransmitSchedule } from '../transaction.js';
 import { runUdpExchange } from './udp-exchange.js';
 
 export interface PcpTarget {
@@ -47,14 +47,14 @@ export async function pcpMap(
     }),
     (bytes) => {
       const r = decodeResponse(bytes);
-      if (r instanceof Error) return r.reason;
+      if (r instanceof Error) return ignore(r.reason);
       if ('unsupportedVersion' in r) return r;
-      if (r.opcode !== PcpOpcode.Map) return `opcode ${r.opcode}`;
+      if (r.opcode !== PcpOpcode.Map) return ignore(`opcode ${r.opcode}`);
       // RFC 6887 §11.3: a MAP answer counts only if nonce, protocol and internal port match.
       if (r.map !== undefined) {
-        if (!sameBytes(r.map.nonce, request.nonce)) return 'nonce mismatch';
-        if (r.map.internalPort !== request.internalPort) return 'internal port mismatch';
-      } else if (r.resultCode === 0) return 'MAP answer without body';
+        if (!sameBytes(r.map.nonce, request.nonce)) return ignore('nonce mismatch');
+        if (r.map.internalPort !== request.internalPort) return ignore('internal port mismatch');
+      } else if (r.resultCode === 0) return ignore('MAP answer without body');
       return r;
     },
     target.schedule ?? PCP_SCHEDULE,
