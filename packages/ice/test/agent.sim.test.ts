@@ -247,19 +247,51 @@ describe('ICE agent on a simulated network', () => {
     exchangeData(net, na, nb);
   });
 
-  it('switches the selected pair when a better pair succeeds later', () => {
-    // A has a low-preference interface that answers first and a better one on a slow path.
-    const { net, A, na, nb } = makePair(
-      { seed: 14, delay: [5, 5] },
-      { base: v4('192.0.2.10', 5000) },
-      { base: v4('192.0.2.20', 6000) },
-    );
-    gather(na, { base: v4('192.0.2.10', 5000) });
-    gather(nb, { base: v4('192.0.2.20', 6000) });
+  it('accepts aggressive nomination from the peer (RFC 5245 style)', () => {
+    const a = { base: v4('192.0.2.10', 5000), options: { nomination: 'aggressive' as const } };
+    const b = { base: v4('192.0.2.20', 6000) };
+    const { net, A, B, na, nb } = makePair({ seed: 15, delay: [5, 5] }, a, b);
+    gather(na, a);
+    gather(nb, b);
     signal(na, nb);
     signal(nb, na);
     net.run(5_000, both(na, nb));
-    expect(A.getSelectedPair()).toBeDefined();
+    expect(connected(na) && connected(nb)).toBe(true);
+    expect(B.getSelectedPair()?.nominated).toBe(true);
+    expect(firstAt(na, (e) => e.type === 'selected-pair')).toBeLessThanOrEqual(10);
+    void A;
+  });
+
+  it('switches the selected pair when a better pair succeeds later', () => {
+    // A's preferred interface is cut off for the first 600 ms; its second interface answers at once.
+    const good = v4('192.0.2.10', 5000);
+    const backup = v4('192.0.2.11', 5001);
+    const { net, A, B, na, nb } = makePair(
+      { seed: 14, delay: [5, 5] },
+      { base: good },
+      { base: v4('192.0.2.20', 6000) },
+    );
+    na.bases.push(backup);
+    A.addLocalCandidate({ type: 'host', address: good, localPreference: 65535 });
+    A.addLocalCandidate({ type: 'host', address: backup, localPreference: 100 });
+    gather(nb, { base: v4('192.0.2.20', 6000) });
+    net.blackhole = (from, to, now) =>
+      now < 600 && (from.address === good.address || to.address === good.address);
+    signal(na, nb);
+    signal(nb, na);
+    net.run(400);
+    expect(A.getSelectedPair()?.local.address).toEqual(backup);
+    expect(B.getSelectedPair()?.remote.address).toEqual(backup);
+    net.run(
+      5_000,
+      () =>
+        A.getSelectedPair()?.local.address.address === good.address &&
+        B.getSelectedPair()?.remote.address.address === good.address,
+    );
+    expect(A.getSelectedPair()?.local.address).toEqual(good);
+    expect(B.getSelectedPair()?.remote.address).toEqual(good);
+    expect(na.events.filter((e) => e.type === 'selected-pair').length).toBe(2);
+    exchangeData(net, na, nb);
   });
 });
 

@@ -50,6 +50,8 @@ export interface SimNode {
   name: string;
   agent: IceAgent;
   base: TransportAddress;
+  /** All bases of the node (the first is `base`). */
+  bases: TransportAddress[];
   nat: SimNat | undefined;
   events: IceEvent[];
   /** Simulated time of each event, same order as events. */
@@ -87,6 +89,8 @@ export class SimNetwork {
   readonly delay: [number, number];
   readonly duplicate: number;
   delivered = 0;
+  /** Drops a packet when it returns true (scripted outages). */
+  blackhole: ((from: TransportAddress, to: TransportAddress, now: number) => boolean) | undefined;
 
   constructor(opts: SimOptions) {
     this.rnd = seededRandom(opts.seed);
@@ -96,7 +100,17 @@ export class SimNetwork {
   }
 
   add(name: string, agent: IceAgent, base: TransportAddress, nat?: SimNat): SimNode {
-    const n: SimNode = { name, agent, base, nat, events: [], eventTimes: [], received: [], mute: false };
+    const n: SimNode = {
+      name,
+      agent,
+      base,
+      bases: [base],
+      nat,
+      events: [],
+      eventTimes: [],
+      received: [],
+      mute: false,
+    };
     this.nodes.push(n);
     return n;
   }
@@ -107,14 +121,16 @@ export class SimNetwork {
   ): { node: SimNode; to: TransportAddress; from?: TransportAddress } | undefined {
     // Same private realm (or both public): direct.
     for (const n of this.nodes)
-      if (n !== sender && key(n.base) === key(dest) && n.nat === sender.nat) return { node: n, to: n.base };
+      if (n !== sender && n.bases.some((b) => key(b) === key(dest)) && n.nat === sender.nat)
+        return { node: n, to: dest };
     // A NAT's public address.
     for (const n of this.nodes) {
       if (!n.nat || n.nat.publicIp !== dest.address) continue;
       return { node: n, to: dest };
     }
     // A public host.
-    for (const n of this.nodes) if (!n.nat && key(n.base) === key(dest)) return { node: n, to: n.base };
+    for (const n of this.nodes)
+      if (!n.nat && n.bases.some((b) => key(b) === key(dest))) return { node: n, to: dest };
     return undefined;
   }
 
@@ -122,6 +138,7 @@ export class SimNetwork {
     for (const n of this.nodes) {
       for (let t = n.agent.pollTransmit(); t; t = n.agent.pollTransmit()) {
         if (n.mute) continue;
+        if (this.blackhole?.(t.source, t.destination, this.now)) continue;
         if (this.rnd.float() < this.loss) continue;
         const copies = this.rnd.float() < this.duplicate ? 2 : 1;
         for (let i = 0; i < copies; i++) {
@@ -153,7 +170,7 @@ export class SimNetwork {
     let to = r.to;
     if (r.node.nat && r.node.nat !== p.sender.nat) {
       const internal = r.node.nat.inboundTo(p.to.port, from);
-      if (!internal || key(internal) !== key(r.node.base)) return;
+      if (!internal || !r.node.bases.some((b) => key(b) === key(internal))) return;
       to = internal;
     }
     this.delivered++;

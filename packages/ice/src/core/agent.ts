@@ -25,6 +25,11 @@ export interface IceAgentOptions {
   role?: IceRole;
   /** Act as an ICE-lite agent (RFC 8445 §2.5): answer checks only, never send any. */
   lite?: boolean;
+  /**
+   * 'regular' (default, RFC 8445 §8.1.1) or 'aggressive' (RFC 5245 §8.1.1.2: USE-CANDIDATE on every check;
+   * for old peers that expect it). Aggressive nominations from a peer are always accepted.
+   */
+  nomination?: 'regular' | 'aggressive';
   /** Component count of each data stream; default one stream with one component. */
   streams?: number[];
   /** Local credentials; generated from `random` when omitted. */
@@ -92,6 +97,7 @@ export class IceAgent {
   private readonly random: RandomSource;
   private readonly timing: IceTimingConfig;
   private readonly lite: boolean;
+  private readonly aggressive: boolean;
   private role: IceRole;
   private readonly tieBreaker: bigint;
   private generation: Generation;
@@ -121,6 +127,7 @@ export class IceAgent {
     this.random = options.random ?? secureRandom;
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
     this.lite = options.lite ?? false;
+    this.aggressive = options.nomination === 'aggressive';
     // RFC 8445 §6.1.1: a lite agent is always controlled when the peer is full.
     this.role = this.lite ? 'controlled' : (options.role ?? 'controlling');
     this.tieBreaker = randomTieBreaker(this.random);
@@ -519,7 +526,7 @@ export class IceAgent {
       priority: prflxPriority,
       controlling: this.role === 'controlling',
       tieBreaker: this.tieBreaker,
-      useCandidate: nominate,
+      useCandidate: nominate || (this.aggressive && kind === 'check'),
       remotePwd: gen.remotePwd,
     });
     let rto = this.timing.rtoMin;
@@ -541,7 +548,7 @@ export class IceAgent {
       data,
       pair,
       kind,
-      nominate,
+      nominate: nominate || (this.aggressive && kind === 'check'),
       role: this.role,
       rto,
       requestsSent: 1,

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { IceConnection } from '../src/index.js';
+
+describe('IceConnection (Node, UDP on loopback)', () => {
+  it('two agents connect and exchange datagrams both ways', async () => {
+    const alice = new IceConnection({ host: { addresses: ['127.0.0.1'] } });
+    const bob = new IceConnection({ host: { addresses: ['127.0.0.1'] } });
+    try {
+      const [da, db] = await Promise.all([alice.gather(), bob.gather()]);
+      // The descriptions survive JSON (any signalling channel).
+      alice.setRemoteDescription(JSON.parse(JSON.stringify(db)));
+      bob.setRemoteDescription(JSON.parse(JSON.stringify(da)));
+      const [ta, tb] = await Promise.all([alice.connect(), bob.connect()]);
+      const gotB = new Promise<Uint8Array>((r) => tb.onMessage(r));
+      const gotA = new Promise<Uint8Array>((r) => ta.onMessage(r));
+      ta.send(new TextEncoder().encode('hello bob'));
+      tb.send(new TextEncoder().encode('hello alice'));
+      expect(new TextDecoder().decode(await gotB)).toBe('hello bob');
+      expect(new TextDecoder().decode(await gotA)).toBe('hello alice');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(alice.selectedPair()?.nominated).toBe(true);
+      expect(bob.selectedPair()?.nominated).toBe(true);
+      expect(alice.agent.currentRole).not.toBe(bob.agent.currentRole);
+    } finally {
+      alice.close();
+      bob.close();
+    }
+  });
+
+  it('fails with a one-line reason when the peer does not exist', async () => {
+    const alice = new IceConnection({
+      host: { addresses: ['127.0.0.1'] },
+      timing: { rtoMin: 20, connectTimeout: 2000 },
+    });
+    try {
+      await alice.gather();
+      alice.setRemoteDescription({
+        ufrag: 'abcd',
+        pwd: 'abcdefghijklmnopqrstuvwx',
+        candidates: ['candidate:1 1 udp 2130706431 127.0.0.1 9 typ host'],
+        endOfCandidates: true,
+      });
+      await expect(alice.connect()).rejects.toThrow(/^ICE failed: /);
+    } finally {
+      alice.close();
+    }
+  });
+});
