@@ -1,1 +1,8 @@
-export {};
+export {
+  PseudoTcp,
+  type PseudoTcpCloseReason,
+  type PseudoTcpEvent,
+  type PseudoTcpOptions,
+  type PseudoTcpState,
+  type PseudoTcpStats,
+} from './core/pseudotcp.js';

@@ -1,0 +1,207 @@
+// Congestion control is the sender's own business (the receiver never sees it), so it can differ
+// from libnice's and stay wire-compatible. Two controllers share one small interface.
+
+export interface AckSample {
+  now: number;
+  /** Bytes newly delivered by this ACK (cumulatively acknowledged or reported received). */
+  delivered: number;
+  /** Bytes in flight after the ACK was processed. */
+  inflight: number;
+  /** Delivery rate in bytes per ms, or undefined when this ACK gives no valid sample. */
+  deliveryRate: number | undefined;
+  rateAppLimited: boolean;
+  /** Total delivered bytes when the newest delivered packet was sent (round-trip counting). */
+  priorDelivered: number;
+  totalDelivered: number;
+  /** RTT sample in ms, if this ACK gave one. */
+  rtt: number | undefined;
+  inRecovery: boolean;
+}
+
+export interface CongestionController {
+  readonly cwnd: number;
+  /** Bytes per ms; Infinity when not pacing. */
+  readonly pacingRate: number;
+  onAck(s: AckSample): void;
+  /** A loss episode started (once per round trip at most). */
+  onCongestionEvent(now: number, inflight: number): void;
+  onRetransmissionTimeout(now: number): void;
+  /** The RTT estimate, for pacing before any delivery-rate sample exists. */
+  setSmoothedRtt(srtt: number): void;
+}
+
+const INITIAL_WINDOW_SEGMENTS = 10;
+
+/** RFC 5681 slow start and congestion avoidance, RFC 6582 NewReno window on loss. */
+export class NewReno implements CongestionController {
+  cwnd: number;
+  readonly pacingRate = Number.POSITIVE_INFINITY;
+  private ssthresh = Number.POSITIVE_INFINITY;
+  private acc = 0;
+
+  constructor(private readonly mss: () => number) {
+    this.cwnd = INITIAL_WINDOW_SEGMENTS * mss();
+  }
+
+  onAck(s: AckSample): void {
+    if (s.inRecovery || s.delivered === 0) return;
+    const mss = this.mss();
+    if (this.cwnd < this.ssthresh) {
+      this.cwnd += Math.min(s.delivered, mss); // RFC 5681 §3.1 slow start
+    } else {
+      this.acc += s.delivered;
+      if (this.acc >= this.cwnd) {
+        this.acc -= this.cwnd;
+        this.cwnd += mss; // RFC 5681 §3.1 congestion avoidance
+      }
+    }
+  }
+
+  onCongestionEvent(_now: number, inflight: number): void {
+    const mss = this.mss();
+    this.ssthresh = Math.max(inflight / 2, 2 * mss); // RFC 5681 (4)
+    this.cwnd = this.ssthresh;
+  }
+
+  onRetransmissionTimeout(_now: number): void {
+    const mss = this.mss();
+    this.ssthresh = Math.max(this.cwnd / 2, 2 * mss);
+    this.cwnd = mss; // RFC 5681 (5): loss window of one segment
+  }
+
+  setSmoothedRtt(_srtt: number): void {}
+}
+
+/** Windowed maximum over the last `window` rounds (Kathleen Nichols' three-sample filter idea, simplified). */
+class MaxFilter {
+  private samples: { value: number; round: number }[] = [];
+  constructor(private readonly window: number) {}
+  update(value: number, round: number): void {
+    while (this.samples.length > 0 && (this.samples[this.samples.length - 1]?.value ?? 0) <= value)
+      this.samples.pop();
+    this.samples.push({ value, round });
+    while (this.samples.length > 0 && (this.samples[0]?.round ?? 0) <= round - this.window)
+      this.samples.shift();
+  }
+  get best(): number {
+    return this.samples[0]?.value ?? 0;
+  }
+}
+
+const STARTUP_GAIN = 2.885; // 2/ln(2)
+const PROBE_BW_GAINS = [1.25, 0.75, 1, 1, 1, 1, 1, 1] as const;
+const BTLBW_ROUNDS = 10;
+const MIN_RTT_WINDOW_MS = 10_000;
+
+type BbrMode = 'startup' | 'drain' | 'probe-bw';
+
+/**
+ * A model-based controller in the spirit of BBR (Cardwell et al., "BBR: Congestion-Based
+ * Congestion Control", ACM Queue 2016): bottleneck bandwidth = max delivery rate over ~10
+ * round trips, propagation RTT = min RTT over 10 s, pacing at gain x bandwidth and cwnd at
+ * 2 x BDP. Random loss does not shrink the model; only the delivery rate does.
+ */
+export class Bbr implements CongestionController {
+  cwnd: number;
+  pacingRate: number;
+  private mode: BbrMode = 'startup';
+  private readonly btlBw = new MaxFilter(BTLBW_ROUNDS);
+  private minRtt = Number.POSITIVE_INFINITY;
+  private minRttStamp = 0;
+  private round = 0;
+  private nextRoundDelivered = 0;
+  private fullBw = 0;
+  private fullBwCount = 0;
+  private filledPipe = false;
+  private cycleIndex = 2;
+  private cycleStamp = 0;
+  private pacingGain = STARTUP_GAIN;
+  private cwndGain = STARTUP_GAIN;
+  private srtt = 100;
+
+  constructor(private readonly mss: () => number) {
+    this.cwnd = INITIAL_WINDOW_SEGMENTS * mss();
+    this.pacingRate = (STARTUP_GAIN * this.cwnd) / this.srtt;
+  }
+
+  private get bdp(): number {
+    const bw = this.btlBw.best;
+    if (bw === 0 || !Number.isFinite(this.minRtt)) return INITIAL_WINDOW_SEGMENTS * this.mss();
+    return bw * Math.max(this.minRtt, 1);
+  }
+
+  setSmoothedRtt(srtt: number): void {
+    this.srtt = Math.max(srtt, 1);
+    if (this.btlBw.best === 0) this.pacingRate = (STARTUP_GAIN * this.cwnd) / this.srtt;
+  }
+
+  onAck(s: AckSample): void {
+    const mss = this.mss();
+    let roundStart = false;
+    if (s.delivered > 0 && s.priorDelivered >= this.nextRoundDelivered) {
+      this.nextRoundDelivered = s.totalDelivered;
+      this.round++;
+      roundStart = true;
+    }
+    if (s.deliveryRate !== undefined && (s.deliveryRate >= this.btlBw.best || !s.rateAppLimited)) {
+      this.btlBw.update(s.deliveryRate, this.round);
+    }
+    if (s.rtt !== undefined && (s.rtt <= this.minRtt || s.now - this.minRttStamp > MIN_RTT_WINDOW_MS)) {
+      this.minRtt = Math.max(s.rtt, 0.05);
+      this.minRttStamp = s.now;
+    }
+    if (roundStart && !this.filledPipe && !s.rateAppLimited) {
+      const bw = this.btlBw.best;
+      if (bw >= this.fullBw * 1.25) {
+        this.fullBw = bw;
+        this.fullBwCount = 0;
+      } else if (++this.fullBwCount >= 3) {
+        this.filledPipe = true;
+      }
+    }
+    if (this.mode === 'startup' && this.filledPipe) {
+      this.mode = 'drain';
+      this.pacingGain = 1 / STARTUP_GAIN;
+      this.cwndGain = STARTUP_GAIN;
+    }
+    if (this.mode === 'drain' && s.inflight <= this.bdp) {
+      this.enterProbeBw(s.now);
+    }
+    if (this.mode === 'probe-bw') this.advanceCycle(s);
+
+    const bw = this.btlBw.best;
+    if (bw > 0) this.pacingRate = this.pacingGain * bw;
+    const target = this.cwndGain * this.bdp + 3 * mss;
+    if (this.filledPipe) this.cwnd = Math.min(this.cwnd + s.delivered, target);
+    else this.cwnd = Math.max(this.cwnd, Math.min(this.cwnd + s.delivered, Math.max(target, this.cwnd)));
+    this.cwnd = Math.max(this.cwnd, 4 * mss);
+  }
+
+  private enterProbeBw(now: number): void {
+    this.mode = 'probe-bw';
+    this.cwndGain = 2;
+    this.cycleIndex = 2;
+    this.cycleStamp = now;
+    this.pacingGain = PROBE_BW_GAINS[this.cycleIndex] ?? 1;
+  }
+
+  private advanceCycle(s: AckSample): void {
+    const minRtt = Number.isFinite(this.minRtt) ? this.minRtt : this.srtt;
+    let advance = s.now - this.cycleStamp > minRtt;
+    if (this.pacingGain > 1) advance &&= s.inflight >= this.pacingGain * this.bdp;
+    if (this.pacingGain < 1) advance ||= s.inflight <= this.bdp;
+    if (this.pacingGain > 1 && s.now - this.cycleStamp > 2 * minRtt) advance = true;
+    if (!advance) return;
+    this.cycleIndex = (this.cycleIndex + 1) % PROBE_BW_GAINS.length;
+    this.cycleStamp = s.now;
+    this.pacingGain = PROBE_BW_GAINS[this.cycleIndex] ?? 1;
+  }
+
+  onCongestionEvent(_now: number, _inflight: number): void {
+    // The model ignores isolated loss; the delivery rate carries the congestion signal.
+  }
+
+  onRetransmissionTimeout(_now: number): void {
+    this.cwnd = 4 * this.mss();
+  }
+}

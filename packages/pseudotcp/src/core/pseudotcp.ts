@@ -1,0 +1,1130 @@
+// Sans-IO pseudo-TCP endpoint, wire-compatible with libnice's PseudoTcpSocket
+// (see PSEUDOTCP-WIRE.md). No sockets, timers or clocks: time comes in as `now` (ms).
+//
+// Sender design (the receiver never sees it, so it stays wire-compatible):
+// - tsval carries a per-transmission id, not a clock. libnice only ever echoes our tsval back in
+//   tsecr (it computes RTT from its own ids), so the id lets us measure RTT without Karn's
+//   ambiguity and, when the peer echoes the segment that triggered each ACK (as our receiver
+//   does), tells us exactly which transmission arrived: RACK-style loss detection without SACK.
+// - A libnice receiver echoes only in-order segments; then loss is found by three duplicate
+//   ACKs, NewReno partial ACKs and the RTO (RFC 6298, RFC 5681, RFC 6582).
+// - Sending is limited by "pipe" (bytes in flight, not lost, not known received) against the
+//   congestion window, by the peer's window and by pacing.
+
+import { type AckSample, Bbr, type CongestionController, NewReno } from './congestion.js';
+import { CTL_CONNECT, encodeConnect, parseConnectOptions } from './connect-message.js';
+import { Deque } from './deque.js';
+import { RingBuffer } from './ring-buffer.js';
+import { RttEstimator } from './rtt-estimator.js';
+import {
+  decodeSegment,
+  FLAG_CTL,
+  FLAG_FIN,
+  FLAG_RST,
+  HEADER_SIZE,
+  MIN_MSS,
+  PACKET_OVERHEAD,
+  type Segment,
+  writeHeader,
+} from './segment.js';
+import { toWire, unwrap } from './seq.js';
+
+export interface PseudoTcpOptions {
+  /** Conversation id, default 0 (libnice's agent uses 0). */
+  conversation?: number;
+  /** Announce FIN-ACK support (libnice option 254), default true. */
+  finAck?: boolean;
+  /** Send buffer in bytes, default 4 MiB (above 100 Mbit/s x 100 ms with room for recovery). */
+  sendBufferSize?: number;
+  /** Receive buffer in bytes, default 4 MiB. Above 65535 the window-scale shift is announced. */
+  receiveBufferSize?: number;
+  /** Path MTU, default 1400 (MSS = MTU - 116 as libnice). */
+  mtu?: number;
+  /** Disable Nagle, default true. */
+  noDelay?: boolean;
+  /** Delayed-ACK time in ms, default 100; 0 acknowledges every segment at once. */
+  ackDelay?: number;
+  /** Minimum retransmission timeout in ms, default 200. */
+  minRto?: number;
+  /** Dead-peer timeout in ms, default 30000; false = off. Keepalive probes are sent at a third of it. */
+  idleTimeout?: number | false;
+  /** Congestion controller, default 'bbr'. */
+  congestionControl?: 'bbr' | 'newreno';
+}
+
+/** Options for tests only: not part of the public API. */
+export interface PseudoTcpInternalOptions extends PseudoTcpOptions {
+  /** Unwrapped sequence number both directions start at (the wire carries it mod 2^32; libnice uses 0). */
+  initialSequence?: number;
+}
+
+export type PseudoTcpState =
+  | 'listen'
+  | 'syn-sent'
+  | 'syn-received'
+  | 'established'
+  | 'fin-wait-1'
+  | 'fin-wait-2'
+  | 'closing'
+  | 'time-wait'
+  | 'close-wait'
+  | 'last-ack'
+  | 'closed';
+
+export type PseudoTcpCloseReason = 'normal' | 'reset' | 'timeout' | 'connect-failed';
+
+export type PseudoTcpEvent =
+  | { type: 'opened' }
+  | { type: 'readable' }
+  | { type: 'writable' }
+  | { type: 'closed'; reason: PseudoTcpCloseReason; error?: string };
+
+export interface PseudoTcpStats {
+  rttMs: number;
+  rtoMs: number;
+  cwndBytes: number;
+  /** Payload bytes transmitted for the first time. */
+  bytesSent: number;
+  /** Payload bytes received in order. */
+  bytesReceived: number;
+  /** Segments transmitted again. */
+  retransmits: number;
+  /** Pacing rate in bytes per second (Infinity when not pacing). */
+  pacingRateBps: number;
+}
+
+const DEFAULT_BUFFER = 4 * 1024 * 1024;
+/** libnice's receive buffer when the peer cannot scale windows. */
+const UNSCALED_RECEIVE_BUFFER = 60 * 1024;
+const INITIAL_RTO = 1000; // libnice DEF_RTO; also the backoff cap while connecting
+const MAX_RTO = 60_000;
+const MAX_TRANSMITS_CONNECTING = 30;
+const MAX_TRANSMITS_ESTABLISHED = 15;
+const ZERO_WINDOW_ABORT_MS = 15_000;
+const TIME_WAIT_MS = 1;
+
+interface SendSeg {
+  seq: number;
+  /** Sequence space consumed (a FIN consumes 1 with no payload). */
+  len: number;
+  flags: number;
+  ctl: Uint8Array | undefined;
+  xmit: number;
+  lastTx: Tx | undefined;
+  acked: boolean;
+  sacked: boolean;
+  lost: boolean;
+  inflight: boolean;
+}
+
+interface Tx {
+  id: number;
+  seg: SendSeg;
+  sentAt: number;
+  delivered: number;
+  deliveredTime: number;
+  firstSentTime: number;
+  appLimited: boolean;
+}
+
+interface Interval {
+  start: number;
+  end: number;
+}
+
+export class PseudoTcp {
+  private _state: PseudoTcpState = 'listen';
+  private readonly conv: number;
+  private readonly finAckOption: boolean;
+  private readonly mtu: number;
+  private readonly noDelay: boolean;
+  private readonly ackDelay: number;
+  private readonly idleTimeout: number | false;
+  private mss = MIN_MSS;
+
+  // --- send side (unwrapped sequence numbers) ---
+  private readonly iss: number;
+  private readonly dataStart: number;
+  private readonly connectMessage: Uint8Array;
+  private sndUna: number;
+  private sndNxt: number;
+  private sndDataEnd: number;
+  private finSeq: number | undefined;
+  private connectQueued = false;
+  private readonly sendRing: RingBuffer;
+  private sndWnd = 0;
+  private swndScale = 0;
+  private readonly segs = new Deque<SendSeg>();
+  private readonly retx = new Deque<SendSeg>();
+  private readonly txLog = new Deque<Tx>();
+  private txScan = 0;
+  private nextTxId = 1;
+  private pipe = 0;
+  private rtoBase = 0;
+  private readonly rtt: RttEstimator;
+  private minRttSeen = Number.POSITIVE_INFINITY;
+  private readonly cc: CongestionController;
+  private nextSendTime = 0;
+  private pacedWait = false;
+  private dupAcks = 0;
+  private inRecovery = false;
+  private recoveryPoint = 0;
+  private peerEchoesSegments = false;
+  private rackSentAt = Number.NEGATIVE_INFINITY;
+  private lastSend = 0;
+  private writeBlocked = false;
+  // delivery-rate estimation (draft-cheng-iccrg-delivery-rate-estimation)
+  private delivered = 0;
+  private deliveredTime = 0;
+  private firstSentTime = 0;
+  private appLimitedUntil = 0;
+
+  // --- receive side ---
+  private rcvNxt: number;
+  private readSeq: number;
+  private rcvRing: RingBuffer;
+  private rwndScale = 0;
+  private readonly ooo: Interval[] = [];
+  private connectReceived = false;
+  private peerFinAck = false;
+  private rcvFinSeq: number | undefined;
+  private tsRecent = 0;
+  private ackNow = false;
+  private ackDeadline: number | undefined;
+  private unackedSegments = 0;
+  private lastAdvertised = 0;
+  private lastRecv = 0;
+  private lastKeepalive = 0;
+
+  // --- closing ---
+  private shutdownRequested = false;
+  private closeRequested = false;
+  private timeWaitDeadline: number | undefined;
+
+  // --- output ---
+  private readonly outbox = new Deque<Uint8Array>();
+  private readonly events = new Deque<PseudoTcpEvent>();
+  private readablePending = false;
+
+  // --- stats ---
+  private bytesSent = 0;
+  private bytesReceived = 0;
+  private retransmits = 0;
+
+  constructor(options: PseudoTcpOptions = {}) {
+    const o = options as PseudoTcpInternalOptions;
+    this.conv = (o.conversation ?? 0) >>> 0;
+    this.finAckOption = o.finAck ?? true;
+    this.mtu = Math.max(o.mtu ?? 1400, 296);
+    this.noDelay = o.noDelay ?? true;
+    this.ackDelay = o.ackDelay ?? 100;
+    this.idleTimeout = o.idleTimeout === undefined ? 30_000 : o.idleTimeout;
+    this.rtt = new RttEstimator(o.minRto ?? 200, MAX_RTO, INITIAL_RTO);
+    const fullMss = Math.max(this.mtu - PACKET_OVERHEAD, MIN_MSS);
+    const mss = () => fullMss;
+    this.cc = o.congestionControl === 'newreno' ? new NewReno(mss) : new Bbr(mss);
+
+    const sendCap = Math.max(o.sendBufferSize ?? DEFAULT_BUFFER, 1024);
+    const rcvCap = Math.max(o.receiveBufferSize ?? DEFAULT_BUFFER, 1024);
+    this.sendRing = new RingBuffer(sendCap);
+    this.rcvRing = new RingBuffer(rcvCap);
+    this.rwndScale = windowScaleFor(rcvCap);
+
+    this.iss = o.initialSequence ?? 0;
+    this.connectMessage = encodeConnect(this.rwndScale, this.finAckOption);
+    this.sndUna = this.iss;
+    this.sndNxt = this.iss;
+    this.dataStart = this.iss + this.connectMessage.length;
+    this.sndDataEnd = this.dataStart;
+    this.rcvNxt = this.iss;
+    this.readSeq = this.iss;
+  }
+
+  get state(): PseudoTcpState {
+    return this._state;
+  }
+
+  /** Bytes send() would accept now. */
+  get sendBufferFree(): number {
+    if (this.shutdownRequested || this.closeRequested || this.isClosed()) return 0;
+    return this.sendRing.capacity - this.sendBuffered();
+  }
+
+  /** True once the peer's FIN arrived and every byte before it was read. */
+  get eof(): boolean {
+    return this.rcvFinSeq !== undefined && this.readSeq >= this.rcvFinSeq;
+  }
+
+  /** Bytes recv() can return now. */
+  get readableBytes(): number {
+    return this.rcvDataEnd() - this.readSeq;
+  }
+
+  /** Both sides announced FIN-ACK support (known once established). */
+  get finAckNegotiated(): boolean {
+    return this.finAckOption && this.peerFinAck;
+  }
+
+  /** Active open; with both sides calling it, a simultaneous open. */
+  connect(now: number): void {
+    if (this._state !== 'listen') return;
+    this._state = 'syn-sent';
+    this.connectQueued = true;
+    this.lastRecv = now;
+    this.flush(now);
+  }
+
+  handleInput(datagram: Uint8Array, now: number): void {
+    let seg: Segment;
+    try {
+      seg = decodeSegment(datagram);
+    } catch {
+      return; // not a segment: dropped, as libnice does
+    }
+    if (seg.conv !== this.conv) return;
+    if (this.isClosed()) {
+      // A segment arriving in CLOSED is answered with RST (never an RST to an RST).
+      if ((seg.flags & FLAG_RST) === 0) this.sendRst(seg);
+      return;
+    }
+    if (seg.flags & FLAG_RST) {
+      this.closeDown('reset', 'the peer reset the connection');
+      return;
+    }
+    const isCtl = (seg.flags & FLAG_CTL) !== 0;
+    if (this._state === 'listen' && !isCtl) return;
+    this.lastRecv = now;
+
+    if (isCtl) {
+      if (!this.handleControl(seg, now)) return;
+    }
+    this.processAck(seg, now);
+    if (this.isClosed()) return;
+    if (this._state === 'syn-received' && !isCtl) this.establish(now);
+
+    if (!isCtl) {
+      if (seg.flags & FLAG_FIN) {
+        // A FIN carrying data is ignored.
+        if (seg.payload.length === 0) this.processFin(seg, now);
+      } else if (seg.payload.length > 0) {
+        this.processData(seg, now);
+      } else if (unwrap(seg.seq, this.rcvNxt) < this.rcvNxt) {
+        this.ackNow = true; // window probe or keepalive: answer at once
+      }
+    }
+    if (this.isClosed()) return;
+    this.flush(now);
+  }
+
+  handleTimeout(now: number): void {
+    if (this.isClosed()) return;
+    if (this.timeWaitDeadline !== undefined && now >= this.timeWaitDeadline) {
+      this.closeDown('normal');
+      return;
+    }
+    if (this.idleTimeout !== false && this.isSynchronized() && now - this.lastRecv >= this.idleTimeout) {
+      this.closeDown(
+        'timeout',
+        `no segment from the peer for ${this.idleTimeout} ms; the peer or the path is gone`,
+      );
+      return;
+    }
+    if (this.ackDeadline !== undefined && now >= this.ackDeadline) this.ackNow = true;
+    if (this.hasOutstanding() && now >= this.rtoBase + this.rtt.rto) {
+      this.onRetransmissionTimeout(now);
+      if (this.isClosed()) return;
+    } else if (this.needsWindowProbe() && now >= this.lastSend + this.rtt.rto) {
+      if (now - this.lastRecv >= ZERO_WINDOW_ABORT_MS) {
+        this.closeDown('timeout', 'the peer kept a zero receive window for 15 s');
+        return;
+      }
+      this.sendProbe(now);
+      this.rtt.backOff();
+    } else if (this.keepaliveDue(now)) {
+      this.sendProbe(now);
+      this.lastKeepalive = now;
+    }
+    this.flush(now);
+  }
+
+  pollTransmit(): Uint8Array | undefined {
+    return this.outbox.shift();
+  }
+
+  pollTimeout(): number | undefined {
+    if (this.isClosed()) return undefined;
+    if (this.timeWaitDeadline !== undefined) return this.timeWaitDeadline;
+    let t = Number.POSITIVE_INFINITY;
+    if (this.ackDeadline !== undefined) t = Math.min(t, this.ackDeadline);
+    if (this.hasOutstanding()) t = Math.min(t, this.rtoBase + this.rtt.rto);
+    else if (this.needsWindowProbe()) t = Math.min(t, this.lastSend + this.rtt.rto);
+    if (this.pacedWait) t = Math.min(t, this.nextSendTime);
+    if (this.idleTimeout !== false && this.isSynchronized()) {
+      t = Math.min(t, this.lastRecv + this.idleTimeout);
+      if (!this.hasOutstanding()) t = Math.min(t, this.keepaliveTime());
+    }
+    return Number.isFinite(t) ? t : undefined;
+  }
+
+  pollEvent(): PseudoTcpEvent | undefined {
+    return this.events.shift();
+  }
+
+  /** Queue bytes; returns how many were accepted (0 when the buffer is full or the stream is shut). */
+  send(data: Uint8Array, now: number): number {
+    const n = Math.min(data.length, this.sendBufferFree);
+    if (n < data.length) this.writeBlocked = true;
+    if (n <= 0) return 0;
+    this.sendRing.write(this.sndDataEnd - this.dataStart, n === data.length ? data : data.subarray(0, n));
+    this.sndDataEnd += n;
+    this.flush(now);
+    return n;
+  }
+
+  /** In-order bytes (at most maxBytes), or undefined when none are buffered. May queue a window update: poll transmit afterwards. */
+  recv(maxBytes?: number): Uint8Array | undefined {
+    const avail = this.readableBytes;
+    if (avail <= 0) return undefined;
+    const n = Math.min(avail, maxBytes ?? avail);
+    if (n <= 0) return undefined;
+    const out = new Uint8Array(n);
+    this.rcvRing.read(this.readSeq, n, out, 0);
+    this.readSeq += n;
+    if (this.readableBytes === 0) this.readablePending = false;
+    // Window update when the window had closed substantially (libjingle sends one when it reopens).
+    const cap = this.rcvRing.capacity;
+    const wnd = this.receiveWindow();
+    if (
+      this.isSynchronized() &&
+      this.lastAdvertised < cap / 2 &&
+      wnd - this.lastAdvertised >= Math.min(cap / 2, 65_536)
+    ) {
+      this.sendPureAck();
+    }
+    return out;
+  }
+
+  /** Half-close: FIN after the queued data (needs FIN-ACK on both sides; otherwise a graceful close once all is acknowledged). */
+  shutdown(now: number): void {
+    if (this.isClosed() || this.shutdownRequested) return;
+    this.shutdownRequested = true;
+    if (this._state === 'listen' || this._state === 'syn-sent' || this._state === 'syn-received') return; // applied on establish
+    this.applyShutdown(now);
+    this.flush(now);
+  }
+
+  /** Close. With force, or with unread received data, sends RST and closes at once. */
+  close(now: number, force = false): void {
+    if (this.isClosed()) return;
+    if (this._state === 'listen' || this._state === 'syn-sent') {
+      this.closeDown('normal');
+      return;
+    }
+    if (force || this.readableBytes > 0) {
+      this.sendRst(undefined);
+      this.closeDown('normal');
+      return;
+    }
+    this.closeRequested = true;
+    if (!this.shutdownRequested) {
+      this.shutdownRequested = true;
+      if (this._state === 'syn-received') return; // applied on establish
+      this.applyShutdown(now);
+    }
+    this.checkGracefulClose();
+    if (!this.isClosed()) this.flush(now);
+  }
+
+  stats(): PseudoTcpStats {
+    return {
+      rttMs: this.rtt.srtt,
+      rtoMs: this.rtt.rto,
+      cwndBytes: this.cc.cwnd,
+      bytesSent: this.bytesSent,
+      bytesReceived: this.bytesReceived,
+      retransmits: this.retransmits,
+      pacingRateBps: this.cc.pacingRate * 1000,
+    };
+  }
+
+  // ------------------------------------------------------------------ opening
+
+  private handleControl(seg: Segment, now: number): boolean {
+    const p = seg.payload;
+    if (p.length === 0 || p[0] !== CTL_CONNECT) return false; // unknown control code: dropped
+    const seq = unwrap(seg.seq, this.rcvNxt);
+    if (this.connectReceived || seq !== this.rcvNxt) {
+      this.ackNow = true; // a retransmitted CONNECT: acknowledge again
+      return true;
+    }
+    const opts = parseConnectOptions(p.subarray(1));
+    this.peerFinAck = opts.finAck;
+    if (opts.windowScale === undefined) {
+      // The peer cannot scale windows: fall back to libnice's unscaled 60 KiB receive buffer.
+      if (this.rwndScale > 0) {
+        this.rcvRing = new RingBuffer(UNSCALED_RECEIVE_BUFFER);
+        this.rwndScale = 0;
+      }
+      this.swndScale = 0;
+    } else {
+      this.swndScale = Math.min(opts.windowScale, 14);
+    }
+    this.connectReceived = true;
+    this.tsRecent = seg.tsval;
+    this.rcvNxt += p.length; // the connect message consumes sequence space, never delivered
+    this.readSeq = this.rcvNxt;
+    this.mergeOutOfOrder();
+    this.ackNow = true;
+    if (this._state === 'listen') {
+      this._state = 'syn-received';
+      this.connectQueued = true;
+    } else if (this._state === 'syn-sent') {
+      this.establish(now);
+    }
+    return true;
+  }
+
+  private establish(now: number): void {
+    this._state = 'established';
+    this.mss = Math.max(this.mtu - PACKET_OVERHEAD, MIN_MSS);
+    this.lastRecv = now;
+    this.events.push({ type: 'opened' });
+    if (this.shutdownRequested) this.applyShutdown(now);
+    this.checkGracefulClose();
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  private applyShutdown(_now: number): void {
+    if (this.finAckNegotiated) {
+      if (this.finSeq !== undefined) return;
+      this.finSeq = this.sndDataEnd;
+      if (this._state === 'established') this._state = 'fin-wait-1';
+      else if (this._state === 'close-wait') this._state = 'last-ack';
+    } else {
+      // No FIN on the wire (libjingle peer): close once everything sent is acknowledged.
+      this.closeRequested = true;
+      this.checkGracefulClose();
+    }
+  }
+
+  private checkGracefulClose(): void {
+    if (!this.closeRequested || this.finAckNegotiated || this.isClosed()) return;
+    if (this._state !== 'established') return;
+    if (this.sndUna >= this.sndDataEnd) this.closeDown('normal');
+  }
+
+  private onFinAcked(now: number): void {
+    if (this._state === 'fin-wait-1') this._state = 'fin-wait-2';
+    else if (this._state === 'closing') this.enterTimeWait(now);
+    else if (this._state === 'last-ack') this.closeDown('normal');
+  }
+
+  private enterTimeWait(now: number): void {
+    this._state = 'time-wait';
+    this.timeWaitDeadline = now + TIME_WAIT_MS;
+  }
+
+  private closeDown(reason: PseudoTcpCloseReason, error?: string): void {
+    if (this.isClosed()) return;
+    this._state = 'closed';
+    this.timeWaitDeadline = undefined;
+    this.ackDeadline = undefined;
+    this.ackNow = false;
+    this.segs.clear();
+    this.retx.clear();
+    this.txLog.clear();
+    this.txScan = 0;
+    this.pipe = 0;
+    this.events.push(error === undefined ? { type: 'closed', reason } : { type: 'closed', reason, error });
+  }
+
+  private sendRst(inResponseTo: Segment | undefined): void {
+    const out = new Uint8Array(HEADER_SIZE);
+    const ack =
+      inResponseTo === undefined ? toWire(this.rcvNxt) : inResponseTo.seq + inResponseTo.payload.length;
+    writeHeader(out, {
+      conv: this.conv,
+      seq: toWire(this.sndNxt),
+      ack,
+      flags: FLAG_RST,
+      window: 0,
+      tsval: 0,
+      tsecr: inResponseTo?.tsval ?? this.tsRecent,
+    });
+    this.outbox.push(out);
+  }
+
+  // ------------------------------------------------------------------ receiving
+
+  private processAck(seg: Segment, now: number): void {
+    if (this._state === 'listen') return;
+    const ack = unwrap(seg.ack, this.sndUna);
+    if (ack < this.sndUna || ack > this.sndNxt) return; // old or beyond what we sent
+    this.sndWnd = seg.window * 2 ** this.swndScale;
+
+    let newlyDelivered = 0;
+    let newest: Tx | undefined;
+    const deliver = (s: SendSeg): void => {
+      this.removeFromPipe(s);
+      newlyDelivered += s.len;
+      this.delivered += s.len;
+      this.deliveredTime = now;
+      const tx = s.lastTx;
+      if (tx !== undefined && (newest === undefined || tx.sentAt >= newest.sentAt)) {
+        newest = tx;
+      }
+    };
+
+    const echo = this.lookupTx(seg.tsecr);
+    let rttSample: number | undefined;
+    const wasUna = this.sndUna;
+
+    if (ack > this.sndUna) {
+      // Cumulative acknowledgement.
+      while (this.segs.length > 0) {
+        const s = this.segs.peek() as SendSeg;
+        if (s.seq + s.len <= ack) {
+          this.segs.shift();
+          if (!s.sacked) deliver(s);
+          s.acked = true;
+        } else {
+          if (s.seq < ack) {
+            // Partly acknowledged (the peer trimmed it to its window): keep the rest.
+            const cut = ack - s.seq;
+            if (s.inflight) this.pipe -= cut;
+            if (!s.sacked) {
+              newlyDelivered += cut;
+              this.delivered += cut;
+            }
+            s.seq = ack;
+            s.len -= cut;
+          }
+          break;
+        }
+      }
+      this.sndUna = ack;
+      this.dupAcks = 0;
+      this.rtoBase = now; // RFC 6298 §5.3: restart the timer on new data acknowledged
+      if (echo !== undefined) rttSample = now - echo.sentAt;
+      if (this.finSeq !== undefined && wasUna <= this.finSeq && ack > this.finSeq) this.onFinAcked(now);
+      if (this.inRecovery) {
+        if (ack >= this.recoveryPoint) this.inRecovery = false;
+        else this.markFrontLostIfStale(now); // RFC 6582 §3.2 step 5: partial ACK
+      }
+    } else if (
+      seg.payload.length === 0 &&
+      (seg.flags & (FLAG_FIN | FLAG_CTL)) === 0 &&
+      this.sndUna < this.sndNxt &&
+      unwrap(seg.seq, this.rcvNxt) >= this.rcvNxt
+    ) {
+      // RFC 5681 §3.2: fast retransmit on the third duplicate ACK.
+      this.dupAcks++;
+      if (this.dupAcks === 3) this.markFrontLostIfStale(now);
+    }
+
+    // The echoed transmission has arrived at the peer.
+    if (echo !== undefined && !echo.seg.acked) {
+      if (!echo.seg.sacked && echo.seg.seq >= this.sndUna) {
+        echo.seg.sacked = true;
+        deliver(echo.seg);
+        this.peerEchoesSegments = true;
+      }
+    }
+    if (this.peerEchoesSegments && echo !== undefined && echo.sentAt > this.rackSentAt) {
+      this.rackSentAt = echo.sentAt;
+      this.detectLossByTime(now);
+    }
+
+    if (rttSample !== undefined && rttSample >= 0) {
+      this.rtt.sample(rttSample);
+      this.minRttSeen = Math.min(this.minRttSeen, rttSample);
+      this.cc.setSmoothedRtt(this.rtt.srtt);
+    }
+
+    if (newlyDelivered > 0) {
+      if (this.appLimitedUntil > 0 && this.delivered > this.appLimitedUntil) this.appLimitedUntil = 0;
+      let rate: number | undefined;
+      let priorDelivered = this.delivered;
+      let appLimited = false;
+      const tx = newest as Tx | undefined;
+      if (tx !== undefined) {
+        priorDelivered = tx.delivered;
+        appLimited = tx.appLimited;
+        const sendElapsed = tx.sentAt - tx.firstSentTime;
+        const ackElapsed = this.deliveredTime - tx.deliveredTime;
+        this.firstSentTime = tx.sentAt;
+        const interval = Math.max(sendElapsed, ackElapsed);
+        const minRtt = Number.isFinite(this.minRttSeen) ? this.minRttSeen : 0;
+        if (interval > 0 && interval >= minRtt * 0.5) rate = (this.delivered - tx.delivered) / interval;
+      }
+      const sample: AckSample = {
+        now,
+        delivered: newlyDelivered,
+        inflight: this.pipe,
+        deliveryRate: rate,
+        rateAppLimited: appLimited,
+        priorDelivered,
+        totalDelivered: this.delivered,
+        rtt: rttSample,
+        inRecovery: this.inRecovery,
+      };
+      this.cc.onAck(sample);
+      this.trimTxLog();
+      if (this.writeBlocked && this.sendBufferFree >= Math.min(this.sendRing.capacity / 4, 65_536)) {
+        this.writeBlocked = false;
+        this.events.push({ type: 'writable' });
+      }
+      this.checkGracefulClose();
+    }
+  }
+
+  private processData(seg: Segment, now: number): void {
+    if (this.rcvFinSeq !== undefined) {
+      this.ackNow = true;
+      return;
+    }
+    if (this.closeRequested && this.finSeq !== undefined) {
+      // Data after we closed (not merely shut down) our side: RFC 1122 §4.2.2.13, reset.
+      this.sendRst(seg);
+      this.closeDown('reset', 'data arrived after close; the connection was reset');
+      return;
+    }
+    const s = unwrap(seg.seq, this.rcvNxt);
+    const len = seg.payload.length;
+    const limit = this.readSeq + this.rcvRing.capacity;
+    const start = Math.max(s, this.rcvNxt);
+    const end = Math.min(s + len, limit);
+    if (end <= start) {
+      this.ackNow = true;
+      return;
+    }
+    this.rcvRing.write(start, seg.payload.subarray(start - s, end - s));
+    if (end === s + len) this.tsRecent = seg.tsval; // echo exactly the segment that arrived whole
+    if (start === this.rcvNxt) {
+      const filledHole = this.ooo.length > 0;
+      const before = this.rcvNxt;
+      this.rcvNxt = end;
+      this.mergeOutOfOrder();
+      this.bytesReceived += this.rcvNxt - before;
+      this.unackedSegments++;
+      if (filledHole || this.ackDelay === 0 || this.unackedSegments >= 2) this.ackNow = true;
+      else if (this.ackDeadline === undefined) this.ackDeadline = now + this.ackDelay;
+      if (!this.readablePending) {
+        this.readablePending = true;
+        this.events.push({ type: 'readable' });
+      }
+    } else {
+      insertInterval(this.ooo, start, end);
+      this.ackNow = true; // out-of-order: acknowledge at once
+    }
+  }
+
+  private mergeOutOfOrder(): void {
+    while (this.ooo.length > 0 && (this.ooo[0] as Interval).start <= this.rcvNxt) {
+      this.rcvNxt = Math.max(this.rcvNxt, (this.ooo.shift() as Interval).end);
+    }
+  }
+
+  private processFin(seg: Segment, now: number): void {
+    if (!this.finAckNegotiated) return;
+    const s = unwrap(seg.seq, this.rcvNxt);
+    this.ackNow = true; // a FIN is acknowledged at once
+    if (s !== this.rcvNxt || this.rcvFinSeq !== undefined) return; // only in order
+    this.rcvFinSeq = s;
+    this.rcvNxt = s + 1;
+    this.tsRecent = seg.tsval;
+    if (this._state === 'established') this._state = 'close-wait';
+    else if (this._state === 'fin-wait-1') this._state = 'closing';
+    else if (this._state === 'fin-wait-2') this.enterTimeWait(now);
+    this.readablePending = true;
+    this.events.push({ type: 'readable' });
+  }
+
+  // ------------------------------------------------------------------ loss detection
+
+  private markFrontLostIfStale(now: number): void {
+    const front = this.segs.peek();
+    if (front === undefined || front.lost || front.sacked || front.acked) return;
+    const tx = front.lastTx;
+    const srtt = this.rtt.hasSample ? this.rtt.srtt : this.rtt.rto;
+    if (tx !== undefined && front.xmit > 1 && now - tx.sentAt < srtt) return; // just resent
+    this.markLost(front, now);
+  }
+
+  /** RACK-like: a transmission sent well before one known to have arrived is lost. */
+  private detectLossByTime(now: number): void {
+    const minRtt = Number.isFinite(this.minRttSeen) ? this.minRttSeen : this.rtt.srtt;
+    const reorderWindow = Math.max(minRtt / 4, 1);
+    const threshold = this.rackSentAt - reorderWindow;
+    while (this.txScan < this.txLog.length) {
+      const tx = this.txLog.at(this.txScan) as Tx;
+      if (tx.sentAt >= threshold) break;
+      const s = tx.seg;
+      if (s.lastTx === tx && !s.acked && !s.sacked) this.markLost(s, now);
+      this.txScan++;
+    }
+  }
+
+  private markLost(s: SendSeg, now: number): void {
+    if (s.acked || s.sacked || s.lost) return;
+    s.lost = true;
+    this.removeFromPipe(s);
+    this.retx.push(s);
+    if (!this.inRecovery) {
+      this.inRecovery = true;
+      this.recoveryPoint = this.sndNxt;
+      this.cc.onCongestionEvent(now, this.pipe + s.len);
+    }
+  }
+
+  private removeFromPipe(s: SendSeg): void {
+    if (s.inflight) {
+      s.inflight = false;
+      this.pipe -= s.len;
+    }
+  }
+
+  private onRetransmissionTimeout(now: number): void {
+    const front = this.segs.peek();
+    if (front !== undefined) {
+      const connecting = this._state === 'syn-sent' || this._state === 'syn-received';
+      const limit = connecting ? MAX_TRANSMITS_CONNECTING : MAX_TRANSMITS_ESTABLISHED;
+      if (front.xmit >= limit) {
+        if (connecting) {
+          this.closeDown(
+            'connect-failed',
+            `no answer to ${front.xmit} connect attempts; check that the peer is running and reachable`,
+          );
+        } else {
+          this.closeDown(
+            'timeout',
+            `a segment went unacknowledged after ${front.xmit} transmissions; the peer is gone`,
+          );
+        }
+        return;
+      }
+      if (front.sacked) front.sacked = false; // cannot be: the peer did not keep it
+    }
+    // RFC 6298 §5.5-5.6: back off and retransmit; here every segment not known received.
+    const connecting = this._state === 'syn-sent' || this._state === 'syn-received';
+    this.rtt.backOff(connecting ? INITIAL_RTO : MAX_RTO);
+    for (let i = 0; i < this.segs.length; i++) {
+      const s = this.segs.at(i) as SendSeg;
+      if (!s.acked && !s.sacked && !s.lost) {
+        s.lost = true;
+        this.removeFromPipe(s);
+        this.retx.push(s);
+      }
+    }
+    this.inRecovery = true;
+    this.recoveryPoint = this.sndNxt;
+    this.dupAcks = 0;
+    this.cc.onRetransmissionTimeout(now);
+    this.rtoBase = now;
+    this.nextSendTime = now;
+  }
+
+  private lookupTx(id: number): Tx | undefined {
+    if (id === 0) return undefined;
+    const front = this.txLog.peek();
+    if (front === undefined) return undefined;
+    const idx = (id - front.id) >>> 0;
+    if (idx >= this.txLog.length) return undefined;
+    const tx = this.txLog.at(idx);
+    return tx !== undefined && tx.id === id ? tx : undefined;
+  }
+
+  private trimTxLog(): void {
+    while (this.txLog.length > 0 && this.txScan > 0) {
+      const tx = this.txLog.peek() as Tx;
+      if (!tx.seg.acked && tx.seg.lastTx === tx) break;
+      this.txLog.shift();
+      this.txScan--;
+    }
+    if (!this.peerEchoesSegments) {
+      // Without per-segment echoes the scan never runs; keep only what can still be echoed.
+      while (this.txLog.length > 0) {
+        const tx = this.txLog.peek() as Tx;
+        if (!tx.seg.acked) break;
+        this.txLog.shift();
+      }
+      this.txScan = 0;
+    }
+  }
+
+  // ------------------------------------------------------------------ sending
+
+  private flush(now: number): void {
+    if (this.isClosed()) return;
+    this.pacedWait = false;
+    for (;;) {
+      const s = this.nextToSend();
+      if (s === undefined) break;
+      const isControl = (s.seg.flags & FLAG_CTL) !== 0;
+      if (!isControl) {
+        if (this.pipe + s.seg.len > this.cc.cwnd && this.pipe > 0) break;
+        if (Number.isFinite(this.cc.pacingRate) && this.nextSendTime > now) {
+          this.pacedWait = true;
+          break;
+        }
+      }
+      if (s.fresh) this.segs.push(s.seg);
+      else this.retx.shift();
+      this.transmit(s.seg, now, !s.fresh);
+    }
+    if (this.ackNow) this.sendPureAck();
+    if (this.isClosed()) return;
+    this.checkGracefulClose();
+  }
+
+  /** The next segment: a lost one first, then new sequence space. */
+  private nextToSend(): { seg: SendSeg; fresh: boolean } | undefined {
+    while (this.retx.length > 0) {
+      const s = this.retx.peek() as SendSeg;
+      if (s.acked || s.sacked || !s.lost) {
+        this.retx.shift();
+        continue;
+      }
+      return { seg: s, fresh: false };
+    }
+    if (this.sndNxt === this.iss) {
+      if (!this.connectQueued) return undefined;
+      return {
+        seg: this.newSeg(this.iss, this.connectMessage.length, FLAG_CTL, this.connectMessage),
+        fresh: true,
+      };
+    }
+    if (!this.canSendData()) return undefined;
+    const wndEnd = this.sndUna + this.sndWnd;
+    if (this.sndNxt < this.sndDataEnd) {
+      const room = wndEnd - this.sndNxt;
+      const len = Math.min(this.mss, this.sndDataEnd - this.sndNxt, room);
+      if (len <= 0) return undefined; // window-limited: probe when nothing is in flight
+      if (!this.noDelay && len < this.mss && this.sndNxt > this.sndUna) return undefined; // Nagle
+      return { seg: this.newSeg(this.sndNxt, len, 0, undefined), fresh: true };
+    }
+    if (this.finSeq !== undefined && this.sndNxt === this.finSeq) {
+      return { seg: this.newSeg(this.finSeq, 1, FLAG_FIN, undefined), fresh: true };
+    }
+    if (this.sndNxt >= this.sndDataEnd) this.markAppLimited();
+    return undefined;
+  }
+
+  private newSeg(seq: number, len: number, flags: number, ctl: Uint8Array | undefined): SendSeg {
+    return {
+      seq,
+      len,
+      flags,
+      ctl,
+      xmit: 0,
+      lastTx: undefined,
+      acked: false,
+      sacked: false,
+      lost: false,
+      inflight: false,
+    };
+  }
+
+  private canSendData(): boolean {
+    switch (this._state) {
+      case 'established':
+      case 'close-wait':
+      case 'fin-wait-1':
+      case 'closing':
+      case 'last-ack':
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private markAppLimited(): void {
+    this.appLimitedUntil = Math.max(this.delivered + this.pipe, 1);
+  }
+
+  private transmit(s: SendSeg, now: number, isRetransmit: boolean): void {
+    const payloadLen = s.ctl !== undefined ? s.ctl.length : s.flags & FLAG_FIN ? 0 : s.len;
+    const out = new Uint8Array(HEADER_SIZE + payloadLen);
+    const id = this.nextTxId;
+    this.nextTxId = (this.nextTxId + 1) >>> 0 || 1;
+    const wnd = this.receiveWindow();
+    writeHeader(out, {
+      conv: this.conv,
+      seq: toWire(s.seq),
+      ack: toWire(this.rcvNxt),
+      flags: s.flags,
+      window: this.windowField(wnd),
+      tsval: id,
+      tsecr: this.tsRecent,
+    });
+    if (s.ctl !== undefined) out.set(s.ctl, HEADER_SIZE);
+    else if (payloadLen > 0) this.sendRing.read(s.seq - this.dataStart, payloadLen, out, HEADER_SIZE);
+    this.outbox.push(out);
+
+    if (this.pipe === 0) {
+      this.firstSentTime = now;
+      this.deliveredTime = now;
+    }
+    if (!this.hasOutstanding()) this.rtoBase = now; // RFC 6298 §5.1
+    const tx: Tx = {
+      id,
+      seg: s,
+      sentAt: now,
+      delivered: this.delivered,
+      deliveredTime: this.deliveredTime,
+      firstSentTime: this.firstSentTime,
+      appLimited: this.appLimitedUntil > 0,
+    };
+    this.txLog.push(tx);
+    s.lastTx = tx;
+    s.xmit++;
+    s.lost = false;
+    if (!s.inflight) {
+      s.inflight = true;
+      this.pipe += s.len;
+    }
+    if (isRetransmit) this.retransmits++;
+    else if (s.ctl === undefined && (s.flags & FLAG_FIN) === 0) this.bytesSent += s.len;
+    if (s.seq + s.len > this.sndNxt) this.sndNxt = s.seq + s.len;
+    const rate = this.cc.pacingRate;
+    if (Number.isFinite(rate) && rate > 0) {
+      const lag = Math.max((2 * this.mss) / rate, 2);
+      this.nextSendTime = Math.max(this.nextSendTime, now - lag) + out.length / rate;
+    }
+    this.lastSend = now;
+    this.afterAckSent(wnd);
+  }
+
+  private sendPureAck(): void {
+    if (!this.isSynchronized() && this._state !== 'syn-received') {
+      this.ackNow = false;
+      return;
+    }
+    const out = new Uint8Array(HEADER_SIZE);
+    const wnd = this.receiveWindow();
+    writeHeader(out, {
+      conv: this.conv,
+      seq: toWire(this.sndNxt),
+      ack: toWire(this.rcvNxt),
+      flags: 0,
+      window: this.windowField(wnd),
+      tsval: 0,
+      tsecr: this.tsRecent,
+    });
+    this.outbox.push(out);
+    this.afterAckSent(wnd);
+  }
+
+  /** A zero-length segment just below what the peer expects: it answers at once (window probe, keepalive). */
+  private sendProbe(now: number): void {
+    const out = new Uint8Array(HEADER_SIZE);
+    const wnd = this.receiveWindow();
+    writeHeader(out, {
+      conv: this.conv,
+      seq: toWire(this.sndNxt - 1),
+      ack: toWire(this.rcvNxt),
+      flags: 0,
+      window: this.windowField(wnd),
+      tsval: 0,
+      tsecr: this.tsRecent,
+    });
+    this.outbox.push(out);
+    this.lastSend = now;
+    this.afterAckSent(wnd);
+  }
+
+  private afterAckSent(wnd: number): void {
+    this.ackNow = false;
+    this.ackDeadline = undefined;
+    this.unackedSegments = 0;
+    this.lastAdvertised = wnd;
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private rcvDataEnd(): number {
+    return this.rcvFinSeq ?? this.rcvNxt;
+  }
+
+  private receiveWindow(): number {
+    return Math.max(0, this.rcvRing.capacity - (this.rcvDataEnd() - this.readSeq));
+  }
+
+  private windowField(wnd: number): number {
+    return Math.min(0xffff, Math.floor(wnd / 2 ** this.rwndScale));
+  }
+
+  private sendBuffered(): number {
+    const from = Math.max(this.sndUna, this.dataStart);
+    return Math.max(0, this.sndDataEnd - from);
+  }
+
+  private hasOutstanding(): boolean {
+    return this.sndUna < this.sndNxt;
+  }
+
+  private needsWindowProbe(): boolean {
+    return (
+      this.isSynchronized() &&
+      !this.hasOutstanding() &&
+      this.sndNxt < this.sndDataEnd &&
+      this.sndUna + this.sndWnd <= this.sndNxt
+    );
+  }
+
+  private isClosed(): boolean {
+    return this._state === 'closed';
+  }
+
+  private isSynchronized(): boolean {
+    switch (this._state) {
+      case 'listen':
+      case 'syn-sent':
+      case 'syn-received':
+      case 'closed':
+        return false;
+      default:
+        return true;
+    }
+  }
+
+  private keepaliveTime(): number {
+    if (this.idleTimeout === false) return Number.POSITIVE_INFINITY;
+    return Math.max(this.lastRecv, this.lastKeepalive) + this.idleTimeout / 3;
+  }
+
+  private keepaliveDue(now: number): boolean {
+    return (
+      this.idleTimeout !== false &&
+      this.isSynchronized() &&
+      !this.hasOutstanding() &&
+      now >= this.keepaliveTime()
+    );
+  }
+}
+
+/** Window-scale shift: halvings until the buffer fits 16 bits (libnice resize_receive_buffer). */
+export function windowScaleFor(bufferSize: number): number {
+  let shift = 0;
+  let size = bufferSize;
+  while (size > 0xffff) {
+    shift++;
+    size = Math.floor(size / 2);
+  }
+  return shift;
+}
+
+function insertInterval(list: Interval[], start: number, end: number): void {
+  let i = 0;
+  while (i < list.length && (list[i] as Interval).end < start) i++;
+  let s = start;
+  let e = end;
+  while (i < list.length && (list[i] as Interval).start <= e) {
+    const cur = list[i] as Interval;
+    s = Math.min(s, cur.start);
+    e = Math.max(e, cur.end);
+    list.splice(i, 1);
+  }
+  list.splice(i, 0, { start: s, end: e });
+}

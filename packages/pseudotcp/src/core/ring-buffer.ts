@@ -1,0 +1,27 @@
+// A fixed-capacity byte ring addressed by absolute stream position: byte `pos` lives at
+// index `pos % capacity`. Callers keep the live range within `capacity` bytes.
+
+export class RingBuffer {
+  readonly bytes: Uint8Array;
+  constructor(readonly capacity: number) {
+    this.bytes = new Uint8Array(capacity);
+  }
+
+  /** Copy `src` into positions [pos, pos + src.length). */
+  write(pos: number, src: Uint8Array): void {
+    const cap = this.capacity;
+    const at = pos % cap;
+    const first = Math.min(src.length, cap - at);
+    this.bytes.set(first === src.length ? src : src.subarray(0, first), at);
+    if (first < src.length) this.bytes.set(src.subarray(first), 0);
+  }
+
+  /** Copy positions [pos, pos + len) into `dest` at `destOffset`. */
+  read(pos: number, len: number, dest: Uint8Array, destOffset: number): void {
+    const cap = this.capacity;
+    const at = pos % cap;
+    const first = Math.min(len, cap - at);
+    dest.set(this.bytes.subarray(at, at + first), destOffset);
+    if (first < len) dest.set(this.bytes.subarray(0, len - first), destOffset + first);
+  }
+}
