@@ -1,0 +1,143 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { discoverNatBehaviorWith } from '../behavior/discovery.js';
+import type { BindingProbe, ChangeRequest, NatBehavior } from '../behavior/types.js';
+import {
+  decodeStunMessage,
+  demultiplex,
+  StunMessageBuilder,
+  StunMethod,
+  type TransportAddress,
+} from '../codec/index.js';
+import { toHex } from '../transaction/transaction-id.js';
+import { parseHostPort, transportAddressFromNode } from './address.js';
+import { StunClientError } from './errors.js';
+import { StunClient } from './stun-client.js';
+
+export interface DiscoverNatBehaviorOptions {
+  /** Local IP to test from; default: the one the routing table picks toward the server. */
+  localAddress?: string;
+  /** ms each test waits for its answer, default 3000 (a missing answer is itself a result). */
+  probeTimeout?: number;
+  /** Initial RTO of each test's retransmissions, default 500 ms (RFC 8489 §6.2.1). */
+  rto?: number;
+}
+
+/**
+ * RFC 5780 NAT behaviour discovery from this host against an RFC 5780 STUN server (coturn with
+ * two addresses, or ours started with an alternate address): mapping, filtering, hairpinning and
+ * port preservation, with a plain-words summary. Takes about `probeTimeout` when the NAT filters.
+ */
+export async function discoverNatBehavior(
+  server: string | TransportAddress,
+  options: DiscoverNatBehaviorOptions = {},
+): Promise<NatBehavior> {
+  const target = typeof server === 'string' ? await resolveOne(server) : server;
+  const localIp = options.localAddress ?? (await routedSource(target));
+  const probeTimeout = options.probeTimeout ?? 3000;
+  const rto = Math.min(options.rto ?? 500, probeTimeout);
+  return discoverNatBehaviorWith(() => openUdpProbe(localIp, target.family, probeTimeout, rto), target);
+}
+
+async function resolveOne(text: string): Promise<TransportAddress> {
+  const { host, port } = parseHostPort(text);
+  if (isIP(host) !== 0) return transportAddressFromNode(host, port);
+  try {
+    const found = await lookup(host);
+    return transportAddressFromNode(found.address, port);
+  } catch {
+    throw new Error(`cannot resolve STUN server host "${host}": check the name and DNS`);
+  }
+}
+
+/** The source IP the kernel picks for packets to `target` (a connected UDP socket sends nothing). */
+async function routedSource(target: TransportAddress): Promise<string> {
+  const s = createSocket(target.family === 'IPv6' ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.connect(target.port, target.address, () => resolve());
+    });
+    return s.address().address;
+  } catch {
+    throw new Error(
+      `no route to STUN server ${target.address}: check the network connection or pass a local address`,
+    );
+  } finally {
+    s.close();
+  }
+}
+
+async function openUdpProbe(
+  localIp: string,
+  family: 'IPv4' | 'IPv6',
+  probeTimeout: number,
+  rto: number,
+): Promise<BindingProbe> {
+  const socket: Socket = createSocket({ type: family === 'IPv6' ? 'udp6' : 'udp4' });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, localIp, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  socket.on('error', () => {});
+  const info = socket.address();
+  const local = transportAddressFromNode(info.address, info.port);
+  const client = new StunClient({ send: (data, to) => socket.send(data, to.port, to.address) });
+  const hairpinWaiters = new Map<string, () => void>();
+  socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    const bytes = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
+    if (demultiplex(bytes) !== 'stun') return;
+    if (client.handleMessage(bytes, transportAddressFromNode(rinfo.address, rinfo.port))) return;
+    try {
+      const m = decodeStunMessage(bytes);
+      if (m.class === 'request') hairpinWaiters.get(toHex(m.transactionId))?.();
+    } catch {
+      // not ours
+    }
+  });
+  return {
+    local,
+    async binding(destination, change?: ChangeRequest, responseSource?: TransportAddress) {
+      const request = new StunMessageBuilder('request', StunMethod.Binding);
+      if (change !== undefined) request.add('CHANGE_REQUEST', change);
+      try {
+        const r = await client.request(request, destination, {
+          rto,
+          timeout: probeTimeout,
+          ...(responseSource ? { responseSource } : {}),
+        });
+        return r.message;
+      } catch (error) {
+        if (error instanceof StunClientError && error.code === 'timeout') return undefined;
+        throw error;
+      }
+    },
+    hairpin(destination) {
+      const request = new StunMessageBuilder('request', StunMethod.Binding);
+      const bytes = request.build();
+      const id = toHex(request.transactionId);
+      return new Promise<boolean>((resolve) => {
+        const timers: NodeJS.Timeout[] = [];
+        const finish = (ok: boolean) => {
+          for (const t of timers) clearTimeout(t);
+          hairpinWaiters.delete(id);
+          resolve(ok);
+        };
+        hairpinWaiters.set(id, () => finish(true));
+        // A few sends against loss, like a transaction's first retransmissions.
+        for (let at = 0, i = 0; at < probeTimeout && i < 3; i++, at = at * 2 + rto) {
+          timers.push(setTimeout(() => socket.send(bytes, destination.port, destination.address), at));
+        }
+        timers.push(setTimeout(() => finish(false), probeTimeout));
+      });
+    },
+    close() {
+      client.close();
+      socket.close();
+    },
+  };
+}

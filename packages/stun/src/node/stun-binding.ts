@@ -1,0 +1,285 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { demultiplex, StunMessageBuilder, StunMethod, type TransportAddress } from '../codec/index.js';
+import { formatTransportAddress, sameTransportAddress } from '../transaction/address.js';
+import type { TransactionOptions } from '../transaction/schedule.js';
+import { parseHostPort, transportAddressFromNode } from './address.js';
+import { StunClientError } from './errors.js';
+import { StunStreamClient } from './stream-client.js';
+import { StunClient, type StunResponse } from './stun-client.js';
+
+export interface StunBindingOptions extends TransactionOptions {
+  /**
+   * A bound UDP socket the caller owns (udp4 or udp6): requests go out of it, so the mapping
+   * found is the one of that socket. Left open. Without it a socket per family is opened and closed.
+   */
+  socket?: Socket;
+  /** Overall budget in ms for the whole call, default 5000. */
+  deadline?: number;
+  signal?: AbortSignal;
+  /** 'udp' (default), or 'tcp' / 'tls' (RFC 8489 §6.2.2, one connection per server). */
+  transport?: 'udp' | 'tcp' | 'tls';
+  /** TLS options (servername, ca, rejectUnauthorized, ...) for transport 'tls'. */
+  tls?: ConnectionOptions;
+}
+
+export interface StunBindingResult {
+  /** The server as given. */
+  server: string;
+  /** The server address asked (after DNS and any ALTERNATE-SERVER). */
+  serverAddress?: TransportAddress;
+  /** Our reflexive transport address, as the server saw it (XOR-MAPPED-ADDRESS). */
+  mapped?: TransportAddress;
+  /** The local address the request went out of. */
+  local?: TransportAddress;
+  rtt?: number;
+  /** Why this server gave no mapping: one line. */
+  error?: string;
+}
+
+/**
+ * Binding requests to several servers in parallel, IPv4 and IPv6 (a host name is asked on each
+ * address it resolves to), within one deadline. One result per server address, in input order;
+ * a 300 ALTERNATE-SERVER answer is followed once (RFC 8489 §10).
+ */
+export async function stunBinding(
+  servers: readonly (string | TransportAddress)[],
+  options: StunBindingOptions = {},
+): Promise<StunBindingResult[]> {
+  const { socket, deadline = 5000, signal, transport = 'udp', tls, ...txOptions } = options;
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(), deadline);
+  const budget = { ...txOptions, timeout: Math.min(txOptions.timeout ?? deadline, deadline) };
+  try {
+    const targets = (await Promise.all(servers.map((s) => resolveServer(s)))).flat();
+    if (transport !== 'udp') {
+      return await Promise.all(
+        targets.map((t) => streamBinding(t, transport === 'tls', tls, budget, controller.signal)),
+      );
+    }
+    const pool = new UdpPool(socket);
+    try {
+      return await Promise.all(
+        targets.map(async (t): Promise<StunBindingResult> => {
+          if ('error' in t) return { server: t.server, error: t.error };
+          const client = await pool.clientFor(t.address.family);
+          if (client === undefined) {
+            return {
+              server: t.server,
+              serverAddress: t.address,
+              error: `cannot reach ${t.address.family} server ${formatTransportAddress(t.address)} from this ${t.address.family === 'IPv6' ? 'IPv4' : 'IPv6'} socket`,
+            };
+          }
+          return bindingWithRedirect(
+            t.server,
+            t.address,
+            client.client,
+            client.local,
+            budget,
+            controller.signal,
+          );
+        }),
+      );
+    } finally {
+      pool.close();
+    }
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+type Target = { server: string; address: TransportAddress } | { server: string; error: string };
+
+async function resolveServer(server: string | TransportAddress): Promise<Target[]> {
+  if (typeof server !== 'string') return [{ server: formatTransportAddress(server), address: server }];
+  let parsed: { host: string; port: number };
+  try {
+    parsed = parseHostPort(server);
+  } catch (error) {
+    return [{ server, error: (error as Error).message }];
+  }
+  if (isIP(parsed.host) !== 0)
+    return [{ server, address: transportAddressFromNode(parsed.host, parsed.port) }];
+  try {
+    const found = await lookup(parsed.host, { all: true });
+    if (found.length === 0) throw new Error('no address');
+    return found.map((a) => ({ server, address: transportAddressFromNode(a.address, parsed.port) }));
+  } catch {
+    return [{ server, error: `cannot resolve STUN server host "${parsed.host}": check the name and DNS` }];
+  }
+}
+
+async function bindingWithRedirect(
+  server: string,
+  first: TransportAddress,
+  client: StunClient,
+  local: TransportAddress | undefined,
+  options: TransactionOptions,
+  signal: AbortSignal,
+): Promise<StunBindingResult> {
+  let target = first;
+  // RFC 8489 §10: follow ALTERNATE-SERVER, but not into a loop: here at most once.
+  for (let hop = 0; ; hop++) {
+    let response: StunResponse;
+    try {
+      response = await client.binding(target, { ...options, signal });
+    } catch (error) {
+      return { server, serverAddress: target, ...(local ? { local } : {}), error: describe(error, target) };
+    }
+    const outcome = interpret(server, target, response, hop === 0);
+    if ('redirect' in outcome) {
+      target = outcome.redirect;
+      continue;
+    }
+    return { ...outcome, ...(local ? { local } : {}) };
+  }
+}
+
+function interpret(
+  server: string,
+  target: TransportAddress,
+  response: StunResponse,
+  mayRedirect: boolean,
+): StunBindingResult | { redirect: TransportAddress } {
+  const { message } = response;
+  try {
+    if (message.class === 'success') {
+      const mapped = message.get('XOR_MAPPED_ADDRESS') ?? message.get('MAPPED_ADDRESS');
+      if (mapped === undefined) {
+        return { server, serverAddress: target, error: 'the STUN server answered without a mapped address' };
+      }
+      return { server, serverAddress: target, mapped, rtt: response.rtt };
+    }
+    const code = message.get('ERROR_CODE');
+    const alternate = message.get('ALTERNATE_SERVER');
+    if (code?.code === 300 && alternate !== undefined && mayRedirect) {
+      if (alternate.family === target.family && !sameTransportAddress(alternate, target))
+        return { redirect: alternate };
+    }
+    return {
+      server,
+      serverAddress: target,
+      error: `the STUN server refused the Binding request: ${code ? `${code.code} ${code.reason}` : 'error without ERROR-CODE'}`,
+    };
+  } catch {
+    return { server, serverAddress: target, error: 'the STUN server sent a malformed response' };
+  }
+}
+
+function describe(error: unknown, target: TransportAddress): string {
+  if (error instanceof StunClientError && error.code === 'aborted') {
+    return `no answer from STUN server ${formatTransportAddress(target)} before the deadline`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** One StunClient per socket family, over the caller's socket or sockets opened here. */
+class UdpPool {
+  readonly #given: Socket | undefined;
+  readonly #opened = new Map<
+    'IPv4' | 'IPv6',
+    Promise<{ client: StunClient; local: TransportAddress } | undefined>
+  >();
+  readonly #cleanups: (() => void)[] = [];
+
+  constructor(socket: Socket | undefined) {
+    this.#given = socket;
+  }
+
+  clientFor(family: 'IPv4' | 'IPv6'): Promise<{ client: StunClient; local: TransportAddress } | undefined> {
+    let entry = this.#opened.get(family);
+    if (entry === undefined) {
+      entry = this.#open(family);
+      this.#opened.set(family, entry);
+    }
+    return entry;
+  }
+
+  close(): void {
+    for (const c of this.#cleanups) c();
+  }
+
+  async #open(family: 'IPv4' | 'IPv6'): Promise<{ client: StunClient; local: TransportAddress } | undefined> {
+    let socket = this.#given;
+    if (socket === undefined) {
+      const own = createSocket(family === 'IPv4' ? 'udp4' : 'udp6');
+      try {
+        await new Promise<void>((resolve, reject) => {
+          own.once('error', reject);
+          own.bind(0, family === 'IPv4' ? '0.0.0.0' : '::', () => {
+            own.off('error', reject);
+            resolve();
+          });
+        });
+      } catch {
+        own.close();
+        return undefined;
+      }
+      own.on('error', () => {});
+      this.#cleanups.push(() => own.close());
+      socket = own;
+    } else {
+      const local = socket.address();
+      if (
+        local.family !== family &&
+        !(family === 'IPv4' && local.family === 'IPv6' && local.address === '::')
+      ) {
+        return undefined;
+      }
+    }
+    const s = socket;
+    const localInfo = s.address();
+    const v6socket = localInfo.family === 'IPv6';
+    const client = new StunClient({
+      send: (data, destination) => {
+        const host =
+          v6socket && destination.family === 'IPv4' ? `::ffff:${destination.address}` : destination.address;
+        s.send(data, destination.port, host);
+      },
+    });
+    const onMessage = (msg: Buffer, rinfo: RemoteInfo) => {
+      if (demultiplex(msg) !== 'stun') return;
+      client.handleMessage(
+        new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength),
+        transportAddressFromNode(rinfo.address, rinfo.port),
+      );
+    };
+    s.on('message', onMessage);
+    this.#cleanups.unshift(() => {
+      s.off('message', onMessage);
+      client.close();
+    });
+    return { client, local: transportAddressFromNode(localInfo.address, localInfo.port) };
+  }
+}
+
+async function streamBinding(
+  target: Target,
+  secure: boolean,
+  tls: ConnectionOptions | undefined,
+  options: TransactionOptions,
+  signal: AbortSignal,
+): Promise<StunBindingResult> {
+  if ('error' in target) return { server: target.server, error: target.error };
+  const { server, address } = target;
+  let client: StunStreamClient | undefined;
+  try {
+    client = await StunStreamClient.connect(address, { ...(secure ? { tls: tls ?? {} } : {}), signal });
+    const response = await client.request(new StunMessageBuilder('request', StunMethod.Binding), {
+      ...options,
+      signal,
+    });
+    const outcome = interpret(server, address, response, false);
+    if ('redirect' in outcome) return { server, serverAddress: address, error: 'unexpected redirect' };
+    return { ...outcome, local: client.local };
+  } catch (error) {
+    return { server, serverAddress: address, error: describe(error, address) };
+  } finally {
+    client?.close();
+  }
+}

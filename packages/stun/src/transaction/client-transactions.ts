@@ -1,0 +1,160 @@
+import type { StunMessage, TransportAddress } from '../codec/index.js';
+import { sameTransportAddress } from './address.js';
+import { computeSchedule, type TransactionOptions } from './schedule.js';
+import { toHex, transactionIdOf } from './transaction-id.js';
+
+export type TransactionEvent =
+  | {
+      type: 'response';
+      transactionId: string;
+      message: StunMessage;
+      from: TransportAddress;
+      /** ms from the first send to the response (spans retransmissions: see `retransmits`). */
+      rtt: number;
+      retransmits: number;
+      context?: unknown;
+    }
+  | { type: 'timeout'; transactionId: string; destination: TransportAddress; context?: unknown };
+
+interface Transaction {
+  id: string;
+  request: Uint8Array;
+  destination: TransportAddress;
+  startedAt: number;
+  /** Absolute send times still ahead, ascending. */
+  sends: number[];
+  failAt: number;
+  sent: number;
+  /** Where the response must come from: the destination, unless a CHANGE-REQUEST moved it. */
+  expectedSource: TransportAddress;
+  context: unknown;
+}
+
+export interface StartOptions extends TransactionOptions {
+  context?: unknown;
+  /**
+   * Where the response must come from when it is not the destination: RFC 5780 CHANGE-REQUEST
+   * asks the server to answer from its alternate IP and/or port.
+   */
+  responseSource?: TransportAddress;
+}
+
+/**
+ * Sans-IO STUN client transactions (RFC 8489 §6.2): one instance serves many transactions, keeps
+ * no clock and no socket. Feed it responses and timeouts; drain datagrams and events.
+ */
+export class StunClientTransactions {
+  readonly #defaults: TransactionOptions;
+  readonly #live = new Map<string, Transaction>();
+  readonly #transmits: { data: Uint8Array; destination: TransportAddress }[] = [];
+  readonly #events: TransactionEvent[] = [];
+
+  constructor(defaults: TransactionOptions = {}) {
+    computeSchedule(defaults); // validates
+    this.#defaults = { ...defaults };
+  }
+
+  /** Starts sending `request` (encoded bytes of a request) to destination. Returns hex transaction id. */
+  start(request: Uint8Array, destination: TransportAddress, now: number, options: StartOptions = {}): string {
+    const id = transactionIdOf(request);
+    // RFC 8489 §6.1: the transaction id MUST be unique among live transactions of this client.
+    if (this.#live.has(id))
+      throw new Error(`STUN transaction ${id} is already running: use a fresh transaction id`);
+    const { context, responseSource, ...own } = options;
+    const schedule = computeSchedule({ ...this.#defaults, ...own });
+    const tx: Transaction = {
+      id,
+      request,
+      destination,
+      startedAt: now,
+      sends: schedule.sends.map((offset) => now + offset),
+      failAt: now + schedule.failAt,
+      sent: 0,
+      expectedSource: responseSource ?? destination,
+      context,
+    };
+    this.#live.set(id, tx);
+    this.#sendDue(tx, now);
+    return id;
+  }
+
+  /** Feed a decoded response (success or error class). Returns true if it matched a live transaction from that address. */
+  handleResponse(message: StunMessage, from: TransportAddress, now: number): boolean {
+    if (message.class !== 'success' && message.class !== 'error') return false;
+    const id = toHex(message.transactionId);
+    const tx = this.#live.get(id);
+    // Late (after timeout) and duplicate (after the first) responses find no live transaction.
+    if (tx === undefined) return false;
+    // A response must come from where the request went; anything else is spoofed or misrouted.
+    if (!sameTransportAddress(tx.expectedSource, from)) return false;
+    this.#live.delete(id);
+    const event: TransactionEvent = {
+      type: 'response',
+      transactionId: id,
+      message,
+      from,
+      rtt: now - tx.startedAt,
+      retransmits: Math.max(0, tx.sent - 1),
+    };
+    if (tx.context !== undefined) event.context = tx.context;
+    this.#events.push(event);
+    return true;
+  }
+
+  /** Stops a transaction without an event. Unknown ids are ignored. */
+  cancel(transactionId: string): void {
+    this.#live.delete(transactionId);
+  }
+
+  handleTimeout(now: number): void {
+    for (const tx of [...this.#live.values()]) {
+      if (now >= tx.failAt) {
+        this.#live.delete(tx.id);
+        const event: TransactionEvent = {
+          type: 'timeout',
+          transactionId: tx.id,
+          destination: tx.destination,
+        };
+        if (tx.context !== undefined) event.context = tx.context;
+        this.#events.push(event);
+      } else {
+        this.#sendDue(tx, now);
+      }
+    }
+  }
+
+  pollTransmit(): { data: Uint8Array; destination: TransportAddress } | undefined {
+    return this.#transmits.shift();
+  }
+
+  /** Absolute time (ms) of the next retransmission or failure; undefined when idle. */
+  pollTimeout(): number | undefined {
+    let next: number | undefined;
+    for (const tx of this.#live.values()) {
+      const at = tx.sends[0] ?? tx.failAt;
+      if (next === undefined || at < next) next = at;
+    }
+    return next;
+  }
+
+  pollEvent(): TransactionEvent | undefined {
+    return this.#events.shift();
+  }
+
+  /** Number of live transactions. */
+  get size(): number {
+    return this.#live.size;
+  }
+
+  /** One datagram however late the caller is: sends whose time passed together collapse into one. */
+  #sendDue(tx: Transaction, now: number): void {
+    let due = false;
+    while (tx.sends.length > 0 && (tx.sends[0] ?? Number.POSITIVE_INFINITY) <= now) {
+      tx.sends.shift();
+      due = true;
+    }
+    if (!due) return;
+    tx.sent++;
+    this.#transmits.push({ data: tx.request, destination: tx.destination });
+  }
+}
