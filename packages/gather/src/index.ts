@@ -1,1 +1,15 @@
-export {};
+export type { Candidate, CandidateBase, CandidateType } from './candidate.js';
+export { computeFoundation } from './foundation.js';
+export type { InterfaceOptions, LocalAddress } from './interfaces.js';
+export {
+  type GatherDependencies,
+  Gathering,
+  type GatherOptions,
+  gatherCandidates,
+  type SourceFailure,
+} from './node/gatherer.js';
+export { HostBase } from './node/host-base.js';
+export { RelayBase } from './node/relay-base.js';
+export { candidatePriority, TYPE_PREFERENCE } from './priority.js';
+export { parseStunServer, parseTurnServer, redactUrl, ServerUrlError } from './server-url.js';
+export { formatCandidateTable } from './table.js';

@@ -1,0 +1,41 @@
+import type { TransportAddress } from '@p2pcat/stun';
+
+/** RFC 8445 §5.1.1: the kinds of candidate. A port-mapped candidate is advertised as 'srflx'. */
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
+
+/** What a candidate sends and receives through: a host socket or a TURN allocation. */
+export interface CandidateBase {
+  readonly kind: 'host' | 'relay';
+  /** the socket's own address (for a relay: the relayed address) */
+  readonly local: TransportAddress;
+  /** the network adapter's name ('relay' for relayed bases) */
+  readonly interfaceName: string;
+  send(data: Uint8Array, to: TransportAddress): void;
+  /** every datagram not claimed by gathering's own STUN/TURN traffic; returns an unsubscribe */
+  onDatagram(handler: (data: Uint8Array, from: TransportAddress) => void): () => void;
+  /**
+   * A handler that sees each datagram first and claims it by returning true (a STUN client, a
+   * TURN allocation): datagrams are routed by transaction and channel, not by which server the
+   * socket was opened for.
+   */
+  intercept(claim: (data: Uint8Array, from: TransportAddress) => boolean): () => void;
+}
+
+export interface Candidate {
+  type: CandidateType;
+  transport: 'udp';
+  component: number;
+  family: TransportAddress['family'];
+  address: string;
+  port: number;
+  priority: number;
+  foundation: string;
+  /** base's address for srflx, the mapped address for relay (RFC 8839 raddr/rport) */
+  relatedAddress?: TransportAddress;
+  base: CandidateBase;
+  interfaceName: string;
+  /** 'host', the STUN/TURN server URL, or 'pcp' / 'nat-pmp' / 'upnp-igd' for a port mapping */
+  source: string;
+  /** ms from the start of gathering until this candidate was found */
+  foundAfterMs: number;
+}

@@ -1,0 +1,486 @@
+// Gathering (RFC 8445 §5.1.1): host candidates at once, then server-reflexive (STUN), relayed
+// (TURN) and port-mapped (PCP / NAT-PMP / UPnP-IGD) candidates as each source answers, trickled
+// (RFC 8838) as they are found and ended by an end-of-candidates. Each source has its own
+// deadline and the whole gathering a bounded one: an unreachable server costs its deadline only.
+import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
+import { networkInterfaces as osNetworkInterfaces } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { ConnectionOptions } from 'node:tls';
+import { StunClient, type TransportAddress } from '@p2pcat/stun';
+import { TurnSocket, type TurnSocketOptions } from '@p2pcat/turn';
+import { mapPort, type PortMapping } from '@p2pcat/upnp';
+import type { Candidate, CandidateBase, CandidateType } from '../candidate.js';
+import { computeFoundation } from '../foundation.js';
+import {
+  defaultRouteInterface,
+  type InterfaceOptions,
+  type LocalAddress,
+  listLocalAddresses,
+  type NetworkInterfaces,
+  readIpv6Flags,
+} from '../interfaces.js';
+import {
+  candidatePriority,
+  localPreferences,
+  PORT_MAPPED_BONUS,
+  RELAY_TRANSPORT_PENALTY,
+  TYPE_PREFERENCE,
+} from '../priority.js';
+import { findRedundant } from '../redundancy.js';
+import { parseStunServer, parseTurnServer, redactUrl, type TurnServerUrl } from '../server-url.js';
+import { HostBase } from './host-base.js';
+import { RelayBase } from './relay-base.js';
+
+export interface GatherOptions extends InterfaceOptions {
+  /** "host:port" or "stun:host:port" */
+  stunServers?: string[];
+  /** "turn:USER:PASS@host:port[?transport=tcp]" or "turns:USER:PASS@host:port" */
+  turnServers?: string[];
+  /** map a port on the home router (PCP, NAT-PMP, UPnP-IGD); default true */
+  portMapping?: boolean;
+  /** bind host sockets in this port range (inclusive); default ephemeral ports */
+  portRange?: { min: number; max: number };
+  /** bind every host socket to this port (tests, firewalls with one open port) */
+  port?: number;
+  /** ms for the whole gathering; default 3000 */
+  timeout?: number;
+  /** ms for each STUN server; default 2000 */
+  stunTimeout?: number;
+  /** ms for each TURN server; default 3000 */
+  turnTimeout?: number;
+  /** ms for the port mapping; default 2000 */
+  portMappingTimeout?: number;
+  /** TLS options for turns: servers (ca, servername, rejectUnauthorized) */
+  turnTls?: ConnectionOptions;
+  /** component ID of the candidates; default 1 */
+  component?: number;
+  signal?: AbortSignal;
+}
+
+/** Injectable for tests; the defaults use the real system. */
+export interface GatherDependencies {
+  networkInterfaces: () => NetworkInterfaces;
+  ipv6Flags: () => Map<string, number>;
+  defaultRouteInterface: () => string | undefined;
+  bindUdp: (address: LocalAddress, port: number) => Promise<Socket>;
+  lookup: (host: string, family: 4 | 6) => Promise<string | undefined>;
+  mapPort: typeof mapPort;
+  createTurnSocket: (options: TurnSocketOptions) => TurnSocket;
+  now: () => number;
+}
+
+export interface SourceFailure {
+  source: string;
+  message: string;
+}
+
+const defaultDependencies: GatherDependencies = {
+  networkInterfaces: () => osNetworkInterfaces(),
+  ipv6Flags: () => readIpv6Flags(),
+  defaultRouteInterface: () => defaultRouteInterface(),
+  bindUdp: (address, port) =>
+    new Promise((resolve, reject) => {
+      const socket =
+        address.family === 'IPv6'
+          ? createSocket({ type: 'udp6', ipv6Only: true })
+          : createSocket({ type: 'udp4' });
+      const onError = (e: Error) => {
+        socket.close();
+        reject(e);
+      };
+      socket.once('error', onError);
+      const host = address.scopeId ? `${address.address}%${address.interfaceName}` : address.address;
+      socket.bind({ address: host, port, exclusive: true }, () => {
+        socket.off('error', onError);
+        resolve(socket);
+      });
+    }),
+  lookup: async (host, family) => {
+    try {
+      return (await dnsLookup(host, { family })).address;
+    } catch {
+      return undefined;
+    }
+  },
+  mapPort,
+  createTurnSocket: (options) => new TurnSocket(options),
+  now: () => performance.now(),
+};
+
+function familyOf(address: string): 'IPv4' | 'IPv6' {
+  return address.includes(':') ? 'IPv6' : 'IPv4';
+}
+
+/** Starts gathering; candidates arrive as events, through async iteration, and in `done`. */
+export function gatherCandidates(
+  options: GatherOptions = {},
+  deps: Partial<GatherDependencies> = {},
+): Gathering {
+  return new Gathering(options, { ...defaultDependencies, ...deps });
+}
+
+export class Gathering extends EventEmitter implements AsyncIterable<Candidate> {
+  /** candidates found so far, in the order they were found */
+  readonly candidates: Candidate[] = [];
+  /** one per local address; each carries every kind of traffic of its candidates */
+  readonly hostBases: HostBase[] = [];
+  readonly relayBases: RelayBase[] = [];
+  readonly mappings: PortMapping[] = [];
+  /** sources that gave nothing, and why */
+  readonly failures: SourceFailure[] = [];
+  /** resolves with every candidate at end-of-candidates */
+  readonly done: Promise<Candidate[]>;
+  private ended = false;
+  private closed = false;
+  private readonly abort = new AbortController();
+  private readonly stunClients: StunClient[] = [];
+  private readonly started: number;
+  private localPrefs = new Map<string, number>();
+  private resolveDone!: (c: Candidate[]) => void;
+
+  constructor(
+    private readonly options: GatherOptions,
+    private readonly deps: GatherDependencies,
+    reuse?: HostBase[],
+  ) {
+    super();
+    this.started = deps.now();
+    this.done = new Promise((r) => {
+      this.resolveDone = r;
+    });
+    options.signal?.addEventListener('abort', () => this.abort.abort(), { once: true });
+    void this.run(reuse);
+  }
+
+  get isComplete(): boolean {
+    return this.ended;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Candidate> {
+    let index = 0;
+    while (true) {
+      while (index < this.candidates.length) yield this.candidates[index++]!;
+      if (this.ended) return;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.off('candidate', wake);
+          this.off('end', wake);
+          resolve();
+        };
+        this.on('candidate', wake);
+        this.on('end', wake);
+      });
+    }
+  }
+
+  private async run(reuse?: HostBase[]): Promise<void> {
+    const timeout = this.options.timeout ?? 3000;
+    const overall = setTimeout(() => this.abort.abort(), timeout);
+    try {
+      const addresses = listLocalAddresses(
+        this.deps.networkInterfaces(),
+        this.options,
+        this.deps.ipv6Flags(),
+      );
+      this.localPrefs = localPreferences(addresses);
+      const bases = reuse ?? (await this.bindAll(addresses));
+      for (const base of bases) {
+        this.hostBases.push(base);
+        this.addCandidate('host', base.local, base, 'host', undefined, undefined, 0);
+      }
+      const sources: Promise<void>[] = [];
+      for (const url of this.options.stunServers ?? []) sources.push(this.gatherStun(url));
+      for (const url of this.options.turnServers ?? []) sources.push(this.gatherTurn(url));
+      if (this.options.portMapping ?? true) sources.push(this.gatherPortMapping());
+      const aborted = new Promise<void>((r) =>
+        this.abort.signal.addEventListener('abort', () => r(), { once: true }),
+      );
+      await Promise.race([Promise.allSettled(sources), aborted]);
+    } catch (e) {
+      this.failures.push({ source: 'host', message: e instanceof Error ? e.message : String(e) });
+    } finally {
+      clearTimeout(overall);
+      this.abort.abort(); // stops any source still running past the overall deadline
+      for (const c of this.stunClients) c.close();
+      this.ended = true;
+      this.emit('end');
+      this.resolveDone(this.candidates);
+    }
+  }
+
+  private async bindAll(addresses: LocalAddress[]): Promise<HostBase[]> {
+    const bases: HostBase[] = [];
+    for (const a of addresses) {
+      try {
+        const socket = await this.bindInRange(a);
+        const port = socket.address().port;
+        bases.push(new HostBase(socket, { family: a.family, address: a.address, port }, a.interfaceName));
+      } catch (e) {
+        this.failures.push({ source: `host ${a.address}`, message: (e as Error).message });
+      }
+    }
+    return bases;
+  }
+
+  private async bindInRange(a: LocalAddress): Promise<Socket> {
+    if (this.options.port !== undefined) return this.deps.bindUdp(a, this.options.port);
+    const range = this.options.portRange;
+    if (!range) return this.deps.bindUdp(a, 0);
+    const size = range.max - range.min + 1;
+    const start = Math.floor(Math.random() * size);
+    let last: unknown;
+    for (let i = 0; i < size; i++) {
+      try {
+        return await this.deps.bindUdp(a, range.min + ((start + i) % size));
+      } catch (e) {
+        last = e;
+      }
+    }
+    throw new Error(
+      `no free UDP port in ${range.min}-${range.max} on ${a.address}: ${(last as Error)?.message}`,
+    );
+  }
+
+  private addCandidate(
+    type: CandidateType,
+    address: TransportAddress,
+    base: CandidateBase,
+    source: string,
+    related: TransportAddress | undefined,
+    serverAddress: string | undefined,
+    localPrefAdjust: number,
+    hostAddressForPref = base.kind === 'host' ? base.local.address : undefined,
+  ): Candidate | undefined {
+    if (this.ended || this.closed) return undefined;
+    const component = this.options.component ?? 1;
+    const pref = Math.max(
+      0,
+      Math.min(65535, (this.localPrefs.get(hostAddressForPref ?? '') ?? 65535) + localPrefAdjust),
+    );
+    const candidate: Candidate = {
+      type,
+      transport: 'udp',
+      component,
+      family: address.family,
+      address: address.address,
+      port: address.port,
+      priority: candidatePriority(TYPE_PREFERENCE[type], pref, component),
+      foundation: computeFoundation(
+        type,
+        base.kind === 'host' ? base.local.address : (hostAddressForPref ?? base.local.address),
+        serverAddress,
+        'udp',
+      ),
+      base,
+      interfaceName: base.interfaceName,
+      source,
+      foundAfterMs: Math.round((this.deps.now() - this.started) * 10) / 10,
+    };
+    if (related) candidate.relatedAddress = related;
+    // RFC 8445 §5.1.3: same transport address and base as one we have: keep only one.
+    if (findRedundant(this.candidates, candidate)) return undefined;
+    this.candidates.push(candidate);
+    this.emit('candidate', candidate);
+    return candidate;
+  }
+
+  private remaining(): number {
+    return Math.max(0, (this.options.timeout ?? 3000) - (this.deps.now() - this.started));
+  }
+
+  private fail(source: string, e: unknown): void {
+    this.failures.push({ source, message: e instanceof Error ? e.message : String(e) });
+  }
+
+  private async gatherStun(url: string): Promise<void> {
+    let server: ReturnType<typeof parseStunServer>;
+    try {
+      server = parseStunServer(url);
+    } catch (e) {
+      this.fail(url, e);
+      return;
+    }
+    const budget = Math.min(this.options.stunTimeout ?? 2000, this.remaining());
+    const jobs = this.hostBases.map(async (base) => {
+      const family = base.local.family === 'IPv6' ? 6 : 4;
+      const address =
+        familyOf(server.host) === base.local.family
+          ? server.host
+          : await this.deps.lookup(server.host, family);
+      if (!address || familyOf(address) !== base.local.family) return; // IPv4 servers for IPv4 sockets only
+      if (base.local.family === 'IPv4' && /^127\./.test(address) !== /^127\./.test(base.local.address))
+        return;
+      const client = new StunClient({ send: (d, to) => base.send(d, to) });
+      this.stunClients.push(client);
+      const release = base.intercept((data, from) => client.handleMessage(data, from));
+      try {
+        const response = await client.binding(
+          { family: base.local.family, address, port: server.port },
+          { timeout: budget, signal: this.abort.signal },
+        );
+        const mapped = response.message.get('XOR_MAPPED_ADDRESS') ?? response.message.get('MAPPED_ADDRESS');
+        if (response.message.class !== 'success' || !mapped)
+          throw new Error(`STUN server ${url} gave no mapped address`);
+        this.addCandidate('srflx', mapped, base, server.url, base.local, address, 0);
+      } catch (e) {
+        this.fail(`${server.url} from ${base.local.address}`, e);
+      } finally {
+        release();
+        client.close();
+      }
+    });
+    await Promise.allSettled(jobs);
+  }
+
+  /** The base to reach a server from: on the default-route adapter where possible. */
+  private baseFor(family: 'IPv4' | 'IPv6', serverAddress: string): HostBase | undefined {
+    const loop = /^127\.|^::1$/.test(serverAddress);
+    const candidates = this.hostBases.filter(
+      (b) => b.local.family === family && /^127\.|^::1$/.test(b.local.address) === loop,
+    );
+    const route = this.deps.defaultRouteInterface();
+    return candidates.find((b) => b.interfaceName === route) ?? candidates[0];
+  }
+
+  private async gatherTurn(url: string): Promise<void> {
+    let server: TurnServerUrl;
+    try {
+      server = parseTurnServer(url);
+    } catch (e) {
+      this.fail(redactUrl(url), e);
+      return;
+    }
+    const shown = redactUrl(server.url);
+    const address =
+      familyOf(server.host) === 'IPv6' || /^\d+\.\d+\.\d+\.\d+$/.test(server.host)
+        ? server.host
+        : await this.deps.lookup(server.host, 4);
+    if (!address) {
+      this.fail(shown, new Error(`cannot resolve ${server.host}`));
+      return;
+    }
+    const family = familyOf(address);
+    const base = server.transport === 'udp' ? this.baseFor(family, address) : undefined;
+    if (server.transport === 'udp' && !base) {
+      this.fail(shown, new Error(`no local ${family} address to reach the TURN server from`));
+      return;
+    }
+    const budget = Math.min(this.options.turnTimeout ?? 3000, this.remaining());
+    const turn = this.deps.createTurnSocket({
+      server: { family, address, port: server.port },
+      transport: base
+        ? { send: (d: Uint8Array, to: TransportAddress) => base.send(d, to) }
+        : server.transport,
+      username: server.username,
+      password: server.password,
+      deadline: budget,
+      ...(server.transport === 'tls' ? { tls: { servername: server.host, ...this.options.turnTls } } : {}),
+    } as TurnSocketOptions);
+    turn.on('error', () => {});
+    const release = base?.intercept((data, from) => turn.handleDatagram(data, from));
+    const onAbort = () => void turn.close().catch(() => {});
+    this.abort.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const allocated = await turn.allocate();
+      this.abort.signal.removeEventListener('abort', onAbort);
+      if (this.ended || this.closed) {
+        release?.();
+        await turn.close().catch(() => {});
+        return;
+      }
+      const relay = new RelayBase(turn, allocated.relayedAddress, shown);
+      this.relayBases.push(relay);
+      // The allocation's XOR-MAPPED-ADDRESS is a server-reflexive candidate of the UDP base.
+      if (base && allocated.mappedAddress) {
+        this.addCandidate('srflx', allocated.mappedAddress, base, shown, base.local, address, 0);
+      }
+      const hostPref = base?.local.address ?? this.baseFor(family, address)?.local.address;
+      this.addCandidate(
+        'relay',
+        allocated.relayedAddress,
+        relay,
+        shown,
+        allocated.mappedAddress,
+        address,
+        -RELAY_TRANSPORT_PENALTY[server.transport],
+        hostPref,
+      );
+    } catch (e) {
+      release?.();
+      await turn.close().catch(() => {});
+      this.fail(shown, e);
+    }
+  }
+
+  private async gatherPortMapping(): Promise<void> {
+    const route = this.deps.defaultRouteInterface();
+    const base =
+      this.hostBases.find((b) => b.local.family === 'IPv4' && b.interfaceName === route) ??
+      (route === undefined ? undefined : undefined);
+    if (!base) {
+      this.fail('port mapping', new Error('no IPv4 address on the default-route adapter'));
+      return;
+    }
+    try {
+      const mapping = await this.deps.mapPort({
+        internalPort: base.local.port,
+        protocol: 'udp',
+        timeoutMs: Math.min(this.options.portMappingTimeout ?? 2000, this.remaining()),
+        signal: this.abort.signal,
+      });
+      if (this.ended || this.closed) {
+        await mapping.close().catch(() => {});
+        return;
+      }
+      this.mappings.push(mapping);
+      if (mapping.doubleNat) {
+        this.fail(
+          mapping.method,
+          new Error(
+            `double NAT: the router's external address ${mapping.externalAddress} is private; not advertised`,
+          ),
+        );
+        return;
+      }
+      this.addCandidate(
+        'srflx',
+        { family: 'IPv4', address: mapping.externalAddress, port: mapping.externalPort },
+        base,
+        mapping.method,
+        base.local,
+        mapping.gateway,
+        PORT_MAPPED_BONUS,
+      );
+    } catch (e) {
+      this.fail('port mapping', e);
+    }
+  }
+
+  /**
+   * A fresh gathering for an ICE restart: the host sockets carry over (the NAT holes stay open);
+   * this gathering's relays and port mappings are released.
+   */
+  regather(options: Partial<GatherOptions> = {}): Gathering {
+    const bases = this.hostBases.splice(0);
+    void this.releaseServers();
+    return new Gathering({ ...this.options, ...options }, this.deps, bases);
+  }
+
+  private async releaseServers(): Promise<void> {
+    const relays = this.relayBases.splice(0);
+    const mappings = this.mappings.splice(0);
+    await Promise.allSettled([...relays.map((r) => r.close()), ...mappings.map((m) => m.close())]);
+  }
+
+  /** Releases every socket, TURN allocation (deleted on the server) and port mapping. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    for (const c of this.stunClients) c.close();
+    await this.releaseServers();
+    await Promise.allSettled(this.hostBases.splice(0).map((b) => b.close()));
+  }
+}
