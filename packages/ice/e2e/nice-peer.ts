@@ -1,0 +1,86 @@
+// Builds and drives the libnice C test peer (nice-peer.c) through its stdin/stdout line protocol.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { IceDescription } from '../src/index.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const source = join(here, 'nice-peer.c');
+const binary = join(here, '.build', 'nice-peer');
+
+/** Compiles the peer unless the binary is newer than its source. */
+export function buildNicePeer(): string {
+  let fresh = false;
+  try {
+    fresh = statSync(binary).mtimeMs > statSync(source).mtimeMs;
+  } catch {}
+  if (!fresh) {
+    mkdirSync(dirname(binary), { recursive: true });
+    const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'nice'], { encoding: 'utf8' })
+      .trim()
+      .split(/\s+/);
+    execFileSync('gcc', ['-O1', '-o', binary, source, ...flags], { stdio: 'inherit' });
+  }
+  return binary;
+}
+
+export class NicePeer {
+  readonly proc: ChildProcess;
+  private readonly lines: string[] = [];
+  private waiters: (() => void)[] = [];
+  readonly description: Promise<IceDescription>;
+
+  constructor(controlling: boolean, address = '127.0.0.1') {
+    this.proc = spawn(buildNicePeer(), [controlling ? '1' : '0', address], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const rl = createInterface({ input: this.proc.stdout as NodeJS.ReadableStream });
+    rl.on('line', (l) => {
+      this.lines.push(l);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.description = this.waitFor('gathered').then(() => {
+      const ufrag = this.lines.find((l) => l.startsWith('ufrag '))?.slice(6) ?? '';
+      const pwd = this.lines.find((l) => l.startsWith('pwd '))?.slice(4) ?? '';
+      const candidates = this.lines.filter((l) => l.startsWith('a=candidate:'));
+      return { ufrag, pwd, candidates, endOfCandidates: true };
+    });
+  }
+
+  /** Resolves with the first line starting with `prefix` (already seen or future). */
+  waitFor(prefix: string, timeoutMs = 15_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`libnice peer never printed "${prefix}"`)), timeoutMs);
+      const check = () => {
+        const l = this.lines.find((x) => x.startsWith(prefix));
+        if (l !== undefined) {
+          clearTimeout(timer);
+          resolve(l);
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  /** Hands our description to libnice; its checks start now. */
+  setRemote(d: IceDescription): void {
+    const out = [
+      `ufrag ${d.ufrag}`,
+      `pwd ${d.pwd}`,
+      ...d.candidates.map((c) => (c.startsWith('a=') ? c : `a=${c}`)),
+      'done',
+    ];
+    this.proc.stdin?.write(`${out.join('\n')}\n`);
+  }
+
+  send(text: string): void {
+    this.proc.stdin?.write(`send ${text}\n`);
+  }
+
+  close(): void {
+    this.proc.stdin?.write('quit\n');
+    this.proc.kill();
+  }
+}
