@@ -1,0 +1,72 @@
+// Network namespaces: create, list, delete (killing every process inside first).
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isAlive, killPids, run } from './sh.js';
+
+let labCounter = 0;
+
+/** A prefix unique to this process and call: `nl<pid>x<n>`; the pid lets cleanupStale find leftovers. */
+export function newPrefix(): string {
+  return `nl${process.pid}x${(labCounter++).toString(36)}`;
+}
+
+/** Working directory for a lab's generated files (configs, certificates, logs). */
+export function workDir(prefix: string): string {
+  return join(tmpdir(), `natlab-${prefix}`);
+}
+
+export async function addNetns(name: string): Promise<void> {
+  await run('ip', ['netns', 'add', name]);
+  await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+}
+
+export async function listNetns(): Promise<string[]> {
+  const r = await run('ip', ['netns', 'list'], { allowFailure: true });
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter((n) => n.length > 0);
+}
+
+export async function netnsPids(name: string): Promise<number[]> {
+  const r = await run('ip', ['netns', 'pids', name], { allowFailure: true });
+  return r.stdout
+    .split('\n')
+    .map((s) => Number.parseInt(s, 10))
+    .filter((n) => Number.isInteger(n) && n > 0);
+}
+
+/** Kills every process in the namespaces, then deletes them (and everything inside: links, rules, tables). */
+export async function deleteNetns(names: string[]): Promise<void> {
+  const pids: number[] = [];
+  for (const n of names) pids.push(...(await netnsPids(n)));
+  await killPids(pids);
+  for (const n of names) await run('ip', ['netns', 'del', n], { allowFailure: true });
+}
+
+const OWNED = /^nl(\d+)x[0-9a-z]+-/;
+const CLI = /^nlcli-/;
+
+/** The lab prefix a namespace name belongs to, or undefined when it is not a natlab namespace. */
+export function prefixOf(netns: string): string | undefined {
+  const m = /^(nl\d+x[0-9a-z]+|nlcli)-/.exec(netns);
+  return m?.[1];
+}
+
+/**
+ * Removes namespaces (with their processes) and work directories left by labs whose process is dead.
+ * `all: true` also removes the CLI lab and labs of live processes.
+ */
+export async function cleanupStale(opts: { all?: boolean } = {}): Promise<string[]> {
+  const victims = (await listNetns()).filter((n) => {
+    if (CLI.test(n)) return opts.all === true;
+    const m = OWNED.exec(n);
+    if (!m) return false;
+    return opts.all === true || (Number(m[1]) !== process.pid && !isAlive(Number(m[1])));
+  });
+  await deleteNetns(victims);
+  const prefixes = new Set(victims.map(prefixOf).filter((p): p is string => p !== undefined));
+  for (const p of prefixes) await rm(workDir(p), { recursive: true, force: true });
+  return victims;
+}
