@@ -1,0 +1,84 @@
+// Real component faults: coturn that stops answering (SIGSTOP) and coturn restarted (allocation lost).
+import { checkPrerequisites } from '@p2pcat/natlab';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type TurnError, TurnSocket } from '../src/index.js';
+import { type Coturn, startCoturn } from './coturn.js';
+
+const pre = checkPrerequisites({ commands: ['turnserver', 'openssl'] });
+
+function nextError(sock: TurnSocket, timeoutMs: number): Promise<{ error: TurnError; at: number }> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no error reported within the time limit')), timeoutMs);
+    sock.once('error', (error: TurnError) => {
+      clearTimeout(timer);
+      resolve({ error, at: performance.now() });
+    });
+  });
+}
+
+describe.skipIf(pre.skip)('TURN client faults against coturn', () => {
+  let coturn: Coturn | undefined;
+  afterEach(async () => {
+    coturn?.resume();
+    await coturn?.stop();
+    coturn = undefined;
+  });
+
+  it('detects a server that stops answering within the configured deadline', async () => {
+    coturn = await startCoturn();
+    const deadline = 3000;
+    const a = new TurnSocket({
+      server: { family: 'IPv4', address: '127.0.0.1', port: coturn.port },
+      username: coturn.username,
+      password: coturn.password,
+      deadline,
+    });
+    await a.allocate();
+    const failed = nextError(a, deadline * 3);
+    coturn.pause();
+    const pausedAt = performance.now();
+    const { error, at } = await failed;
+    expect(error.code).toBe('server-unreachable');
+    expect(error.message).toMatch(/^TURN server 127\.0\.0\.1:\d+ did not answer within 3000 ms/);
+    expect(at - pausedAt).toBeLessThanOrEqual(deadline + 500);
+    expect(a.state).toBe('failed');
+  }, 30_000);
+
+  it('detects a lost TCP connection at once', async () => {
+    coturn = await startCoturn();
+    const a = new TurnSocket({
+      server: { family: 'IPv4', address: '127.0.0.1', port: coturn.port },
+      transport: 'tcp',
+      username: coturn.username,
+      password: coturn.password,
+    });
+    await a.allocate();
+    const failed = nextError(a, 10_000);
+    await coturn.stop();
+    coturn = undefined;
+    const { error } = await failed;
+    expect(error.code).toBe('connection-lost');
+  }, 30_000);
+
+  it('reports 437 after a server restart once, and does not retry forever', async () => {
+    coturn = await startCoturn();
+    const a = new TurnSocket({
+      server: { family: 'IPv4', address: '127.0.0.1', port: coturn.port },
+      username: coturn.username,
+      password: coturn.password,
+      deadline: 4000, // liveness Refresh after 2 s of silence
+    });
+    await a.allocate();
+    let errors = 0;
+    const failed = nextError(a, 15_000);
+    a.on('error', () => errors++);
+    await coturn.restart();
+    const { error } = await failed;
+    expect(error.status).toBe(437);
+    expect(error.code).toBe('allocation-mismatch');
+    expect(error.message).toContain('allocate again');
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(errors).toBe(1);
+    expect(a.state).toBe('failed');
+  }, 40_000);
+});

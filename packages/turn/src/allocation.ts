@@ -1,0 +1,884 @@
+// Sans-IO TURN allocation client (RFC 8656) with the long-term credential mechanism (RFC 8489 §9.2).
+// Owns no socket, timer or clock: fed by handleInput / handleTimeout / commands, drained by
+// pollTransmit / pollTimeout / pollEvent.
+import {
+  type AddressFamily,
+  decodeChannelData,
+  decodeStunMessage,
+  demultiplex,
+  encodeChannelData,
+  longTermKey,
+  StunClientTransactions,
+  type StunMessage,
+  StunMessageBuilder,
+  StunMethod,
+  type TransportAddress,
+  userhash,
+  verifyMessageIntegrity,
+} from '@p2pcat/stun';
+import { addressKey, formatAddress, sameAddress } from './address.js';
+import { parseNonceCookie } from './credentials.js';
+import { TurnError, turnErrorFromStatus } from './errors.js';
+
+export type TurnTransport = 'udp' | 'tcp' | 'tls';
+
+export interface TurnAllocationOptions {
+  /** the TURN server's transport address */
+  server: TransportAddress;
+  username: string;
+  password: string;
+  /** how requests reach the server: UDP retransmits, TCP/TLS send once and pad ChannelData (RFC 8656 §12.5) */
+  transport?: TurnTransport;
+  /** REQUESTED-ADDRESS-FAMILY (RFC 8656 §7.1): 'IPv6' asks for an IPv6 relayed address */
+  requestedAddressFamily?: AddressFamily;
+  /** DONT-FRAGMENT in Allocate (RFC 8656 §7.1) */
+  dontFragment?: boolean;
+  /** requested allocation lifetime, seconds (default 600, RFC 8656 default) */
+  lifetime?: number;
+  /** ms within which a server that stops answering is reported (default 30000) */
+  deadline?: number;
+  /** bind a channel to each peer sent to (default true) */
+  channels?: boolean;
+  software?: string;
+  /** initial retransmission timeout over UDP, ms (default 500, RFC 8489 §6.2.1) */
+  rto?: number;
+  /** randomness for transaction ids (default crypto.getRandomValues) */
+  randomBytes?: (n: number) => Uint8Array;
+}
+
+export type TurnEvent =
+  | {
+      type: 'allocated';
+      relayedAddress: TransportAddress;
+      mappedAddress: TransportAddress | undefined;
+      lifetime: number;
+    }
+  | { type: 'data'; data: Uint8Array; peer: TransportAddress; channel: number | undefined }
+  | { type: 'permission'; peer: TransportAddress }
+  | { type: 'channel'; peer: TransportAddress; channel: number }
+  | { type: 'redirected'; server: TransportAddress }
+  | { type: 'warning'; error: TurnError; peer: TransportAddress | undefined }
+  | { type: 'failed'; error: TurnError }
+  | { type: 'closed' };
+
+export interface TurnTransmit {
+  data: Uint8Array;
+  destination: TransportAddress;
+}
+
+export interface TurnStats {
+  /** datagrams from the server that did not decode, or lacked required attributes */
+  malformed: number;
+  /** responses to authenticated requests whose MESSAGE-INTEGRITY did not verify */
+  unauthenticated: number;
+  /** data from a peer without an installed permission or bound channel, dropped */
+  noPermission: number;
+  /** outgoing data dropped because a permission was refused or its queue was full */
+  dropped: number;
+  /** Refresh requests sent (lifetime refreshes and liveness probes) */
+  refreshes: number;
+}
+
+export type TurnAllocationState = 'idle' | 'allocating' | 'allocated' | 'closing' | 'closed' | 'failed';
+
+type RequestSpec =
+  | { kind: 'allocate' }
+  | { kind: 'refresh'; lifetime: number }
+  | { kind: 'permission'; peers: TransportAddress[] }
+  | { kind: 'channel'; peer: TransportAddress; channel: number };
+
+interface Pending {
+  spec: RequestSpec;
+  authenticated: boolean;
+  staleRetries: number;
+}
+
+interface Permission {
+  peer: TransportAddress; // port is irrelevant (RFC 8656 §9: permissions are per IP address)
+  installed: boolean;
+  expiresAt: number;
+  refreshAt: number;
+  inFlight: boolean;
+  queue: { data: Uint8Array; peer: TransportAddress }[];
+}
+
+interface Channel {
+  peer: TransportAddress;
+  number: number;
+  bound: boolean;
+  expiresAt: number;
+  refreshAt: number;
+  inFlight: boolean;
+}
+
+/** RFC 8656 §9: a permission lasts 300 s and cannot be changed; refresh it a minute early. */
+const PERMISSION_LIFETIME = 300_000;
+const PERMISSION_REFRESH = 240_000;
+/** RFC 8656 §12: a channel binding lasts 10 minutes; rebind two minutes early. */
+const CHANNEL_LIFETIME = 600_000;
+const CHANNEL_REFRESH = 480_000;
+/** RFC 8656 §12: channel numbers 0x4000 through 0x4FFF. */
+const CHANNEL_MIN = 0x4000;
+const CHANNEL_MAX = 0x4fff;
+const QUEUE_LIMIT = 256;
+const STALE_NONCE_RETRIES = 3;
+const REQUESTED_TRANSPORT_UDP = 17;
+/** RFC 8489 §18.5.1: PASSWORD-ALGORITHM values. */
+const ALGORITHM_MD5 = 1;
+const ALGORITHM_SHA256 = 2;
+
+export class TurnAllocation {
+  private readonly opts: Required<
+    Omit<TurnAllocationOptions, 'requestedAddressFamily' | 'software' | 'server' | 'randomBytes'>
+  > & { requestedAddressFamily: AddressFamily | undefined; software: string | undefined };
+  private readonly randomBytes: (n: number) => Uint8Array;
+  private readonly transactions: StunClientTransactions;
+  private readonly reliable: boolean;
+  private serverAddress: TransportAddress;
+  private redirected = false;
+  private stateValue: TurnAllocationState = 'idle';
+
+  // long-term credential state, learned from the 401 (RFC 8489 §9.2.3)
+  private realm: string | undefined;
+  private nonce: string | undefined;
+  private key: Uint8Array | undefined;
+  private passwordAlgorithms: { algorithm: number; parameters: Uint8Array }[] | undefined;
+  private passwordAlgorithm: { algorithm: number; parameters: Uint8Array } | undefined;
+  private useUserhash = false;
+  private integrity: 'sha1' | 'sha256' = 'sha1';
+
+  private readonly pending = new Map<string, Pending>();
+  private readonly permissions = new Map<string, Permission>();
+  private readonly channelsByPeer = new Map<string, Channel>();
+  private readonly channelsByNumber = new Map<number, Channel>();
+  private nextChannel = CHANNEL_MIN;
+  private readonly transmits: TurnTransmit[] = [];
+  private readonly events: TurnEvent[] = [];
+
+  private relayed: TransportAddress | undefined;
+  private mapped: TransportAddress | undefined;
+  private grantedLifetime = 0;
+  private refreshAt = Number.POSITIVE_INFINITY;
+  private lastHeard = 0;
+  private probeInFlight = false;
+  readonly stats: TurnStats = { malformed: 0, unauthenticated: 0, noPermission: 0, dropped: 0, refreshes: 0 };
+
+  constructor(options: TurnAllocationOptions) {
+    this.serverAddress = options.server;
+    this.reliable = (options.transport ?? 'udp') !== 'udp';
+    this.opts = {
+      username: options.username,
+      password: options.password,
+      transport: options.transport ?? 'udp',
+      requestedAddressFamily: options.requestedAddressFamily,
+      dontFragment: options.dontFragment ?? false,
+      lifetime: options.lifetime ?? 600,
+      deadline: options.deadline ?? 30_000,
+      channels: options.channels ?? true,
+      software: options.software,
+      rto: options.rto ?? 500,
+    };
+    this.randomBytes = options.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
+    // Each transaction may use at most half the deadline: a liveness probe sent after half the deadline of
+    // silence therefore fails within the deadline.
+    this.transactions = new StunClientTransactions({
+      rto: this.opts.rto,
+      reliable: this.reliable,
+      timeout: this.opts.deadline / 2,
+    });
+  }
+
+  get state(): TurnAllocationState {
+    return this.stateValue;
+  }
+  get server(): TransportAddress {
+    return this.serverAddress;
+  }
+  get relayedAddress(): TransportAddress | undefined {
+    return this.relayed;
+  }
+  /** XOR-MAPPED-ADDRESS of the Allocate success: the server-reflexive address of the client. */
+  get mappedAddress(): TransportAddress | undefined {
+    return this.mapped;
+  }
+  /** lifetime granted by the server, seconds */
+  get lifetime(): number {
+    return this.grantedLifetime;
+  }
+
+  /** Sends the first, unauthenticated Allocate (RFC 8656 §7.1). */
+  allocate(now: number): void {
+    if (this.stateValue !== 'idle') return;
+    this.stateValue = 'allocating';
+    this.lastHeard = now;
+    this.request({ kind: 'allocate' }, now, 0);
+  }
+
+  /**
+   * Sends `data` to `peer` through the relay. Installs a permission (and binds a channel) on first use;
+   * until then data waits in a bounded queue. Returns false when the data was dropped.
+   */
+  send(data: Uint8Array, peer: TransportAddress, now: number): boolean {
+    if (this.stateValue !== 'allocated' && this.stateValue !== 'allocating') {
+      this.stats.dropped++;
+      return false;
+    }
+    const permission = this.ensurePermission(peer, now);
+    const channel = this.opts.channels ? this.ensureChannel(peer, now) : undefined;
+    if (this.stateValue === 'allocated' && channel?.bound) {
+      this.transmit(encodeChannelData(channel.number, data, { pad: this.reliable }));
+      return true;
+    }
+    if (this.stateValue === 'allocated' && permission.installed) {
+      this.transmit(this.sendIndication(data, peer));
+      return true;
+    }
+    if (permission.queue.length >= QUEUE_LIMIT) {
+      this.stats.dropped++;
+      return false;
+    }
+    permission.queue.push({ data, peer });
+    return true;
+  }
+
+  /** Installs a permission for the peer's IP address (RFC 8656 §9); refreshed until close. */
+  createPermission(peer: TransportAddress, now: number): void {
+    if (this.stateValue !== 'allocated' && this.stateValue !== 'allocating') return;
+    this.ensurePermission(peer, now);
+  }
+
+  /** Binds a channel to the peer (RFC 8656 §12); refreshed until close. Returns the channel number. */
+  bindChannel(peer: TransportAddress, now: number): number | undefined {
+    if (this.stateValue !== 'allocated' && this.stateValue !== 'allocating') return undefined;
+    this.ensurePermission(peer, now);
+    return this.ensureChannel(peer, now)?.number;
+  }
+
+  /** Deletes the allocation: Refresh with LIFETIME 0 (RFC 8656 §8). Emits 'closed' when done. */
+  close(now: number): void {
+    if (this.stateValue === 'allocated') {
+      this.cancelAll();
+      this.stateValue = 'closing';
+      this.request({ kind: 'refresh', lifetime: 0 }, now, 0);
+      return;
+    }
+    if (this.stateValue === 'closing' || this.stateValue === 'closed' || this.stateValue === 'failed') return;
+    this.cancelAll();
+    this.stateValue = 'closed';
+    this.events.push({ type: 'closed' });
+  }
+
+  /** Whether data from this peer's IP address would be delivered now (an installed permission). */
+  hasPermission(peer: TransportAddress, now: number): boolean {
+    const p = this.permissions.get(peer.address);
+    return this.stateValue === 'allocated' && p !== undefined && p.installed && now < p.expiresAt;
+  }
+
+  /** The channel bound to this peer, if any (undefined while the ChannelBind is in flight). */
+  boundChannel(peer: TransportAddress): number | undefined {
+    const c = this.channelsByPeer.get(addressKey(peer));
+    return this.stateValue === 'allocated' && c?.bound ? c.number : undefined;
+  }
+
+  /** The stream (TCP/TLS) to the server closed: the allocation is gone with it (RFC 8656 §3.1). */
+  handleConnectionClosed(_now: number): void {
+    if (this.stateValue === 'closing') {
+      this.cancelAll();
+      this.finishClose();
+      return;
+    }
+    this.fail(
+      new TurnError(
+        'connection-lost',
+        `TURN server ${formatAddress(this.serverAddress)} closed the connection: the allocation is gone; allocate again`,
+      ),
+    );
+  }
+
+  /**
+   * A datagram (or a framed message from a stream) that arrived from `from`. Returns true when it was the
+   * TURN server's (a response to one of our requests, a Data indication or ChannelData) and was consumed.
+   */
+  handleInput(bytes: Uint8Array, from: TransportAddress, now: number): boolean {
+    if (!sameAddress(from, this.serverAddress)) return false;
+    const kind = demultiplex(bytes);
+    if (kind === 'channel-data') {
+      this.lastHeard = now;
+      this.onChannelData(bytes, now);
+      return true;
+    }
+    if (kind !== 'stun') {
+      if (bytes.length > 0 && bytes[0]! >= 0x40 && bytes[0]! <= 0x4f) {
+        this.stats.malformed++;
+        return true;
+      }
+      return false;
+    }
+    let message: StunMessage;
+    try {
+      message = decodeStunMessage(bytes);
+    } catch {
+      this.stats.malformed++;
+      return true;
+    }
+    if (message.class === 'indication') {
+      if (message.method !== StunMethod.Data) return false;
+      this.lastHeard = now;
+      this.onDataIndication(message, now);
+      return true;
+    }
+    if (message.class !== 'success' && message.class !== 'error') return false;
+    const id = hex(message.transactionId);
+    const pending = this.pending.get(id);
+    if (!pending) return false;
+    // RFC 8489 §9.2.5: a response other than 401/438 to an authenticated request must carry a valid
+    // MESSAGE-INTEGRITY(-SHA256); otherwise it is discarded (the transaction keeps waiting).
+    if (pending.authenticated && this.key && !this.responseAuthentic(message, this.key)) {
+      this.stats.unauthenticated++;
+      return true;
+    }
+    if (!this.transactions.handleResponse(message, from, now)) return false;
+    this.lastHeard = now;
+    this.drainTransactionEvents(now);
+    return true;
+  }
+
+  handleTimeout(now: number): void {
+    this.transactions.handleTimeout(now);
+    this.drainTransactionEvents(now);
+    if (this.stateValue !== 'allocated') return;
+    if (now >= this.refreshAt && !this.probeInFlight) {
+      this.sendRefresh(now);
+    } else if (!this.probeInFlight && now - this.lastHeard >= this.opts.deadline / 2) {
+      // Liveness probe: a Refresh also tells us (437) when the server lost the allocation.
+      this.sendRefresh(now);
+    }
+    for (const p of this.permissions.values()) {
+      if (p.installed && !p.inFlight && now >= p.refreshAt) this.requestPermission(p, now);
+    }
+    for (const c of this.channelsByPeer.values()) {
+      if (c.bound && !c.inFlight && now >= c.refreshAt) this.requestChannel(c, now);
+    }
+  }
+
+  pollTransmit(): TurnTransmit | undefined {
+    this.pullTransactionTransmits();
+    return this.transmits.shift();
+  }
+
+  pollTimeout(): number | undefined {
+    const candidates: number[] = [];
+    const t = this.transactions.pollTimeout();
+    if (t !== undefined) candidates.push(t);
+    if (this.stateValue === 'allocated') {
+      if (!this.probeInFlight) {
+        candidates.push(Math.min(this.refreshAt, this.lastHeard + this.opts.deadline / 2));
+      }
+      for (const p of this.permissions.values()) if (p.installed && !p.inFlight) candidates.push(p.refreshAt);
+      for (const c of this.channelsByPeer.values()) if (c.bound && !c.inFlight) candidates.push(c.refreshAt);
+    }
+    return candidates.length === 0 ? undefined : Math.min(...candidates);
+  }
+
+  pollEvent(): TurnEvent | undefined {
+    return this.events.shift();
+  }
+
+  // ---- requests -------------------------------------------------------------------------------
+
+  private request(spec: RequestSpec, now: number, staleRetries: number): void {
+    const authenticated = this.key !== undefined;
+    const bytes = this.buildRequest(spec, authenticated);
+    const id = this.transactions.start(bytes, this.serverAddress, now);
+    this.pending.set(id, { spec, authenticated, staleRetries });
+    this.pullTransactionTransmits();
+  }
+
+  private buildRequest(spec: RequestSpec, authenticated: boolean): Uint8Array {
+    const method =
+      spec.kind === 'allocate'
+        ? StunMethod.Allocate
+        : spec.kind === 'refresh'
+          ? StunMethod.Refresh
+          : spec.kind === 'permission'
+            ? StunMethod.CreatePermission
+            : StunMethod.ChannelBind;
+    const b = new StunMessageBuilder('request', method, this.randomBytes(12));
+    switch (spec.kind) {
+      case 'allocate':
+        // RFC 8656 §7.1: REQUESTED-TRANSPORT is mandatory; UDP is the only relayed transport here.
+        b.add('REQUESTED_TRANSPORT', REQUESTED_TRANSPORT_UDP);
+        b.add('LIFETIME', this.opts.lifetime);
+        if (this.opts.requestedAddressFamily === 'IPv6') b.add('REQUESTED_ADDRESS_FAMILY', 'IPv6');
+        if (this.opts.dontFragment) b.add('DONT_FRAGMENT', true);
+        break;
+      case 'refresh':
+        b.add('LIFETIME', spec.lifetime);
+        break;
+      case 'permission':
+        for (const peer of spec.peers) b.add('XOR_PEER_ADDRESS', { ...peer, port: 0 });
+        break;
+      case 'channel':
+        b.add('CHANNEL_NUMBER', spec.channel);
+        b.add('XOR_PEER_ADDRESS', spec.peer);
+        break;
+    }
+    if (this.opts.software) b.add('SOFTWARE', this.opts.software);
+    if (!authenticated || !this.key || this.realm === undefined || this.nonce === undefined) return b.build();
+    // RFC 8489 §9.2.4: USERNAME (or USERHASH when the server offers anonymity), REALM, NONCE, and the
+    // PASSWORD-ALGORITHMS / PASSWORD-ALGORITHM pair when the nonce cookie announced them.
+    if (this.useUserhash) b.add('USERHASH', userhash(this.opts.username, this.realm));
+    else b.add('USERNAME', this.opts.username);
+    b.add('REALM', this.realm);
+    b.add('NONCE', this.nonce);
+    if (this.passwordAlgorithms && this.passwordAlgorithm) {
+      b.add('PASSWORD_ALGORITHMS', this.passwordAlgorithms);
+      b.add('PASSWORD_ALGORITHM', this.passwordAlgorithm);
+    }
+    return b.build({ integrityKey: this.key, integrity: this.integrity });
+  }
+
+  private sendRefresh(now: number): void {
+    this.probeInFlight = true;
+    this.stats.refreshes++;
+    this.request({ kind: 'refresh', lifetime: this.opts.lifetime }, now, 0);
+  }
+
+  private ensurePermission(peer: TransportAddress, now: number): Permission {
+    let p = this.permissions.get(peer.address);
+    if (!p) {
+      p = {
+        peer: { ...peer, port: 0 },
+        installed: false,
+        expiresAt: 0,
+        refreshAt: Number.POSITIVE_INFINITY,
+        inFlight: false,
+        queue: [],
+      };
+      this.permissions.set(peer.address, p);
+      if (this.stateValue === 'allocated') this.requestPermission(p, now);
+    }
+    return p;
+  }
+
+  private requestPermission(p: Permission, now: number): void {
+    p.inFlight = true;
+    this.request({ kind: 'permission', peers: [p.peer] }, now, 0);
+  }
+
+  private ensureChannel(peer: TransportAddress, now: number): Channel | undefined {
+    const key = addressKey(peer);
+    let c = this.channelsByPeer.get(key);
+    if (c) return c;
+    if (this.nextChannel > CHANNEL_MAX) return undefined; // all numbers used: Send indications only
+    c = {
+      peer,
+      number: this.nextChannel++,
+      bound: false,
+      expiresAt: 0,
+      refreshAt: Number.POSITIVE_INFINITY,
+      inFlight: false,
+    };
+    this.channelsByPeer.set(key, c);
+    this.channelsByNumber.set(c.number, c);
+    if (this.stateValue === 'allocated') this.requestChannel(c, now);
+    return c;
+  }
+
+  private requestChannel(c: Channel, now: number): void {
+    c.inFlight = true;
+    this.request({ kind: 'channel', peer: c.peer, channel: c.number }, now, 0);
+  }
+
+  private sendIndication(data: Uint8Array, peer: TransportAddress): Uint8Array {
+    // RFC 8656 §10.1: Send indication with XOR-PEER-ADDRESS and DATA, no authentication.
+    return new StunMessageBuilder('indication', StunMethod.Send, this.randomBytes(12))
+      .add('XOR_PEER_ADDRESS', peer)
+      .add('DATA', data)
+      .build();
+  }
+
+  private transmit(data: Uint8Array): void {
+    this.pullTransactionTransmits();
+    this.transmits.push({ data, destination: this.serverAddress });
+  }
+
+  private pullTransactionTransmits(): void {
+    for (let t = this.transactions.pollTransmit(); t; t = this.transactions.pollTransmit()) {
+      this.transmits.push({ data: t.data, destination: t.destination });
+    }
+  }
+
+  private cancelAll(): void {
+    for (const id of this.pending.keys()) this.transactions.cancel(id);
+    this.pending.clear();
+    this.probeInFlight = false;
+    for (const p of this.permissions.values()) this.stats.dropped += p.queue.length;
+    this.permissions.clear();
+    this.channelsByPeer.clear();
+    this.channelsByNumber.clear();
+  }
+
+  private fail(error: TurnError): void {
+    if (this.stateValue === 'failed' || this.stateValue === 'closed') return;
+    this.cancelAll();
+    this.stateValue = 'failed';
+    this.events.push({ type: 'failed', error });
+  }
+
+  // ---- responses ------------------------------------------------------------------------------
+
+  private responseAuthentic(message: StunMessage, key: Uint8Array): boolean {
+    if (message.class === 'error') {
+      // 401 and 438 are never integrity-protected (RFC 8489 §9.2.5); other errors are checked only when
+      // they carry integrity, because many servers answer errors such as 437 without it.
+      const code = safeGet(message, 'ERROR_CODE')?.code;
+      if (code === 401 || code === 438) return true;
+      if (!message.has('MESSAGE_INTEGRITY') && !message.has('MESSAGE_INTEGRITY_SHA256')) return true;
+    }
+    return verifyMessageIntegrity(message, key);
+  }
+
+  private drainTransactionEvents(now: number): void {
+    for (let e = this.transactions.pollEvent(); e; e = this.transactions.pollEvent()) {
+      const pending = this.pending.get(e.transactionId);
+      if (!pending) continue;
+      this.pending.delete(e.transactionId);
+      if (e.type === 'timeout') this.onTimeout(pending);
+      else this.onResponse(pending, e.message, now);
+    }
+    this.pullTransactionTransmits();
+  }
+
+  private onTimeout(pending: Pending): void {
+    const { spec } = pending;
+    if (spec.kind === 'refresh' && spec.lifetime === 0) {
+      this.finishClose();
+      return;
+    }
+    this.fail(
+      new TurnError(
+        'server-unreachable',
+        `TURN server ${formatAddress(this.serverAddress)} did not answer within ${this.opts.deadline} ms: check that it is running and reachable`,
+      ),
+    );
+  }
+
+  private finishClose(): void {
+    if (this.stateValue !== 'closing') return;
+    this.stateValue = 'closed';
+    this.events.push({ type: 'closed' });
+  }
+
+  private onResponse(pending: Pending, message: StunMessage, now: number): void {
+    const { spec } = pending;
+    if (message.class === 'error') {
+      const errorCode = safeGet(message, 'ERROR_CODE');
+      if (!errorCode) {
+        this.stats.malformed++;
+        this.protocolFailure(spec, 'an error response without ERROR-CODE');
+        return;
+      }
+      this.onErrorResponse(pending, message, errorCode.code, errorCode.reason, now);
+      return;
+    }
+    switch (spec.kind) {
+      case 'allocate':
+        this.onAllocateSuccess(message, now);
+        return;
+      case 'refresh':
+        if (spec.lifetime === 0) {
+          this.finishClose();
+          return;
+        }
+        this.probeInFlight = false;
+        this.setLifetime(safeGet(message, 'LIFETIME') ?? this.grantedLifetime, now);
+        return;
+      case 'permission':
+        for (const peer of spec.peers) this.onPermissionInstalled(peer.address, now);
+        return;
+      case 'channel':
+        this.onChannelBound(spec.peer, spec.channel, now);
+        return;
+    }
+  }
+
+  private onErrorResponse(pending: Pending, message: StunMessage, code: number, reason: string, now: number) {
+    const { spec } = pending;
+    if (this.stateValue === 'closing' && !(spec.kind === 'refresh' && spec.lifetime === 0)) return;
+    if (code === 401 && !pending.authenticated) {
+      // RFC 8489 §9.2.3: the challenge; retry with credentials.
+      if (!this.learnChallenge(message)) {
+        this.stats.malformed++;
+        this.protocolFailure(spec, 'a 401 without REALM and NONCE');
+        return;
+      }
+      this.request(spec, now, pending.staleRetries);
+      return;
+    }
+    if (code === 438 && pending.staleRetries < STALE_NONCE_RETRIES) {
+      // RFC 8489 §9.2.5: 438 Stale Nonce: retry with the NONCE (and REALM) of the error response.
+      const nonce = safeGet(message, 'NONCE');
+      if (nonce !== undefined) {
+        if (this.key === undefined) {
+          if (!this.learnChallenge(message)) {
+            this.stats.malformed++;
+            return this.protocolFailure(spec, 'a 438 without REALM and NONCE');
+          }
+        } else {
+          this.nonce = nonce;
+          this.applyNonceCookie(message);
+        }
+        this.request(spec, now, pending.staleRetries + 1);
+        return;
+      }
+    }
+    if (code === 300 && spec.kind === 'allocate') {
+      const alternate = safeGet(message, 'ALTERNATE_SERVER');
+      if (this.redirected || !alternate) {
+        this.fail(
+          new TurnError(
+            'redirect-loop',
+            'TURN server redirected the client more than once (300): configure the final server directly',
+            300,
+          ),
+        );
+        return;
+      }
+      // RFC 8656 §7.4 / RFC 8489 §10: try the alternate server once, starting over without credentials.
+      this.redirected = true;
+      this.serverAddress = alternate;
+      this.realm = undefined;
+      this.nonce = undefined;
+      this.key = undefined;
+      this.passwordAlgorithms = undefined;
+      this.passwordAlgorithm = undefined;
+      this.useUserhash = false;
+      this.integrity = 'sha1';
+      this.events.push({ type: 'redirected', server: alternate });
+      this.request({ kind: 'allocate' }, now, 0);
+      return;
+    }
+    const error = turnErrorFromStatus(code, reason);
+    switch (spec.kind) {
+      case 'allocate':
+        this.fail(error);
+        return;
+      case 'refresh':
+        if (spec.lifetime === 0) {
+          this.finishClose();
+          return;
+        }
+        this.fail(error);
+        return;
+      case 'permission':
+      case 'channel':
+        if (code === 437 || code === 401 || code === 441) {
+          this.fail(error);
+          return;
+        }
+        this.onRequestRefused(spec, error);
+        return;
+    }
+  }
+
+  private onRequestRefused(spec: RequestSpec, error: TurnError): void {
+    if (spec.kind === 'permission') {
+      for (const peer of spec.peers) {
+        const p = this.permissions.get(peer.address);
+        if (!p) continue;
+        this.stats.dropped += p.queue.length;
+        this.permissions.delete(peer.address);
+        for (const [k, c] of this.channelsByPeer) {
+          if (c.peer.address === peer.address) {
+            this.channelsByPeer.delete(k);
+            this.channelsByNumber.delete(c.number);
+          }
+        }
+        this.events.push({ type: 'warning', error, peer: p.peer });
+      }
+    } else if (spec.kind === 'channel') {
+      const c = this.channelsByNumber.get(spec.channel);
+      if (c) {
+        // Keep using Send indications to this peer; the channel number is not reused.
+        c.inFlight = false;
+        c.bound = false;
+        c.refreshAt = Number.POSITIVE_INFINITY;
+      }
+      this.events.push({ type: 'warning', error, peer: spec.peer });
+    }
+  }
+
+  private protocolFailure(spec: RequestSpec, what: string): void {
+    const error = new TurnError(
+      'protocol',
+      `TURN server sent ${what}: the server is not a working TURN server`,
+    );
+    if (spec.kind === 'allocate' || spec.kind === 'refresh') this.fail(error);
+    else this.onRequestRefused(spec, error);
+  }
+
+  private learnChallenge(message: StunMessage): boolean {
+    const realm = safeGet(message, 'REALM');
+    const nonce = safeGet(message, 'NONCE');
+    if (realm === undefined || nonce === undefined) return false;
+    this.realm = realm;
+    this.nonce = nonce;
+    this.applyNonceCookie(message);
+    return true;
+  }
+
+  /** RFC 8489 §9.2.3-9.2.4: security features announced in the nonce cookie select algorithm and USERHASH. */
+  private applyNonceCookie(message: StunMessage): void {
+    const realm = this.realm ?? '';
+    const features = this.nonce === undefined ? undefined : parseNonceCookie(this.nonce);
+    let algorithm: 'MD5' | 'SHA-256' = 'MD5';
+    this.passwordAlgorithms = undefined;
+    this.passwordAlgorithm = undefined;
+    if (features?.passwordAlgorithms) {
+      const offered = safeGetAll(message, 'PASSWORD_ALGORITHMS');
+      const list = offered[0];
+      if (list && list.length > 0) {
+        // The first algorithm in the server's list that this client supports.
+        const chosen = list.find((a) => a.algorithm === ALGORITHM_SHA256 || a.algorithm === ALGORITHM_MD5);
+        if (chosen) {
+          this.passwordAlgorithms = list;
+          this.passwordAlgorithm = chosen;
+          algorithm = chosen.algorithm === ALGORITHM_SHA256 ? 'SHA-256' : 'MD5';
+        }
+      }
+    }
+    this.useUserhash = features?.usernameAnonymity ?? false;
+    // A server that speaks RFC 8489 (nonce cookie present) gets MESSAGE-INTEGRITY-SHA256.
+    this.integrity = features ? 'sha256' : 'sha1';
+    this.key = longTermKey(this.opts.username, realm, this.opts.password, algorithm);
+  }
+
+  private onAllocateSuccess(message: StunMessage, now: number): void {
+    if (this.stateValue !== 'allocating') return;
+    const relayed = safeGet(message, 'XOR_RELAYED_ADDRESS');
+    if (!relayed) {
+      this.stats.malformed++;
+      this.protocolFailure({ kind: 'allocate' }, 'an Allocate success without XOR-RELAYED-ADDRESS');
+      return;
+    }
+    this.relayed = relayed;
+    this.mapped = safeGet(message, 'XOR_MAPPED_ADDRESS');
+    this.stateValue = 'allocated';
+    this.setLifetime(safeGet(message, 'LIFETIME') ?? this.opts.lifetime, now);
+    this.events.push({
+      type: 'allocated',
+      relayedAddress: relayed,
+      mappedAddress: this.mapped,
+      lifetime: this.grantedLifetime,
+    });
+    // Permissions and channels asked for while allocating.
+    for (const p of this.permissions.values()) if (!p.inFlight) this.requestPermission(p, now);
+    for (const c of this.channelsByPeer.values()) if (!c.inFlight) this.requestChannel(c, now);
+  }
+
+  private setLifetime(seconds: number, now: number): void {
+    this.grantedLifetime = seconds;
+    const ms = seconds * 1000;
+    // RFC 8656 §8: refresh before expiry; a minute early, or halfway for short lifetimes.
+    this.refreshAt = now + Math.max(ms - 60_000, ms / 2);
+  }
+
+  private onPermissionInstalled(ip: string, now: number): void {
+    const p = this.permissions.get(ip);
+    if (!p) return;
+    const first = !p.installed;
+    p.installed = true;
+    p.inFlight = false;
+    p.expiresAt = now + PERMISSION_LIFETIME;
+    p.refreshAt = now + PERMISSION_REFRESH;
+    if (first) this.events.push({ type: 'permission', peer: p.peer });
+    this.flushQueue(p);
+  }
+
+  private onChannelBound(peer: TransportAddress, channel: number, now: number): void {
+    const c = this.channelsByNumber.get(channel);
+    if (!c || !sameAddress(c.peer, peer)) return;
+    const first = !c.bound;
+    c.bound = true;
+    c.inFlight = false;
+    c.expiresAt = now + CHANNEL_LIFETIME;
+    c.refreshAt = now + CHANNEL_REFRESH;
+    // RFC 8656 §12.2: a successful ChannelBind also installs or refreshes the permission for the peer.
+    const p = this.permissions.get(peer.address);
+    if (p && !p.installed) this.onPermissionInstalled(peer.address, now);
+    else if (p) p.expiresAt = Math.max(p.expiresAt, now + PERMISSION_LIFETIME);
+    if (first) this.events.push({ type: 'channel', peer, channel });
+    if (p) this.flushQueue(p);
+  }
+
+  private flushQueue(p: Permission): void {
+    const queue = p.queue;
+    p.queue = [];
+    for (const item of queue) {
+      const c = this.channelsByPeer.get(addressKey(item.peer));
+      if (c?.bound) this.transmit(encodeChannelData(c.number, item.data, { pad: this.reliable }));
+      else this.transmit(this.sendIndication(item.data, item.peer));
+    }
+  }
+
+  // ---- data from peers ------------------------------------------------------------------------
+
+  private onChannelData(bytes: Uint8Array, now: number): void {
+    let frame: { channel: number; data: Uint8Array };
+    try {
+      frame = decodeChannelData(bytes);
+    } catch {
+      this.stats.malformed++;
+      return;
+    }
+    const c = this.channelsByNumber.get(frame.channel);
+    // RFC 8656 §12.6: ChannelData on a channel not bound is discarded.
+    if (this.stateValue !== 'allocated' || !c || !c.bound || now >= c.expiresAt) {
+      this.stats.noPermission++;
+      return;
+    }
+    this.events.push({ type: 'data', data: frame.data, peer: c.peer, channel: c.number });
+  }
+
+  private onDataIndication(message: StunMessage, now: number): void {
+    const peer = safeGet(message, 'XOR_PEER_ADDRESS');
+    const data = safeGet(message, 'DATA');
+    // RFC 8656 §11.6 (client): a Data indication without both attributes is discarded.
+    if (!peer || !data) {
+      this.stats.malformed++;
+      return;
+    }
+    const p = this.permissions.get(peer.address);
+    if (this.stateValue !== 'allocated' || !p || !p.installed || now >= p.expiresAt) {
+      this.stats.noPermission++;
+      return;
+    }
+    this.events.push({ type: 'data', data, peer, channel: undefined });
+  }
+}
+
+type Values = import('@p2pcat/stun').AttributeValues;
+
+/** StunMessage.get throws on a malformed attribute value; a malformed attribute counts as absent. */
+function safeGet<K extends keyof Values>(message: StunMessage, name: K): Values[K] | undefined {
+  try {
+    return message.get(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeGetAll<K extends keyof Values>(message: StunMessage, name: K): Values[K][] {
+  try {
+    return message.getAll(name);
+  } catch {
+    return [];
+  }
+}
+
+function hex(bytes: Uint8Array): string {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}

@@ -1,0 +1,118 @@
+// Typed errors for everything that can go wrong with an allocation. Each message is one line that says
+// what happened and what to do; `status` carries the server's ERROR-CODE when there was one.
+
+export type TurnErrorCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'allocation-mismatch'
+  | 'address-family-not-supported'
+  | 'wrong-credentials'
+  | 'unsupported-transport'
+  | 'allocation-quota-reached'
+  | 'insufficient-capacity'
+  | 'bad-request'
+  | 'unknown-attribute'
+  | 'server-error'
+  | 'stale-nonce-loop'
+  | 'redirect-loop'
+  | 'server-unreachable'
+  | 'connection-lost'
+  | 'closed'
+  | 'protocol';
+
+export class TurnError extends Error {
+  override readonly name = 'TurnError';
+  constructor(
+    readonly code: TurnErrorCode,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** RFC 8656 §19 / RFC 8489 §14.8 error codes a TURN client can receive, as one-line messages. */
+export function turnErrorFromStatus(status: number, reason: string): TurnError {
+  switch (status) {
+    case 400:
+      return new TurnError(
+        'bad-request',
+        `TURN server rejected the request as malformed (400${reason ? `: ${reason}` : ''})`,
+        status,
+      );
+    case 401:
+      return new TurnError('unauthorized', 'TURN server refused the credentials (401)', status);
+    case 403:
+      return new TurnError(
+        'forbidden',
+        'TURN server forbids this request (403): the peer address is not allowed by its policy',
+        status,
+      );
+    case 420:
+      return new TurnError(
+        'unknown-attribute',
+        'TURN server does not understand a required attribute (420): use a server that supports RFC 8656',
+        status,
+      );
+    case 437:
+      return new TurnError(
+        'allocation-mismatch',
+        'TURN allocation no longer exists on the server (437): the server restarted or the allocation expired; allocate again',
+        status,
+      );
+    case 438:
+      return new TurnError(
+        'stale-nonce-loop',
+        'TURN server kept rejecting the nonce (438): check that the server clock and configuration are sane',
+        status,
+      );
+    case 440:
+      return new TurnError(
+        'address-family-not-supported',
+        'TURN server cannot relay this address family (440): request an IPv4 relay or use another server',
+        status,
+      );
+    case 441:
+      return new TurnError(
+        'wrong-credentials',
+        'TURN server refused credentials that differ from the allocation (441): use the same username throughout',
+        status,
+      );
+    case 442:
+      return new TurnError(
+        'unsupported-transport',
+        'TURN server does not support UDP relaying (442): use another server',
+        status,
+      );
+    case 443:
+      return new TurnError(
+        'address-family-not-supported',
+        'TURN peer address family differs from the relayed address (443): use a peer of the same family',
+        status,
+      );
+    case 486:
+      return new TurnError(
+        'allocation-quota-reached',
+        'TURN server allocation quota reached for this user (486): close other allocations or try later',
+        status,
+      );
+    case 508:
+      return new TurnError(
+        'insufficient-capacity',
+        'TURN server has no capacity left (508): try later or another server',
+        status,
+      );
+    default:
+      if (status >= 500)
+        return new TurnError(
+          'server-error',
+          `TURN server failed (${status}${reason ? `: ${reason}` : ''}): try later`,
+          status,
+        );
+      return new TurnError(
+        'protocol',
+        `TURN server answered with error ${status}${reason ? ` (${reason})` : ''}`,
+        status,
+      );
+  }
+}

@@ -1,0 +1,324 @@
+// Node adapter: drives a TurnAllocation over its own UDP socket, its own TCP/TLS connection, or a UDP
+// socket the caller owns (the caller routes the server's datagrams in through handleDatagram).
+import dgram from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
+import type { TransportAddress } from '@p2pcat/stun';
+import {
+  TurnAllocation,
+  type TurnAllocationOptions,
+  type TurnEvent,
+  type TurnStats,
+  type TurnTransport,
+} from '../allocation.js';
+import { TurnError } from '../errors.js';
+import { StreamDeframer } from '../stream-framing.js';
+
+export interface TurnDatagramSender {
+  send(data: Uint8Array, destination: TransportAddress): void;
+}
+
+export interface TurnSocketOptions extends Omit<TurnAllocationOptions, 'transport'> {
+  /** 'udp' (own socket, default), 'tcp', 'tls', or a sender over a UDP socket the caller owns */
+  transport?: TurnTransport | TurnDatagramSender;
+  /** node:tls connect options for transport 'tls' (ca, servername, rejectUnauthorized, ...) */
+  tls?: tls.ConnectionOptions;
+  /** local address to bind the own UDP socket to */
+  localAddress?: string;
+}
+
+export interface TurnAllocated {
+  relayedAddress: TransportAddress;
+  mappedAddress: TransportAddress | undefined;
+}
+
+interface Waiter {
+  match: (e: TurnEvent) => boolean;
+  resolve: (e: TurnEvent) => void;
+  reject: (err: TurnError) => void;
+}
+
+/**
+ * A TURN allocation that behaves like a datagram socket: `send(data, peer)`, `'message'` (data, peer),
+ * `relayedAddress`, `close()`. Events: 'message', 'error' (fatal TurnError; only emitted when listened to),
+ * 'warning' (TurnError, peer: a permission or channel was refused), 'close'.
+ */
+export class TurnSocket extends EventEmitter {
+  private readonly core: TurnAllocation;
+  private readonly kind: TurnTransport | 'shared';
+  private readonly sender: TurnDatagramSender | undefined;
+  private readonly options: TurnSocketOptions;
+  private udp: dgram.Socket | undefined;
+  private stream: net.Socket | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private waiters: Waiter[] = [];
+  private finished = false;
+
+  constructor(options: TurnSocketOptions) {
+    super();
+    this.options = options;
+    const t = options.transport ?? 'udp';
+    this.kind = typeof t === 'string' ? t : 'shared';
+    this.sender = typeof t === 'string' ? undefined : t;
+    this.core = new TurnAllocation({ ...options, transport: this.kind === 'shared' ? 'udp' : this.kind });
+  }
+
+  get relayedAddress(): TransportAddress | undefined {
+    return this.core.relayedAddress;
+  }
+  get mappedAddress(): TransportAddress | undefined {
+    return this.core.mappedAddress;
+  }
+  get server(): TransportAddress {
+    return this.core.server;
+  }
+  get state() {
+    return this.core.state;
+  }
+  get stats(): TurnStats {
+    return this.core.stats;
+  }
+
+  /** Opens the transport and allocates. Rejects with a TurnError. */
+  async allocate(): Promise<TurnAllocated> {
+    if (this.kind === 'udp') await this.openUdp();
+    else if (this.kind === 'tcp' || this.kind === 'tls') await this.openStream(this.core.server);
+    const done = this.waitFor((e) => e.type === 'allocated');
+    this.core.allocate(now());
+    this.pump();
+    await done;
+    return { relayedAddress: this.core.relayedAddress!, mappedAddress: this.core.mappedAddress };
+  }
+
+  /** Sends a datagram to the peer through the relay. Returns false when it was dropped. */
+  send(data: Uint8Array, peer: TransportAddress): boolean {
+    const ok = this.core.send(data, peer, now());
+    this.pump();
+    return ok;
+  }
+
+  /** Installs a permission for the peer's IP; resolves once the server confirmed it. */
+  async createPermission(peer: TransportAddress): Promise<void> {
+    if (this.core.hasPermission(peer, now())) return;
+    const done = this.waitFor(
+      (e) =>
+        (e.type === 'permission' && e.peer.address === peer.address) ||
+        (e.type === 'warning' && e.peer?.address === peer.address),
+    );
+    this.core.createPermission(peer, now());
+    this.pump();
+    const e = await done;
+    if (e.type === 'warning') throw e.error;
+  }
+
+  /** Binds a channel to the peer; resolves with the channel number once bound. */
+  async bindChannel(peer: TransportAddress): Promise<number> {
+    const existing = this.core.boundChannel(peer);
+    if (existing !== undefined) return existing;
+    const done = this.waitFor(
+      (e) =>
+        (e.type === 'channel' && e.peer.address === peer.address && e.peer.port === peer.port) ||
+        (e.type === 'warning' && e.peer?.address === peer.address),
+    );
+    const channel = this.core.bindChannel(peer, now());
+    this.pump();
+    if (channel === undefined) throw new TurnError('protocol', 'no TURN channel number left for this peer');
+    const e = await done;
+    if (e.type === 'warning') throw e.error;
+    return channel;
+  }
+
+  /**
+   * For transport { send }: a datagram the caller's socket received. Returns true when it was the TURN
+   * server's (response, Data indication, ChannelData) and was consumed.
+   */
+  handleDatagram(data: Uint8Array, from: TransportAddress): boolean {
+    const consumed = this.core.handleInput(data, from, now());
+    if (consumed) this.pump();
+    return consumed;
+  }
+
+  /** Deletes the allocation (Refresh LIFETIME 0) and closes the transport this socket opened. */
+  async close(): Promise<void> {
+    if (this.finished) return;
+    const done = this.waitFor((e) => e.type === 'closed').catch(() => undefined);
+    this.core.close(now());
+    this.pump();
+    await done;
+  }
+
+  // ---- plumbing -------------------------------------------------------------------------------
+
+  private waitFor(match: (e: TurnEvent) => boolean): Promise<TurnEvent> {
+    return new Promise((resolve, reject) => {
+      if (this.finished) {
+        reject(new TurnError('closed', 'TURN allocation is closed: allocate again'));
+        return;
+      }
+      this.waiters.push({ match, resolve, reject });
+    });
+  }
+
+  private async openUdp(): Promise<void> {
+    const socket = dgram.createSocket(this.core.server.family === 'IPv6' ? 'udp6' : 'udp4');
+    this.udp = socket;
+    socket.on('message', (msg, rinfo) => {
+      const from: TransportAddress = {
+        family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4',
+        address: rinfo.address,
+        port: rinfo.port,
+      };
+      this.core.handleInput(new Uint8Array(msg.buffer, msg.byteOffset, msg.length), from, now());
+      this.pump();
+    });
+    socket.on('error', () => {
+      // ICMP-driven send errors surface as timeouts in the core; nothing to do here.
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ port: 0, address: this.options.localAddress }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private openStream(server: TransportAddress): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const deframer = new StreamDeframer();
+      const onConnectError = (err: Error) =>
+        reject(
+          new TurnError(
+            'server-unreachable',
+            `cannot connect to TURN server ${server.address}:${server.port} over ${this.kind}: ${err.message}`,
+          ),
+        );
+      const socket: net.Socket =
+        this.kind === 'tls'
+          ? tls.connect({ host: server.address, port: server.port, ...this.options.tls }, () => {
+              socket.off('error', onConnectError);
+              resolve();
+            })
+          : net.connect({ host: server.address, port: server.port }, () => {
+              socket.off('error', onConnectError);
+              resolve();
+            });
+      socket.setNoDelay(true);
+      socket.once('error', onConnectError);
+      socket.on('error', () => {
+        // reported through 'close' below
+      });
+      socket.on('data', (chunk: Buffer) => {
+        if (this.stream !== socket) return;
+        let frames: Uint8Array[];
+        try {
+          frames = deframer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+        } catch {
+          this.core.stats.malformed++;
+          socket.destroy();
+          return;
+        }
+        const at = now();
+        for (const f of frames) this.core.handleInput(f, server, at);
+        this.pump();
+      });
+      socket.on('close', () => {
+        if (this.stream !== socket) return;
+        this.stream = undefined;
+        this.core.handleConnectionClosed(now());
+        this.pump();
+      });
+      this.stream = socket;
+    });
+  }
+
+  private pump(): void {
+    for (let e = this.core.pollEvent(); e; e = this.core.pollEvent()) this.dispatch(e);
+    for (let t = this.core.pollTransmit(); t; t = this.core.pollTransmit()) {
+      if (this.sender) this.sender.send(t.data, t.destination);
+      else if (this.udp) this.udp.send(t.data, t.destination.port, t.destination.address);
+      else if (this.stream && !this.stream.destroyed) this.stream.write(t.data);
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const at = this.finished ? undefined : this.core.pollTimeout();
+    if (at === undefined) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (this.timer && at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.core.handleTimeout(now());
+        this.pump();
+      },
+      Math.max(0, Math.ceil(at - now())),
+    );
+  }
+
+  private dispatch(e: TurnEvent): void {
+    for (const w of [...this.waiters]) {
+      if (w.match(e)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(e);
+      }
+    }
+    switch (e.type) {
+      case 'data':
+        this.emit('message', e.data, e.peer);
+        return;
+      case 'warning':
+        this.emit('warning', e.error, e.peer);
+        return;
+      case 'redirected':
+        if (this.kind === 'tcp' || this.kind === 'tls') {
+          this.stream?.destroy();
+          this.stream = undefined;
+          void this.openStream(e.server).catch((err: TurnError) => this.finish(err));
+        }
+        return;
+      case 'failed':
+        this.finish(e.error);
+        return;
+      case 'closed':
+        this.finish(undefined);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private finish(error: TurnError | undefined): void {
+    if (this.finished) return;
+    this.finished = true;
+    const waiters = this.waiters;
+    this.waiters = [];
+    const reason = error ?? new TurnError('closed', 'TURN allocation is closed: allocate again');
+    for (const w of waiters) w.reject(reason);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.udp?.close();
+    this.udp = undefined;
+    const stream = this.stream;
+    this.stream = undefined;
+    stream?.end();
+    stream?.destroy();
+    if (error && this.listenerCount('error') > 0) this.emit('error', error);
+    this.emit('close');
+  }
+}
+
+function now(): number {
+  return performance.now();
+}
