@@ -9,6 +9,7 @@ export {
   type LabRouter,
   type RouterOptions,
 } from './lab.js';
+export { createImpairedLink, type ImpairedLink, type ImpairedLinkOptions, type LinkSide } from './link.js';
 export { NAT_TYPES, type NatType } from './nat.js';
 export { cleanupStale } from './netns.js';
 export { checkPrerequisites, type PrerequisiteCheck, type Prerequisites } from './prerequisites.js';

@@ -1,0 +1,90 @@
+// createImpairedLink: two namespaces joined by one veth, impaired on arrival in each direction.
+import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { applyImpairment } from './impairment.js';
+import type { LabHost } from './lab.js';
+import { addNetns, deleteNetns, newPrefix } from './netns.js';
+import { type ExecOptions, type ExecResult, nsRun, nsSpawn, run } from './sh.js';
+
+export interface ImpairedLinkOptions {
+  /** one-way delay added on arrival at each end: RTT = 2 x delayMs */
+  delayMs: number;
+  /** random loss each way, percent */
+  lossPercent?: number;
+  /** rate limit each way, Mbit/s (tc tbf) */
+  rateMbit?: number;
+  /** namespace prefix (default nl<pid>x<n>) */
+  prefix?: string;
+}
+
+export type LinkSide = 'a' | 'b';
+
+export interface ImpairedLink {
+  prefix: string;
+  /** 192.0.2.1 */
+  a: LabHost;
+  /** 192.0.2.2 */
+  b: LabHost;
+  namespaces: string[];
+  exec(side: LinkSide, cmd: string, args?: string[], opts?: ExecOptions): Promise<ExecResult>;
+  spawn(side: LinkSide, cmd: string, args?: string[], opts?: SpawnOptions): ChildProcess;
+  down(): Promise<void>;
+}
+
+export async function createImpairedLink(options: ImpairedLinkOptions): Promise<ImpairedLink> {
+  const prefix = options.prefix ?? newPrefix();
+  const a: LabHost = { name: 'a', netns: `${prefix}-a`, address: '192.0.2.1', addresses: ['192.0.2.1'] };
+  const b: LabHost = { name: 'b', netns: `${prefix}-b`, address: '192.0.2.2', addresses: ['192.0.2.2'] };
+  const namespaces: string[] = [];
+  const children: ChildProcess[] = [];
+  const down = async (): Promise<void> => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    await deleteNetns(namespaces);
+  };
+  try {
+    for (const h of [a, b]) {
+      namespaces.push(h.netns);
+      await addNetns(h.netns);
+    }
+    await run('ip', [
+      'link',
+      'add',
+      'eth0',
+      'netns',
+      a.netns,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      b.netns,
+    ]);
+    for (const h of [a, b]) {
+      await run('ip', ['-n', h.netns, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0']);
+      await run('ip', ['-n', h.netns, 'link', 'set', 'eth0', 'up']);
+      const d = await applyImpairment(h.netns, [{ ingress: 'eth0', egress: 'eth0' }], {
+        delayMs: options.delayMs,
+        lossPercent: options.lossPercent ?? 0,
+        rateMbit: options.rateMbit ?? 0,
+      });
+      if (d) children.push(d);
+    }
+    const side = (s: LinkSide): LabHost => (s === 'a' ? a : b);
+    return {
+      prefix,
+      a,
+      b,
+      namespaces,
+      exec: (s, cmd, args = [], opts = {}) => nsRun(side(s).netns, cmd, args, opts),
+      spawn: (s, cmd, args = [], opts = {}) => {
+        const c = nsSpawn(side(s).netns, cmd, args, opts);
+        children.push(c);
+        return c;
+      },
+      down,
+    };
+  } catch (e) {
+    await down();
+    throw e;
+  }
+}
