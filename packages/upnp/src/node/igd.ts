@@ -182,7 +182,8 @@ export async function describeDevice(
     throw new PortMappingError('http', `device description ${device.location}: HTTP ${res.status}`);
   const service = findWanService(res.body, device.location);
   if (service instanceof UpnpDescriptionError) throw service;
-  return new InternetGatewayDevice(device.location, service, device.localAddress, timeoutMs);
+  // later renewals and deletions get at least 2 s per SOAP call
+  return new InternetGatewayDevice(device.location, service, device.localAddress, Math.max(2000, timeoutMs));
 }
 
 export interface FindIgdOptions extends Omit<SsdpSearchOptions, 'onDevice'> {}

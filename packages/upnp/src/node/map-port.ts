@@ -272,9 +272,11 @@ async function mapViaUpnp(
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<PortMapping> {
+  // Listen to SSDP for 60 % of the budget (answers come within MX = 1 s, UDA 1.1 §1.3.3), so a
+  // device that answered but then failed is reported as such before the budget runs out.
   const igd = await findInternetGatewayDevice({
-    timeoutMs,
-    mx: Math.max(1, Math.floor(timeoutMs / 1000)),
+    timeoutMs: Math.max(200, Math.round(timeoutMs * 0.6)),
+    mx: 1,
     signal,
     interfaces: options.interfaces,
     target: options.ssdpTarget,
