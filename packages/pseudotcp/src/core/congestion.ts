@@ -170,7 +170,12 @@ export class Bbr implements CongestionController {
     if (this.mode === 'probe-bw') this.advanceCycle(s);
 
     const bw = this.btlBw.best;
-    if (bw > 0) this.pacingRate = this.pacingGain * bw;
+    if (bw > 0) {
+      // BBR: before the pipe is full, never lower the pacing rate (early samples are tiny).
+      const rate = this.pacingGain * bw;
+      if (this.filledPipe || rate > this.pacingRate) this.pacingRate = rate;
+    }
+    this.pacingRate = Math.max(this.pacingRate, (4 * mss) / this.srtt);
     const target = this.cwndGain * this.bdp + 3 * mss;
     if (this.filledPipe) this.cwnd = Math.min(this.cwnd + s.delivered, target);
     else this.cwnd = Math.max(this.cwnd, Math.min(this.cwnd + s.delivered, Math.max(target, this.cwnd)));

@@ -166,6 +166,7 @@ export class PseudoTcp {
   private readonly cc: CongestionController;
   private nextSendTime = 0;
   private pacedWait = false;
+  private lastPacketSize = 0;
   private dupAcks = 0;
   private inRecovery = false;
   private recoveryPoint = 0;
@@ -200,12 +201,15 @@ export class PseudoTcp {
   private shutdownRequested = false;
   private closeRequested = false;
   private timeWaitDeadline: number | undefined;
+  private closedNormally = false;
 
   // --- output ---
   private readonly outbox = new Deque<Uint8Array>();
   private readonly events = new Deque<PseudoTcpEvent>();
   private readablePending = false;
 
+  /** Counters for tests and tuning. */
+  readonly debug = { rto: 0, rack: 0, dupack: 0 };
   // --- stats ---
   private bytesSent = 0;
   private bytesReceived = 0;
@@ -283,8 +287,15 @@ export class PseudoTcp {
     }
     if (seg.conv !== this.conv) return;
     if (this.isClosed()) {
-      // A segment arriving in CLOSED is answered with RST (never an RST to an RST).
-      if ((seg.flags & FLAG_RST) === 0) this.sendRst(seg);
+      if (seg.flags & FLAG_RST) return; // never an RST to an RST
+      const end = unwrap(seg.seq, this.rcvNxt) + seg.payload.length;
+      if (this.closedNormally && this.connectReceived && end < this.rcvNxt) {
+        // A retransmission of something we acknowledged before a normal close (our ACK was
+        // lost): acknowledge it again rather than reset a peer that did nothing wrong.
+        this.sendPureAck(true);
+      } else {
+        this.sendRst(seg); // a segment arriving in CLOSED is answered with RST
+      }
       return;
     }
     if (seg.flags & FLAG_RST) {
@@ -423,6 +434,7 @@ export class PseudoTcp {
     if (force || this.readableBytes > 0) {
       this.sendRst(undefined);
       this.closeDown('normal');
+      this.closedNormally = false; // later segments from the peer get RST
       return;
     }
     this.closeRequested = true;
@@ -528,6 +540,7 @@ export class PseudoTcp {
   private closeDown(reason: PseudoTcpCloseReason, error?: string): void {
     if (this.isClosed()) return;
     this._state = 'closed';
+    this.closedNormally = reason === 'normal';
     this.timeWaitDeadline = undefined;
     this.ackDeadline = undefined;
     this.ackNow = false;
@@ -610,7 +623,7 @@ export class PseudoTcp {
       if (this.finSeq !== undefined && wasUna <= this.finSeq && ack > this.finSeq) this.onFinAcked(now);
       if (this.inRecovery) {
         if (ack >= this.recoveryPoint) this.inRecovery = false;
-        else this.markFrontLostIfStale(now); // RFC 6582 §3.2 step 5: partial ACK
+        else if (!this.peerEchoesSegments) this.markFrontLostIfStale(now); // RFC 6582 §3.2 step 5: partial ACK
       }
     } else if (
       seg.payload.length === 0 &&
@@ -620,7 +633,7 @@ export class PseudoTcp {
     ) {
       // RFC 5681 §3.2: fast retransmit on the third duplicate ACK.
       this.dupAcks++;
-      if (this.dupAcks === 3) this.markFrontLostIfStale(now);
+      if (this.dupAcks === 3 && !this.peerEchoesSegments) this.markFrontLostIfStale(now);
     }
 
     // The echoed transmission has arrived at the peer.
@@ -682,6 +695,10 @@ export class PseudoTcp {
   private processData(seg: Segment, now: number): void {
     if (this.rcvFinSeq !== undefined) {
       this.ackNow = true;
+      return;
+    }
+    if (unwrap(seg.seq, this.rcvNxt) + seg.payload.length <= this.rcvNxt) {
+      this.ackNow = true; // a duplicate of what we already have
       return;
     }
     if (this.closeRequested && this.finSeq !== undefined) {
@@ -749,6 +766,7 @@ export class PseudoTcp {
     const tx = front.lastTx;
     const srtt = this.rtt.hasSample ? this.rtt.srtt : this.rtt.rto;
     if (tx !== undefined && front.xmit > 1 && now - tx.sentAt < srtt) return; // just resent
+    if (!front.lost) this.debug.dupack++;
     this.markLost(front, now);
   }
 
@@ -761,7 +779,10 @@ export class PseudoTcp {
       const tx = this.txLog.at(this.txScan) as Tx;
       if (tx.sentAt >= threshold) break;
       const s = tx.seg;
-      if (s.lastTx === tx && !s.acked && !s.sacked) this.markLost(s, now);
+      if (s.lastTx === tx && !s.acked && !s.sacked && !s.lost) {
+        this.debug.rack++;
+        this.markLost(s, now);
+      }
       this.txScan++;
     }
   }
@@ -786,6 +807,7 @@ export class PseudoTcp {
   }
 
   private onRetransmissionTimeout(now: number): void {
+    this.debug.rto++;
     const front = this.segs.peek();
     if (front !== undefined) {
       const connecting = this._state === 'syn-sent' || this._state === 'syn-received';
@@ -864,7 +886,12 @@ export class PseudoTcp {
       const isControl = (s.seg.flags & FLAG_CTL) !== 0;
       if (!isControl) {
         if (this.pipe + s.seg.len > this.cc.cwnd && this.pipe > 0) break;
-        if (Number.isFinite(this.cc.pacingRate) && this.nextSendTime > now) {
+        const rate = this.cc.pacingRate;
+        // A pacing rate that rose since the last send shortens the wait already scheduled.
+        if (Number.isFinite(rate) && this.nextSendTime - now > this.lastPacketSize / rate) {
+          this.nextSendTime = now + this.lastPacketSize / rate;
+        }
+        if (Number.isFinite(rate) && this.nextSendTime > now) {
           this.pacedWait = true;
           break;
         }
@@ -991,13 +1018,14 @@ export class PseudoTcp {
     if (Number.isFinite(rate) && rate > 0) {
       const lag = Math.max((2 * this.mss) / rate, 2);
       this.nextSendTime = Math.max(this.nextSendTime, now - lag) + out.length / rate;
+      this.lastPacketSize = out.length;
     }
     this.lastSend = now;
     this.afterAckSent(wnd);
   }
 
-  private sendPureAck(): void {
-    if (!this.isSynchronized() && this._state !== 'syn-received') {
+  private sendPureAck(afterClose = false): void {
+    if (!afterClose && !this.isSynchronized() && this._state !== 'syn-received') {
       this.ackNow = false;
       return;
     }

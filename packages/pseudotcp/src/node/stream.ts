@@ -1,0 +1,287 @@
+// A node:stream Duplex over a pseudo-TCP connection: drives the sans-IO core with real time
+// (one timer re-armed to the core's next deadline) and a datagram transport.
+import { performance } from 'node:perf_hooks';
+import { Duplex } from 'node:stream';
+import {
+  PseudoTcp,
+  type PseudoTcpCloseReason,
+  type PseudoTcpOptions,
+  type PseudoTcpState,
+  type PseudoTcpStats,
+} from '../core/pseudotcp.js';
+import type { DatagramTransport } from './transport.js';
+
+export interface PseudoTcpStreamOptions extends PseudoTcpOptions {
+  /**
+   * Send the connect message at once (active open). Default true: over ICE both sides connect and
+   * the simultaneous open is the normal case. false waits for the peer's connect.
+   */
+  connect?: boolean;
+  /** How long a cleanly ended stream keeps answering the peer after destroy, in ms. Default 5000. */
+  lingerMs?: number;
+}
+
+/** A pseudo-TCP connection that ended with an error; `reason` says how. */
+export class PseudoTcpError extends Error {
+  readonly code: string;
+  constructor(
+    readonly reason: Exclude<PseudoTcpCloseReason, 'normal'> | 'closed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PseudoTcpError';
+    this.code = CODES[reason];
+  }
+}
+
+const CODES: Record<PseudoTcpError['reason'], string> = {
+  reset: 'ECONNRESET',
+  timeout: 'ETIMEDOUT',
+  'connect-failed': 'ECONNREFUSED',
+  closed: 'EPIPE',
+};
+
+const HINTS: Record<PseudoTcpError['reason'], string> = {
+  reset: 'the peer reset the pseudo-TCP connection; it closed or restarted, start the transfer again',
+  timeout: 'the pseudo-TCP peer stopped answering; check that it is still running and the path is up',
+  'connect-failed':
+    'the pseudo-TCP connect got no answer; check that the peer is running and reachable over this transport',
+  closed: 'the pseudo-TCP connection closed before all data was sent; start the transfer again',
+};
+
+const READ_CHUNK = 256 * 1024;
+
+interface PendingWrite {
+  data: Uint8Array;
+  callback: (error?: Error | null) => void;
+}
+
+/**
+ * A Duplex byte stream over pseudo-TCP. Emits 'connect' once the connection is open. Writes are
+ * accepted into the pseudo-TCP send buffer (the write callback fires when all of a chunk is in it);
+ * end() half-closes (a FIN when both sides negotiated FIN-ACK) and 'finish' fires once the peer
+ * acknowledged everything. The readable side ends at the peer's FIN.
+ */
+export class PseudoTcpStream extends Duplex {
+  private readonly tcp: PseudoTcp;
+  private readonly transport: DatagramTransport;
+  private readonly lingerMs: number;
+  private removeListener: (() => void) | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDeadline = Number.POSITIVE_INFINITY;
+  private flushScheduled = false;
+  private opened = false;
+  private reading = false;
+  private readEnded = false;
+  private pending: PendingWrite | undefined;
+  private finalCallback: ((error?: Error | null) => void) | undefined;
+  private coreClosed = false;
+  private transportClosed = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+
+  constructor(transport: DatagramTransport, options: PseudoTcpStreamOptions = {}) {
+    super({ readableHighWaterMark: READ_CHUNK, writableHighWaterMark: 256 * 1024, allowHalfOpen: true });
+    const { connect = true, lingerMs = 5000, ...coreOptions } = options;
+    this.tcp = new PseudoTcp(coreOptions);
+    this.transport = transport;
+    this.lingerMs = lingerMs;
+    this.removeListener = transport.onMessage((data) => this.onDatagram(data));
+    if (connect) this.tcp.connect(now());
+    this.service();
+  }
+
+  /** The pseudo-TCP state ('listen', 'established', 'fin-wait-1', ...). */
+  get state(): PseudoTcpState {
+    return this.tcp.state;
+  }
+
+  /** Round-trip, window, pacing and byte counters of the connection. */
+  stats(): PseudoTcpStats {
+    return this.tcp.stats();
+  }
+
+  override _read(): void {
+    this.reading = true;
+    this.pull();
+    this.flushTransmits();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.pending = { data: chunk, callback };
+    this.tryWrite();
+    this.flushTransmits();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.finalCallback = callback;
+    if (this.coreClosed) {
+      this.settleFinal();
+      return;
+    }
+    this.tcp.shutdown(now());
+    this.service();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.pending) {
+      const { callback: cb } = this.pending;
+      this.pending = undefined;
+      cb(error ?? new PseudoTcpError('closed', HINTS.closed));
+    }
+    if (!this.coreClosed) {
+      const clean = error === null && this.readEnded && this.writableFinished;
+      // A clean end lingers to finish the closing handshake; anything else resets the peer.
+      this.tcp.close(now(), !clean);
+      this.service();
+      if (!this.coreClosed) {
+        this.lingerTimer = setTimeout(() => this.release(), this.lingerMs);
+        this.lingerTimer.unref();
+      }
+    }
+    if (this.coreClosed) this.release();
+    callback(error);
+  }
+
+  private onDatagram(data: Uint8Array): void {
+    this.tcp.handleInput(data, now());
+    // Datagrams read in one event-loop turn are handled together before anything is sent.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.service();
+      });
+    }
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerDeadline = Number.POSITIVE_INFINITY;
+    this.tcp.handleTimeout(now());
+    this.service();
+  }
+
+  /** Sends what the core queued, handles its events and re-arms the timer. */
+  private service(): void {
+    this.flushTransmits();
+    for (let event = this.tcp.pollEvent(); event; event = this.tcp.pollEvent()) {
+      switch (event.type) {
+        case 'opened':
+          this.opened = true;
+          this.emit('connect');
+          break;
+        case 'readable':
+          break;
+        case 'writable':
+          break;
+        case 'closed':
+          this.onClosed(event.reason, event.error);
+          break;
+      }
+    }
+    if (this.destroyed && this.coreClosed) {
+      this.release();
+      return;
+    }
+    if (!this.destroyed) {
+      this.tryWrite();
+      this.pull();
+      this.checkFinal();
+    }
+    this.flushTransmits();
+    this.armTimer();
+  }
+
+  private flushTransmits(): void {
+    for (let d = this.tcp.pollTransmit(); d; d = this.tcp.pollTransmit()) this.transport.send(d);
+  }
+
+  private armTimer(): void {
+    const deadline = this.coreClosed ? undefined : this.tcp.pollTimeout();
+    if (deadline === undefined) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerDeadline = Number.POSITIVE_INFINITY;
+      return;
+    }
+    // An armed timer that fires no later than needed is kept: an early handleTimeout is harmless.
+    if (this.timer && this.timerDeadline <= deadline) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDeadline = deadline;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, deadline - now()));
+  }
+
+  private tryWrite(): void {
+    const p = this.pending;
+    if (!p || !this.opened || this.coreClosed) return;
+    const n = this.tcp.send(p.data, now());
+    if (n === p.data.length) {
+      this.pending = undefined;
+      p.callback();
+    } else if (n > 0) {
+      p.data = p.data.subarray(n);
+    }
+  }
+
+  private pull(): void {
+    if (this.readEnded) return;
+    while (this.reading) {
+      const chunk = this.tcp.recv(READ_CHUNK);
+      if (!chunk) break;
+      if (!this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) this.reading = false;
+    }
+    if (this.tcp.eof || (this.coreClosed && this.tcp.readableBytes === 0)) {
+      this.readEnded = true;
+      this.push(null);
+    }
+  }
+
+  private checkFinal(): void {
+    if (!this.finalCallback) return;
+    const s = this.tcp.state;
+    // Our FIN was acknowledged (so was every byte before it), or the connection closed cleanly.
+    if (s === 'fin-wait-2' || s === 'time-wait' || s === 'closed') this.settleFinal();
+  }
+
+  private settleFinal(): void {
+    const cb = this.finalCallback;
+    this.finalCallback = undefined;
+    cb?.();
+  }
+
+  private onClosed(reason: PseudoTcpCloseReason, error: string | undefined): void {
+    this.coreClosed = true;
+    if (reason !== 'normal') {
+      const err = new PseudoTcpError(reason, `${HINTS[reason]}${error ? ` (${error})` : ''}`);
+      this.destroy(err);
+      return;
+    }
+    this.checkFinal();
+    if (this.pending) this.destroy(new PseudoTcpError('closed', HINTS.closed));
+  }
+
+  /** Stops everything once the core is closed (or the linger ran out) and hands the transport back. */
+  private release(): void {
+    if (this.transportClosed) return;
+    this.transportClosed = true;
+    this.flushTransmits();
+    if (this.timer) clearTimeout(this.timer);
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.timer = undefined;
+    this.removeListener?.();
+    this.removeListener = undefined;
+    this.transport.close?.();
+  }
+}
+
+/** Opens a pseudo-TCP connection over `transport` and returns it as a Duplex stream. */
+export function createPseudoTcpStream(
+  transport: DatagramTransport,
+  options: PseudoTcpStreamOptions = {},
+): PseudoTcpStream {
+  return new PseudoTcpStream(transport, options);
+}
+
+function now(): number {
+  return performance.now();
+}

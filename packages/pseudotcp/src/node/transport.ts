@@ -1,0 +1,56 @@
+// The datagram transport a pseudo-TCP stream runs over: anything that sends a datagram and
+// reports the datagrams that arrive (a UDP socket, an ICE agent's selected pair, a TURN channel).
+import type { Socket } from 'node:dgram';
+
+export interface DatagramTransport {
+  /** Sends one datagram to the peer. Losing it is allowed: pseudo-TCP retransmits. */
+  send(data: Uint8Array): void;
+  /** Registers a listener for every datagram from the peer; returns a function that removes it. */
+  onMessage(listener: (data: Uint8Array) => void): () => void;
+  /** Called once when the stream is completely closed and will not send again. */
+  close?(): void;
+}
+
+export interface UdpTransportOptions {
+  /** Close the socket when the stream is done with it. Default true. */
+  closeSocket?: boolean;
+}
+
+/**
+ * A transport over a bound `node:dgram` socket, talking to one remote address. Datagrams from
+ * any other address or port are ignored.
+ */
+export function udpTransport(
+  socket: Socket,
+  remote: { address: string; port: number },
+  options: UdpTransportOptions = {},
+): DatagramTransport {
+  const closeSocket = options.closeSocket ?? true;
+  return {
+    send(data) {
+      // A send error (e.g. a full socket buffer) is a lost datagram; pseudo-TCP recovers.
+      socket.send(data, remote.port, remote.address, () => {});
+    },
+    onMessage(listener) {
+      const onMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
+        if (rinfo.port === remote.port && sameAddress(rinfo.address, remote.address)) listener(msg);
+      };
+      socket.on('message', onMessage);
+      return () => socket.off('message', onMessage);
+    },
+    close() {
+      if (!closeSocket) return;
+      try {
+        socket.close();
+      } catch {
+        // already closed
+      }
+    },
+  };
+}
+
+function sameAddress(a: string, b: string): boolean {
+  if (a === b) return true;
+  const strip = (x: string) => (x.startsWith('::ffff:') ? x.slice(7) : x);
+  return strip(a) === strip(b) || (strip(a) === '127.0.0.1' && b === 'localhost');
+}
