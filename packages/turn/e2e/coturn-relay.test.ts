@@ -215,3 +215,71 @@ describe.skipIf(pre.skip)('TURN client against coturn with REST-API credentials 
     await expect(b.allocate()).rejects.toThrow('TURN server refused the credentials (401)');
   });
 });
+
+describe.skipIf(pre.skip)(
+  'TURN client against coturn with an IPv6 relay address (REQUESTED-ADDRESS-FAMILY)',
+  () => {
+    let coturn: Coturn;
+    beforeAll(async () => {
+      coturn = await startCoturn({ extraArgs: ['--relay-ip=::1'] });
+    });
+    afterAll(async () => {
+      await coturn?.stop();
+    });
+
+    it('allocates IPv6 relayed addresses over an IPv4 control connection and relays between them', async () => {
+      const server = { family: 'IPv4', address: '127.0.0.1', port: coturn.port } as const;
+      const opts = {
+        server,
+        username: coturn.username,
+        password: coturn.password,
+        requestedAddressFamily: 'IPv6',
+      } as const;
+      const a = new TurnSocket(opts);
+      const b = new TurnSocket(opts);
+      const [ra, rb] = await Promise.all([a.allocate(), b.allocate()]);
+      expect(ra.relayedAddress.family).toBe('IPv6');
+      expect(ra.relayedAddress.address).toBe('::1');
+      expect(ra.mappedAddress?.family).toBe('IPv4');
+      await b.createPermission(ra.relayedAddress);
+      const got = nextMessage(b);
+      a.send(text('over v6'), rb.relayedAddress);
+      const m = await got;
+      expect(str(m.data)).toBe('over v6');
+      expect(m.peer).toEqual(ra.relayedAddress);
+      await Promise.all([a.close(), b.close()]);
+    });
+  },
+);
+
+describe.skipIf(pre.skip)('TURN client following 300 Try Alternate from coturn', () => {
+  let target: Coturn;
+  let redirector: Coturn;
+  beforeAll(async () => {
+    target = await startCoturn();
+    redirector = await startCoturn({
+      extraArgs: [`--alternate-server=127.0.0.1:${target.port}`],
+    });
+  });
+  afterAll(async () => {
+    await redirector?.stop();
+    await target?.stop();
+  });
+
+  for (const transport of ['udp', 'tcp'] as const) {
+    it(`allocates on the alternate server over ${transport}`, async () => {
+      // the same user exists on both servers (same launcher defaults)
+      const a = new TurnSocket({
+        server: { family: 'IPv4', address: '127.0.0.1', port: redirector.port },
+        transport,
+        username: target.username,
+        password: target.password,
+      });
+      const redirected = new Promise((resolve) => a.once('redirected', resolve));
+      await a.allocate();
+      expect(a.server.port).toBe(target.port);
+      expect(await redirected).toEqual({ family: 'IPv4', address: '127.0.0.1', port: target.port });
+      await a.close();
+    });
+  }
+});

@@ -43,7 +43,7 @@ interface Waiter {
 /**
  * A TURN allocation that behaves like a datagram socket: `send(data, peer)`, `'message'` (data, peer),
  * `relayedAddress`, `close()`. Events: 'message', 'error' (fatal TurnError; only emitted when listened to),
- * 'warning' (TurnError, peer: a permission or channel was refused), 'close'.
+ * 'warning' (TurnError, peer: a permission or channel was refused), 'redirected' (server), 'close'.
  */
 export class TurnSocket extends EventEmitter {
   private readonly core: TurnAllocation;
@@ -282,6 +282,7 @@ export class TurnSocket extends EventEmitter {
         this.emit('warning', e.error, e.peer);
         return;
       case 'redirected':
+        this.emit('redirected', e.server);
         if (this.kind === 'tcp' || this.kind === 'tls') {
           this.stream?.destroy();
           this.stream = undefined;
