@@ -119,7 +119,8 @@ describe('decoding untrusted datagrams', () => {
           if (open) p.connect(0);
           let t = 0;
           for (const d of dgs) {
-            p.handleInput(d, (t += 10));
+            t += 10;
+            p.handleInput(d, t);
             p.handleTimeout(t);
             drain(p);
           }
