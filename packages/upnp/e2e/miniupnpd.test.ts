@@ -1,6 +1,6 @@
 // Needs root, miniupnpd (nftables build), nft, upnpc: add, read back, renew and delete a
 // mapping with PCP, NAT-PMP and UPnP-IGD against a real miniupnpd, and pass UDP through it.
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { checkPrerequisites } from '@p2pcat/natlab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { createLab, type Lab } from './lab.js';
 
 const pre = checkPrerequisites({ root: true, commands: ['miniupnpd', 'nft', 'upnpc', 'ip'] });
 const clientScript = fileURLToPath(new URL('./client.mjs', import.meta.url));
+const exampleScript = fileURLToPath(new URL('../examples/map-port.mjs', import.meta.url));
 
 type Line = Record<string, unknown> & { event: string };
 
@@ -132,6 +133,15 @@ describe.skipIf(pre.skip)('miniupnpd in a router namespace', () => {
       }
     });
   }
+
+  it('the README example maps a port and deletes it', { timeout: 30_000 }, () => {
+    const out = execFileSync('ip', ['netns', 'exec', lab.host, process.execPath, exampleScript, '40020'], {
+      encoding: 'utf8',
+      env: { ...process.env, MAP_PORT_EXAMPLE_ONCE: '1' },
+    });
+    expect(out).toMatch(/^(pcp|nat-pmp|upnp-igd): 11\.113\.0\.1:\d+ -> local port 40020, expires /);
+    expect(lab.natRules()).not.toContain('dnat');
+  });
 
   it('mapPort with all methods returns one mapping and leaves no other behind', {
     timeout: 30_000,

@@ -106,6 +106,25 @@ describe('NAT-PMP against a fake gateway', () => {
     expect(Array.from(last)).toEqual([0, 1, 0, 0, 0x13, 0x88, 0, 0, 0, 0, 0, 0]);
   });
 
+  it('renews by itself at half the lifetime (RFC 6886 §3.3)', async () => {
+    const s = track(await fakeUdpServer((msg, reply) => reply(natPmpAnswer(msg))));
+    const renewed: number[] = [];
+    const started = Date.now();
+    const m = await mapPort(
+      await gatewayOpts(s, {
+        methods: ['nat-pmp'],
+        lifetime: 2,
+        autoRenew: true,
+        onRenew: () => renewed.push(Date.now() - started),
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1400));
+    await m.close();
+    expect(renewed).toHaveLength(1);
+    expect(renewed[0]).toBeGreaterThanOrEqual(950);
+    expect(renewed[0]).toBeLessThan(1300);
+  });
+
   it('reports a CGNAT external address as double NAT', async () => {
     const s = track(await fakeUdpServer((msg, reply) => reply(natPmpAnswer(msg, [100, 64, 1, 2]))));
     const m = await mapPort(await gatewayOpts(s, { methods: ['nat-pmp'] }));
@@ -254,7 +273,12 @@ describe('UPnP-IGD against a fake device', () => {
     });
     await m.close();
     const actions = http.hits.filter((h) => h.startsWith('POST')).map((h) => h.split('#')[1]);
-    expect(actions).toEqual(['GetExternalIPAddress"', 'AddPortMapping"', 'DeletePortMapping"']);
+    expect(actions.sort()).toEqual([
+      'AddPortMapping"',
+      'DeletePortMapping"',
+      'GetExternalIPAddress"',
+      'GetStatusInfo"',
+    ]);
   });
 
   it('uses AddAnyPortMapping on IGD:2 and keeps the reserved port', async () => {
@@ -312,6 +336,24 @@ describe('UPnP-IGD against a fake device', () => {
     expect(err).toBeInstanceOf(UpnpSoapError);
     expect((err as UpnpSoapError).upnpCode).toBe(606);
     expect((err as Error).message).toContain('enable UPnP');
+  });
+
+  it('refuses an IGD whose WAN connection is down (GetStatusInfo)', async () => {
+    const { opts } = await fakeIgd({
+      soap: (action) =>
+        action === 'GetStatusInfo'
+          ? {
+              xml: soapOk(action, 'x', {
+                NewConnectionStatus: 'Disconnected',
+                NewLastConnectionError: 'ERROR_NONE',
+                NewUptime: 0,
+              }),
+            }
+          : undefined,
+    });
+    const err = await mapPort(opts).catch((e: Error) => e);
+    expect((err as PortMappingError).kind).toBe('refused');
+    expect((err as Error).message).toContain('Disconnected');
   });
 
   it('refuses a wrongly typed GetExternalIPAddress answer', async () => {

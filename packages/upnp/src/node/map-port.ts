@@ -286,7 +286,17 @@ async function mapViaUpnp(
   const description = options.description ?? 'p2pcat';
   let lease = options.lifetime ?? DEFAULT_LIFETIME;
   let externalPort = options.externalPort ?? options.internalPort;
-  const externalAddress = await igd.getExternalIPAddress(signal);
+  const [externalAddress, status] = await Promise.all([
+    igd.getExternalIPAddress(signal),
+    // Not every IGD implements GetStatusInfo; only a definite "not connected" counts.
+    igd.getStatusInfo(signal).catch(() => undefined),
+  ]);
+  if (status !== undefined && status.connectionStatus !== '' && status.connectionStatus !== 'Connected') {
+    throw new PortMappingError(
+      'refused',
+      `the UPnP router at ${igd.host} reports its Internet connection as ${status.connectionStatus}`,
+    );
+  }
   let mapped = false;
   for (let attempt = 0; !mapped; attempt++) {
     isDone(signal);
@@ -349,7 +359,17 @@ function upnpDriver(
         { externalPort, protocol, internalPort, description, leaseDuration: lease },
         signal,
       );
-      const externalAddress = await igd.getExternalIPAddress(signal);
+      const [externalAddress, status] = await Promise.all([
+        igd.getExternalIPAddress(signal),
+        // Not every IGD implements GetStatusInfo; only a definite "not connected" counts.
+        igd.getStatusInfo(signal).catch(() => undefined),
+      ]);
+      if (status !== undefined && status.connectionStatus !== '' && status.connectionStatus !== 'Connected') {
+        throw new PortMappingError(
+          'refused',
+          `the UPnP router at ${igd.host} reports its Internet connection as ${status.connectionStatus}`,
+        );
+      }
       return { externalAddress, externalPort, lifetime: lease };
     },
     remove: async () => {
