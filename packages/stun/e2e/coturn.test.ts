@@ -2,7 +2,7 @@
 // against our server.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { checkPrerequisites } from '@p2pcat/natlab';
+import { type Coturn, checkPrerequisites, startCoturn } from '@p2pcat/natlab';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   discoverNatBehavior,
@@ -103,5 +103,34 @@ describe.skipIf(pre.skip)('coturn turnutils_stunclient against our server', () =
     // The CHANGE-REQUEST answer comes from the alternate address.
     expect(stdout).toContain(`Response origin: : 127.0.0.2:${server.alternate?.port}`);
     expect(server.stats.success).toBeGreaterThanOrEqual(3);
+  });
+});
+
+const preTls = checkPrerequisites({ commands: ['turnserver', 'openssl'] });
+
+describe.skipIf(preTls.skip)('our STUN client over TLS to coturn (RFC 8489 §6.2.3)', () => {
+  let coturn: Coturn;
+  beforeAll(async () => {
+    coturn = await startCoturn({ tls: true });
+  });
+  afterAll(async () => {
+    await coturn?.stop();
+  });
+
+  test('Binding over TLS, certificate checked against the self-signed CA', async () => {
+    const [r] = await stunBinding([`127.0.0.1:${coturn.tlsPort}`], {
+      transport: 'tls',
+      // The lab certificate is self-signed for no particular name: check the chain, not the name.
+      tls: { ca: coturn.certificatePem ?? '', checkServerIdentity: () => undefined },
+      deadline: 5000,
+    });
+    expect(r?.error).toBeUndefined();
+    expect(r?.mapped).toEqual(r?.local);
+  });
+
+  test('an untrusted certificate is refused with a clear error', async () => {
+    const [r] = await stunBinding([`127.0.0.1:${coturn.tlsPort}`], { transport: 'tls', deadline: 5000 });
+    expect(r?.mapped).toBeUndefined();
+    expect(r?.error).toMatch(/cannot connect to STUN server 127\.0\.0\.1:\d+: .*certificate/);
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, test } from 'vitest';
-import type { MessageClass, StunMessage, TransportAddress } from '../codec/index.js';
+import {
+  decodeStunMessage,
+  type MessageClass,
+  type StunMessage,
+  StunMessageBuilder,
+  StunMethod,
+  type TransportAddress,
+} from '../codec/index.js';
 import { StunClientTransactions, type TransactionEvent } from './client-transactions.js';
 import { computeSchedule } from './schedule.js';
 
@@ -14,19 +21,7 @@ function request(seed: number): Uint8Array {
 }
 
 function response(req: Uint8Array, cls: MessageClass = 'success'): StunMessage {
-  const message = {
-    class: cls,
-    method: 1,
-    transactionId: req.slice(8, 20),
-    attributes: [],
-    raw: req,
-    isClassic: false,
-    unknownComprehensionRequired: [],
-    get: () => undefined,
-    getAll: () => [],
-    has: () => false,
-  };
-  return message as unknown as StunMessage;
+  return decodeStunMessage(new StunMessageBuilder(cls, StunMethod.Binding, req.slice(8, 20)).build());
 }
 
 /** Runs the simulated clock from timeout to timeout; returns the send times and the final event. */
