@@ -1,41 +1,42 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { readU32, timingSafeEqual } from './bytes.js';
+import { readU32 } from './bytes.js';
 import { HEADER_LENGTH } from './constants.js';
 import { crc32, FINGERPRINT_XOR } from './fingerprint.js';
 import { DecodedStunMessage, type StunMessage } from './message.js';
 
-interface HmacState {
+interface Hmac {
   update(data: Uint8Array): unknown;
-  digest(): Uint8Array;
-}
-interface Hmac extends HmacState {
-  clone(): HmacState;
+  digestInto(out: Uint8Array): void;
+  _cloneInto(to?: Hmac): Hmac;
 }
 
 interface KeyState {
   key: Uint8Array;
-  sha1?: Hmac;
-  sha256?: Hmac;
+  /** Keyed states (inner/outer pads already hashed) and a reusable working copy of each. */
+  sha1?: [template: Hmac, work: Hmac];
+  sha256?: [template: Hmac, work: Hmac];
 }
 
-// Keyed HMAC states (inner/outer pads already hashed), cached per key object. The key bytes are
-// copied and compared on each use, so a key array that is later modified is re-keyed.
+// HMAC states per key object, so a key's two pad blocks are hashed once, not per message. The
+// key bytes are copied and compared on each use, so a key array modified later is re-keyed.
 const keyStates = new WeakMap<Uint8Array, KeyState>();
 
-function keyedHmac(key: Uint8Array, alg: 'sha1' | 'sha256'): HmacState {
+function keyedHmac(key: Uint8Array, alg: 'sha1' | 'sha256'): Hmac {
   let st = keyStates.get(key);
   if (st === undefined || !bytesEqual(st.key, key)) {
     st = { key: key.slice() };
     keyStates.set(key, st);
   }
-  let h = st[alg];
-  if (h === undefined) {
-    h = hmac.create(alg === 'sha1' ? sha1 : sha256, key) as Hmac;
-    st[alg] = h;
+  let pair = st[alg];
+  if (pair === undefined) {
+    const template = hmac.create(alg === 'sha1' ? sha1 : sha256, key) as unknown as Hmac;
+    pair = [template, template._cloneInto()];
+    st[alg] = pair;
   }
-  return h.clone();
+  // Reset the working copy from the template without allocating.
+  return pair[0]._cloneInto(pair[1]);
 }
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -45,10 +46,13 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const scratchHeader = new Uint8Array(HEADER_LENGTH);
+const macOut = new Uint8Array(32);
+const mac20 = macOut.subarray(0, 20);
 
 /**
  * HMAC over bytes[0, end) where the header's length field is replaced by `lengthField`
  * (RFC 8489 §14.5: the length counts up to and including the integrity attribute itself).
+ * Returns a shared scratch buffer: copy or compare it before the next call.
  */
 export function integrityHmac(
   alg: 'sha1' | 'sha256',
@@ -63,7 +67,8 @@ export function integrityHmac(
   const h = keyedHmac(key, alg);
   h.update(scratchHeader);
   h.update(bytes.subarray(HEADER_LENGTH, end));
-  return h.digest();
+  h.digestInto(macOut);
+  return alg === 'sha1' ? mac20 : macOut;
 }
 
 /** Constant-time. Checks MESSAGE-INTEGRITY-SHA256 if present, else MESSAGE-INTEGRITY. false if neither. */
@@ -75,8 +80,12 @@ export function verifyMessageIntegrity(message: StunMessage, key: Uint8Array): b
   const off = m.attributeOffset(i);
   const len = m.attributeLength(i);
   const mac = integrityHmac(alg, key, m.raw, off, off + 4 + len - HEADER_LENGTH);
-  // RFC 8489 §14.6: a truncated MESSAGE-INTEGRITY-SHA256 compares the leading bytes.
-  return timingSafeEqual(mac.subarray(0, len), m.raw.subarray(off + 4, off + 4 + len));
+  // Constant time: every byte is compared. RFC 8489 §14.6: a truncated
+  // MESSAGE-INTEGRITY-SHA256 compares the leading bytes of the HMAC.
+  const raw = m.raw;
+  let diff = 0;
+  for (let j = 0; j < len; j++) diff |= (mac[j] as number) ^ (raw[off + 4 + j] as number);
+  return diff === 0;
 }
 
 /** RFC 8489 §14.7: CRC-32 of the message up to FINGERPRINT (length field covering it) XOR 0x5354554e. */
