@@ -1,4 +1,4 @@
-import { decodeStunMessage, StunMethod, type TransportAddress } from '@p2pcat/stun';
+import { decodeStunMessage, StunMessageBuilder, StunMethod, type TransportAddress } from '@p2pcat/stun';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -374,6 +374,38 @@ describe('TurnAllocation: hostile input', () => {
     expect(a.stats.malformed).toBe(2);
     // a Data indication without DATA
     expect(a.state).toBe('allocated');
+  });
+
+  it('counts an ICMP Data indication without delivering anything (RFC 8656 §11.6)', () => {
+    const { a, sim } = setup();
+    a.allocate(0);
+    sim.runUntil(0);
+    a.createPermission(PEER, 0);
+    sim.runUntil(0);
+    sim.events();
+    const icmp = new StunMessageBuilder('indication', StunMethod.Data)
+      .add('XOR_PEER_ADDRESS', PEER)
+      .add('ICMP', { type: 3, code: 3, data: 0 })
+      .build();
+    expect(a.handleInput(icmp, SERVER, 1)).toBe(true);
+    expect(a.stats.icmp).toBe(1);
+    expect(sim.events()).toEqual([]);
+  });
+
+  it('drops a success response without valid MESSAGE-INTEGRITY and keeps waiting', () => {
+    const { s, a, sim } = setup();
+    a.allocate(0);
+    sim.runUntil(0);
+    a.createPermission(PEER, 0);
+    const request = a.pollTransmit()!;
+    const m = decodeStunMessage(request.data);
+    const forged = new StunMessageBuilder('success', StunMethod.CreatePermission, m.transactionId).build();
+    expect(a.handleInput(forged, SERVER, 1)).toBe(true);
+    expect(a.stats.unauthenticated).toBe(1);
+    expect(a.hasPermission(PEER, 1)).toBe(false);
+    // the genuine answer still counts
+    for (const r of s.handle(request.data, 2)) a.handleInput(r, SERVER, 2);
+    expect(a.hasPermission(PEER, 2)).toBe(true);
   });
 
   it('ignores datagrams that are not from the server', () => {

@@ -77,6 +77,8 @@ export interface TurnStats {
   dropped: number;
   /** Refresh requests sent (lifetime refreshes and liveness probes) */
   refreshes: number;
+  /** Data indications carrying an ICMP attribute (RFC 8656 §11.6): the peer's host sent an ICMP error */
+  icmp: number;
 }
 
 export type TurnAllocationState = 'idle' | 'allocating' | 'allocated' | 'closing' | 'closed' | 'failed';
@@ -161,7 +163,14 @@ export class TurnAllocation {
   private refreshAt = Number.POSITIVE_INFINITY;
   private lastHeard = 0;
   private probeInFlight = false;
-  readonly stats: TurnStats = { malformed: 0, unauthenticated: 0, noPermission: 0, dropped: 0, refreshes: 0 };
+  readonly stats: TurnStats = {
+    malformed: 0,
+    unauthenticated: 0,
+    noPermission: 0,
+    dropped: 0,
+    refreshes: 0,
+    icmp: 0,
+  };
 
   constructor(options: TurnAllocationOptions) {
     this.serverAddress = options.server;
@@ -331,6 +340,11 @@ export class TurnAllocation {
     const id = hex(message.transactionId);
     const pending = this.pending.get(id);
     if (!pending) return false;
+    // RFC 8489 §6.3.4: a success response with unknown comprehension-required attributes is discarded.
+    if (message.class === 'success' && message.unknownComprehensionRequired.length > 0) {
+      this.stats.malformed++;
+      return true;
+    }
     // RFC 8489 §9.2.5: a response other than 401/438 to an authenticated request must carry a valid
     // MESSAGE-INTEGRITY(-SHA256); otherwise it is discarded (the transaction keeps waiting).
     if (pending.authenticated && this.key && !this.responseAuthentic(message, this.key)) {
@@ -843,6 +857,11 @@ export class TurnAllocation {
 
   private onDataIndication(message: StunMessage, now: number): void {
     const peer = safeGet(message, 'XOR_PEER_ADDRESS');
+    if (message.has('ICMP') && !message.has('DATA')) {
+      // RFC 8656 §11.6: an ICMP report from the relay, not data; nothing to deliver.
+      this.stats.icmp++;
+      return;
+    }
     const data = safeGet(message, 'DATA');
     // RFC 8656 §11.6 (client): a Data indication without both attributes is discarded.
     if (!peer || !data) {

@@ -240,7 +240,11 @@ export class TurnSocket extends EventEmitter {
     for (let t = this.core.pollTransmit(); t; t = this.core.pollTransmit()) {
       if (this.sender) this.sender.send(t.data, t.destination);
       else if (this.udp) this.udp.send(t.data, t.destination.port, t.destination.address);
-      else if (this.stream && !this.stream.destroyed) this.stream.write(t.data);
+      else if (this.stream && !this.stream.destroyed) {
+        // A datagram socket drops when its buffer is full; so does this one for data (never for requests).
+        if (this.stream.writableLength > STREAM_BUFFER_LIMIT && isData(t.data)) this.core.stats.dropped++;
+        else this.stream.write(t.data);
+      }
     }
     this.schedule();
   }
@@ -318,6 +322,16 @@ export class TurnSocket extends EventEmitter {
     if (error && this.listenerCount('error') > 0) this.emit('error', error);
     this.emit('close');
   }
+}
+
+const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
+
+/** ChannelData or a STUN indication (Send): data that may be dropped like a datagram. */
+function isData(bytes: Uint8Array): boolean {
+  const first = bytes[0] ?? 0;
+  if (first >= 0x40) return true;
+  const type = (first << 8) | (bytes[1] ?? 0);
+  return (type & 0x0110) === 0x0010;
 }
 
 function now(): number {
