@@ -1,5 +1,6 @@
 // e2e on loopback only: the Node client's redirect, IPv6, timeout and abort behaviour against our server.
 import { createSocket, type Socket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   decodeStunMessage,
@@ -8,6 +9,7 @@ import {
   StunClientError,
   StunMessageBuilder,
   StunMethod,
+  StunStreamFramer,
   startStunServer,
   stunBinding,
   type TransportAddress,
@@ -56,6 +58,32 @@ describe('Node STUN client on loopback', () => {
     expect(r?.mapped?.address).toBe('127.0.0.1');
     expect(r?.serverAddress).toEqual(v4.primary);
     expect(redirects - before).toBe(1);
+  });
+
+  test('300 ALTERNATE-SERVER over TCP: a new connection to the alternate', async () => {
+    const server = createServer((c) => {
+      const framer = new StunStreamFramer();
+      c.on('data', (chunk) => {
+        for (const m of framer.push(new Uint8Array(chunk))) {
+          const req = decodeStunMessage(m);
+          c.write(
+            new StunMessageBuilder('error', req.method, req.transactionId)
+              .add('ERROR_CODE', { code: 300, reason: 'Try Alternate' })
+              .add('ALTERNATE_SERVER', v4.primary)
+              .build(),
+          );
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const [r] = await stunBinding([`127.0.0.1:${port}`], { transport: 'tcp', deadline: 2000 });
+      expect(r?.serverAddress).toEqual(v4.primary);
+      expect(r?.mapped).toEqual(r?.local);
+    } finally {
+      server.close();
+    }
   });
 
   test('IPv4 and IPv6 servers in one call', async (ctx) => {

@@ -148,6 +148,14 @@ function interpret(
 ): StunBindingResult | { redirect: TransportAddress } {
   const { message } = response;
   try {
+    // RFC 8489 §6.3.3: a response with unknown comprehension-required attributes fails the transaction.
+    if (message.unknownComprehensionRequired.length > 0) {
+      return {
+        server,
+        serverAddress: target,
+        error: `the STUN server answered with unknown comprehension-required attributes (${message.unknownComprehensionRequired.map((t) => `0x${t.toString(16).padStart(4, '0')}`).join(', ')})`,
+      };
+    }
     if (message.class === 'success') {
       const mapped = message.get('XOR_MAPPED_ADDRESS') ?? message.get('MAPPED_ADDRESS');
       if (mapped === undefined) {
@@ -266,20 +274,27 @@ async function streamBinding(
   signal: AbortSignal,
 ): Promise<StunBindingResult> {
   if ('error' in target) return { server: target.server, error: target.error };
-  const { server, address } = target;
-  let client: StunStreamClient | undefined;
-  try {
-    client = await StunStreamClient.connect(address, { ...(secure ? { tls: tls ?? {} } : {}), signal });
-    const response = await client.request(new StunMessageBuilder('request', StunMethod.Binding), {
-      ...options,
-      signal,
-    });
-    const outcome = interpret(server, address, response, false);
-    if ('redirect' in outcome) return { server, serverAddress: address, error: 'unexpected redirect' };
-    return { ...outcome, local: client.local };
-  } catch (error) {
-    return { server, serverAddress: address, error: describe(error, address) };
-  } finally {
-    client?.close();
+  const { server } = target;
+  let address = target.address;
+  // RFC 8489 §10: follow ALTERNATE-SERVER once, on a new connection.
+  for (let hop = 0; ; hop++) {
+    let client: StunStreamClient | undefined;
+    try {
+      client = await StunStreamClient.connect(address, { ...(secure ? { tls: tls ?? {} } : {}), signal });
+      const response = await client.request(new StunMessageBuilder('request', StunMethod.Binding), {
+        ...options,
+        signal,
+      });
+      const outcome = interpret(server, address, response, hop === 0);
+      if ('redirect' in outcome) {
+        address = outcome.redirect;
+        continue;
+      }
+      return { ...outcome, local: client.local };
+    } catch (error) {
+      return { server, serverAddress: address, error: describe(error, address) };
+    } finally {
+      client?.close();
+    }
   }
 }
