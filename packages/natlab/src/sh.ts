@@ -34,7 +34,7 @@ export function run(cmd: string, args: string[] = [], opts: ExecOptions = {}): P
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         const res = { code, stdout: String(stdout), stderr: String(stderr) };
         if (code !== 0 && !opts.allowFailure) {
-          const msg = res.stderr.trim().split('\n')[0] ?? '';
+          const msg = (res.stderr.trim() || res.stdout.trim()).split('\n').slice(-2).join(' | ');
           reject(new Error(`natlab: \`${[cmd, ...args].join(' ')}\` failed (exit ${code}): ${msg}`));
         } else resolve(res);
       },

@@ -1,0 +1,181 @@
+// The lab end to end: real namespaces, iptables NATs, coturn, NFQUEUE delay; and a complete teardown.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkPrerequisites, createImpairedLink, createLab, type Lab } from '../src/index.js';
+import { listNetns, workDir } from '../src/netns.js';
+import { run, sleep } from '../src/sh.js';
+
+const pre = checkPrerequisites({
+  root: true,
+  commands: ['ip', 'iptables', 'nft', 'tc', 'turnserver', 'gcc', 'iperf3'],
+});
+const probe = fileURLToPath(new URL('./stun-probe.mjs', import.meta.url));
+const udpPing = fileURLToPath(new URL('./udp-ping.mjs', import.meta.url));
+
+interface ProbeResult {
+  local: number;
+  results: { host: string; port: number; change: number; mapped: string | null }[];
+  hairpin: string | null;
+}
+
+async function stunProbe(lab: Lab, host: string, hairpin = false): Promise<ProbeResult> {
+  const [p, alt] = lab.server.addresses;
+  const spec = {
+    hairpin,
+    requests: [
+      { host: p, port: 3478 },
+      { host: alt, port: 3478 }, // other address, same port
+      { host: p, port: 3479 }, // same address, other port
+      { host: p, port: 3478, change: 6 }, // answer from the other address and port
+    ],
+  };
+  const r = await lab.exec(host, process.execPath, [probe, JSON.stringify(spec)]);
+  return JSON.parse(r.stdout) as ProbeResult;
+}
+
+/** Everything that could be left behind by a lab with this prefix, as readable strings. */
+async function leftovers(prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const n of await listNetns()) if (n.startsWith(`${prefix}-`)) found.push(`netns ${n}`);
+  const links = await run('ip', ['-o', 'link'], { allowFailure: true });
+  for (const l of links.stdout.split('\n')) if (l.includes(prefix)) found.push(`link ${l}`);
+  const ipt = await run('iptables-save', [], { allowFailure: true });
+  if (ipt.stdout.includes(prefix)) found.push('iptables rule');
+  const nft = await run('nft', ['list', 'tables'], { allowFailure: true });
+  if (nft.stdout.includes(prefix)) found.push('nft table');
+  const ps = await run('ps', ['-eo', 'pid,args'], { allowFailure: true });
+  for (const l of ps.stdout.split('\n'))
+    if (l.includes(prefix) && !l.includes('ps -eo')) found.push(`process ${l.trim()}`);
+  if (existsSync(workDir(prefix))) found.push(`dir ${workDir(prefix)}`);
+  return found;
+}
+
+describe.skipIf(pre.skip)('natlab', () => {
+  let lab: Lab | undefined;
+  let prefix = '';
+
+  beforeAll(async () => {
+    lab = await createLab({
+      routers: [
+        { nat: 'none' },
+        { nat: 'full-cone', hairpin: true },
+        { nat: 'restricted' },
+        { nat: 'symmetric' },
+      ],
+      coturn: {
+        users: { alice: 'wonderland' },
+        staticAuthSecret: 'rest-secret',
+        realm: 'lab.test',
+        tls: true,
+      },
+    });
+    prefix = lab.prefix;
+  }, 60_000);
+
+  afterAll(async () => {
+    await lab?.down();
+  }, 30_000);
+
+  it('none: the LAN host is seen with its own address, unfiltered', async () => {
+    const l = lab as Lab;
+    const r = await stunProbe(l, 'h1');
+    const own = `${l.hosts.h1?.address}:${r.local}`;
+    expect(r.results.map((x) => x.mapped)).toEqual([own, own, own, own]);
+  });
+
+  it('full-cone: endpoint-independent mapping and filtering, hairpin', async () => {
+    const l = lab as Lab;
+    const r = await stunProbe(l, 'h2', true);
+    const wan = `${l.routers[1]?.wanAddress}:${r.local}`;
+    expect(r.results.map((x) => x.mapped)).toEqual([wan, wan, wan, wan]);
+    expect(r.hairpin).toBe(wan);
+  });
+
+  it('restricted: endpoint-independent mapping, address-and-port-dependent filtering', async () => {
+    const l = lab as Lab;
+    const r = await stunProbe(l, 'h3', true);
+    const wan = `${l.routers[2]?.wanAddress}:${r.local}`;
+    expect(r.results.map((x) => x.mapped)).toEqual([wan, wan, wan, null]);
+    expect(r.hairpin).toBeNull();
+  });
+
+  it('symmetric: address-and-port-dependent mapping, filtered', async () => {
+    const l = lab as Lab;
+    const r = await stunProbe(l, 'h4');
+    const [a, b, c, d] = r.results.map((x) => x.mapped);
+    const wan = l.routers[3]?.wanAddress ?? '';
+    for (const m of [a, b, c]) expect(m?.startsWith(`${wan}:`)).toBe(true);
+    expect(new Set([a, b, c]).size).toBe(3);
+    expect(d).toBeNull();
+  });
+
+  it('coturn allocates a relay for the long-term user and for the REST secret, from behind a NAT', async () => {
+    const l = lab as Lab;
+    const c = l.coturn;
+    expect(c?.tlsPort).toBe(5349);
+    const server = l.server.address;
+    const [lt, rest, tls] = await Promise.all([
+      l.exec('h3', 'turnutils_uclient', [
+        '-u',
+        'alice',
+        '-w',
+        'wonderland',
+        '-n',
+        '1',
+        '-m',
+        '1',
+        '-y',
+        server,
+      ]),
+      l.exec('h4', 'turnutils_uclient', [
+        '-W',
+        'rest-secret',
+        '-p',
+        String(c?.restPort),
+        '-n',
+        '1',
+        '-m',
+        '1',
+        '-y',
+        server,
+      ]),
+      l.exec('h2', 'openssl', ['s_client', '-connect', `${server}:5349`, '-brief'], { input: '' }),
+    ]);
+    expect(lt.stdout).toMatch(/Total lost packets 0/);
+    expect(rest.stdout).toMatch(/Total lost packets 0/);
+    expect(tls.stderr).toMatch(/CONNECTION ESTABLISHED/);
+    expect(tls.stderr).toMatch(/CN = natlab-turn/);
+  }, 40_000);
+
+  it('impaired link: RTT is twice the one-way delay, TCP runs across it', async () => {
+    const link = await createImpairedLink({ delayMs: 25, rateMbit: 20 });
+    try {
+      const echo = link.spawn('b', process.execPath, [udpPing, 'server', '7']);
+      await new Promise((r) => echo.stdout?.once('data', r));
+      const out = await link.exec('a', process.execPath, [udpPing, 'client', link.b.address, '7', '10']);
+      const rtts = (JSON.parse(out.stdout) as number[]).sort((x, y) => x - y);
+      expect(rtts.length).toBe(10);
+      const median = rtts[5] ?? 0;
+      expect(median).toBeGreaterThanOrEqual(50);
+      expect(median).toBeLessThan(65);
+      link.spawn('b', 'iperf3', ['-s', '-1', '-B', link.b.address]);
+      await sleep(300);
+      const ip = await link.exec('a', 'iperf3', ['-c', link.b.address, '-t', '2', '-C', 'cubic', '-J']);
+      const bps = (JSON.parse(ip.stdout) as { end: { sum_received: { bits_per_second: number } } }).end
+        .sum_received.bits_per_second;
+      expect(bps).toBeGreaterThan(2e6);
+      expect(bps).toBeLessThan(22e6);
+    } finally {
+      await link.down();
+    }
+    expect(await leftovers(link.prefix)).toEqual([]);
+  }, 30_000);
+
+  it('teardown leaves nothing behind', async () => {
+    expect(await leftovers(prefix)).not.toEqual([]);
+    await lab?.down();
+    lab = undefined;
+    expect(await leftovers(prefix)).toEqual([]);
+  }, 30_000);
+});

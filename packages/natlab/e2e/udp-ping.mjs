@@ -1,0 +1,31 @@
+// UDP round-trip probe for the e2e tests (ping is not installed everywhere).
+// usage: node udp-ping.mjs server PORT | node udp-ping.mjs client HOST PORT COUNT
+// client prints a JSON array of round-trip times in ms
+import dgram from 'node:dgram';
+
+const [mode, a, b, c] = process.argv.slice(2);
+const sock = dgram.createSocket('udp4');
+if (mode === 'server') {
+  sock.on('message', (m, r) => sock.send(m, r.port, r.address));
+  sock.bind(Number(a), () => console.log('ready'));
+} else {
+  const count = Number(c);
+  const rtts = [];
+  let sent = 0;
+  const done = () => {
+    console.log(JSON.stringify(rtts));
+    process.exit(0);
+  };
+  sock.on('message', (m) => {
+    rtts.push(Number(process.hrtime.bigint() - m.readBigUInt64BE(0)) / 1e6);
+    if (rtts.length === count) done();
+  });
+  const tick = () => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigUInt64BE(process.hrtime.bigint());
+    sock.send(buf, Number(b), a);
+    if (++sent < count) setTimeout(tick, 50);
+  };
+  tick();
+  setTimeout(done, 3000 + count * 50);
+}
