@@ -20,8 +20,10 @@ export interface Lab {
   wanPeerAddress: string;
   /** runs a command in a namespace, returns stdout */
   run(ns: string, cmd: string, args: string[]): string;
-  /** the DNAT rules miniupnpd put in the router's nftables */
-  natRules(): string;
+  /** which netfilter backend this miniupnpd build uses */
+  backend: 'nftables' | 'iptables';
+  /** the DNAT rules miniupnpd put in the router, as "externalPort->address:port" */
+  dnatRules(): string[];
   log(): string;
   teardown(): Promise<void>;
 }
@@ -30,7 +32,19 @@ function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+/** Debian builds miniupnpd against either nftables or iptables; `--version` says which. */
+export function miniupnpdBackend(): 'nftables' | 'iptables' {
+  let out = '';
+  try {
+    out = execFileSync('miniupnpd', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    out = String((e as { stdout?: string }).stdout ?? '');
+  }
+  return out.includes('nftables') ? 'nftables' : 'iptables';
+}
+
 export async function createLab(tag: string): Promise<Lab> {
+  const backend = miniupnpdBackend();
   const base = `upnp-${process.pid}-${tag}`;
   const router = `${base}-r`;
   const host = `${base}-h`;
@@ -96,8 +110,9 @@ export async function createLab(tag: string): Promise<Lab> {
       await new Promise((r) => setTimeout(r, 50));
     }
     sh('ip', ['netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
-    // The chains this nftables build of miniupnpd expects (table inet filter, its defaults).
-    const ruleset = `table inet filter {
+    if (backend === 'nftables') {
+      // The chains the nftables build of miniupnpd expects (table inet filter, its defaults).
+      const ruleset = `table inet filter {
   chain forward { type filter hook forward priority 0; policy drop; ct state established,related accept; iifname "${rLan}" accept; jump miniupnpd; }
   chain miniupnpd { }
   chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }
@@ -106,8 +121,25 @@ export async function createLab(tag: string): Promise<Lab> {
   chain postrouting_miniupnpd { }
 }
 `;
-    writeFileSync(join(dir, 'ruleset.nft'), ruleset);
-    sh('ip', ['netns', 'exec', router, 'nft', '-f', join(dir, 'ruleset.nft')]);
+      writeFileSync(join(dir, 'ruleset.nft'), ruleset);
+      sh('ip', ['netns', 'exec', router, 'nft', '-f', join(dir, 'ruleset.nft')]);
+    } else {
+      // The chains the iptables build expects (what Debian's iptables_init.sh creates).
+      const ipt = (...args: string[]): string =>
+        sh('ip', ['netns', 'exec', router, 'iptables', '-w', ...args]);
+      ipt('-t', 'nat', '-N', 'MINIUPNPD');
+      ipt('-t', 'nat', '-A', 'PREROUTING', '-i', rWan, '-j', 'MINIUPNPD');
+      ipt('-t', 'nat', '-N', 'MINIUPNPD-POSTROUTING');
+      ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', rWan, '-j', 'MINIUPNPD-POSTROUTING');
+      ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', rWan, '-j', 'MASQUERADE');
+      ipt('-t', 'mangle', '-N', 'MINIUPNPD');
+      ipt('-t', 'mangle', '-A', 'PREROUTING', '-i', rWan, '-j', 'MINIUPNPD');
+      ipt('-t', 'filter', '-N', 'MINIUPNPD');
+      ipt('-P', 'FORWARD', 'DROP');
+      ipt('-A', 'FORWARD', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
+      ipt('-A', 'FORWARD', '-i', rLan, '-j', 'ACCEPT');
+      ipt('-A', 'FORWARD', '-i', rWan, '!', '-o', rWan, '-j', 'MINIUPNPD');
+    }
     const conf = [
       `ext_ifname=${rWan}`,
       `listening_ip=${rLan}`,
@@ -161,8 +193,29 @@ export async function createLab(tag: string): Promise<Lab> {
     externalAddress: '11.113.0.1',
     wanPeerAddress: '11.113.0.2',
     run: (ns, cmd, args) => sh('ip', ['netns', 'exec', ns, cmd, ...args]),
-    natRules: () =>
-      sh('ip', ['netns', 'exec', router, 'nft', 'list', 'chain', 'inet', 'filter', 'prerouting_miniupnpd']),
+    backend,
+    dnatRules: () => {
+      if (backend === 'nftables') {
+        const text = sh('ip', [
+          'netns',
+          'exec',
+          router,
+          'nft',
+          'list',
+          'chain',
+          'inet',
+          'filter',
+          'prerouting_miniupnpd',
+        ]);
+        return [...text.matchAll(/dport (\d+) dnat (?:ip )?to ([\d.]+):(\d+)/g)].map(
+          (m) => `${m[1]}->${m[2]}:${m[3]}`,
+        );
+      }
+      const text = sh('ip', ['netns', 'exec', router, 'iptables', '-w', '-t', 'nat', '-S', 'MINIUPNPD']);
+      return [...text.matchAll(/--dport (\d+) .*-j DNAT --to-destination ([\d.]+):(\d+)/g)].map(
+        (m) => `${m[1]}->${m[2]}:${m[3]}`,
+      );
+    },
     log: () => output,
     teardown,
   };
