@@ -268,3 +268,26 @@ describe('ChannelData and demultiplexing', () => {
     expect(demultiplex(new Uint8Array(0))).toBe('application');
   });
 });
+
+describe('TURN attribute layouts', () => {
+  test('ICMP: 7-bit type and 9-bit code after 16 reserved bits (RFC 8656 §18.13)', () => {
+    const raw = new StunMessageBuilder('indication', StunMethod.Data)
+      .add('ICMP', { type: 3, code: 4, data: 1400 })
+      .build();
+    expect(bytesToHex(raw.subarray(20, 32))).toBe('800400080000060400000578');
+    expect(decodeStunMessage(raw).get('ICMP')).toEqual({ type: 3, code: 4, data: 1400 });
+  });
+
+  test('REQUESTED-TRANSPORT, EVEN-PORT, CHANNEL-NUMBER, LIFETIME bytes', () => {
+    const raw = new StunMessageBuilder('request', StunMethod.Allocate)
+      .add('REQUESTED_TRANSPORT', 17)
+      .add('EVEN_PORT', { reserve: true })
+      .add('CHANNEL_NUMBER', 0x4001)
+      .add('LIFETIME', 600)
+      .add('DONT_FRAGMENT', true)
+      .build();
+    expect(bytesToHex(raw.subarray(20))).toBe(
+      '0019000411000000' + '0018000180000000' + '000c000440010000' + '000d000400000258' + '001a0000',
+    );
+  });
+});

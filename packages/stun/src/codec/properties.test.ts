@@ -127,7 +127,7 @@ const VALUES: { [K in AttributeName]: fc.Arbitrary<AttributeValues[K]> } = {
   RESERVATION_TOKEN: fc.uint8Array({ minLength: 8, maxLength: 8 }),
   ADDITIONAL_ADDRESS_FAMILY: family,
   ADDRESS_ERROR_CODE: fc.record({ family, code, reason }),
-  ICMP: fc.record({ type: fc.nat(255), code: fc.nat(255), data: u32 }),
+  ICMP: fc.record({ type: fc.nat(127), code: fc.nat(511), data: u32 }),
   CHANGE_REQUEST: fc.record({ changeIp: fc.boolean(), changePort: fc.boolean() }),
   RESPONSE_ORIGIN: transportAddress,
   OTHER_ADDRESS: transportAddress,

@@ -102,29 +102,32 @@ export const RESERVATION_TOKEN: AttributeCodec<Uint8Array> = {
   },
 };
 
-/** RFC 8656 §18.13: 16 reserved bits, ICMP type (8 bits), ICMP code (8 bits), 32-bit error data. */
+/**
+ * RFC 8656 §18.13 (Figure 11): 16 reserved bits, ICMP type (7 bits), ICMP code (9 bits), then
+ * 32 bits of error data.
+ */
 export const ICMP: AttributeCodec<{ type: number; code: number; data: number }> = {
   type: AttributeType.ICMP,
   write(w, v) {
     if (
       !Number.isInteger(v.type) ||
       v.type < 0 ||
-      v.type > 255 ||
+      v.type > 127 ||
       !Number.isInteger(v.code) ||
       v.code < 0 ||
-      v.code > 255
+      v.code > 511
     ) {
-      throw new RangeError('ICMP type and code must be integers 0..255');
+      throw new RangeError('ICMP type must be an integer 0..127 and code 0..511');
     }
     if (!Number.isInteger(v.data) || v.data < 0 || v.data > 0xffffffff)
       throw new RangeError('ICMP data must be 32-bit');
     w.u16(0);
-    w.u8(v.type);
-    w.u8(v.code);
+    w.u16((v.type << 9) | v.code);
     w.u32(v.data);
   },
   read(b, o, n) {
     if (n !== 8) throw new StunDecodeError('bad-attribute-length', `ICMP: value is ${n} bytes, expected 8`);
-    return { type: b[o + 2] as number, code: b[o + 3] as number, data: readU32(b, o + 4) };
+    const tc = readU16(b, o + 2);
+    return { type: tc >> 9, code: tc & 0x1ff, data: readU32(b, o + 4) };
   },
 };
