@@ -14,3 +14,10 @@ export { NAT_TYPES, type NatType } from './nat.js';
 export { cleanupStale } from './netns.js';
 export { checkPrerequisites, type PrerequisiteCheck, type Prerequisites } from './prerequisites.js';
 export type { ExecOptions, ExecResult } from './sh.js';
+export {
+  startUdpRelay,
+  type UdpEndpoint,
+  type UdpRelay,
+  type UdpRelayOptions,
+  type UdpRelayStats,
+} from './udpRelay.js';
