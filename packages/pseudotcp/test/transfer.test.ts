@@ -115,3 +115,19 @@ describe('10 MB transfers over a seeded simulated network, sha256 equal', () => 
     expect(got).toEqual([[], []]);
   });
 });
+
+describe('sending to a receiver that echoes timestamps like libnice (no per-segment echo)', () => {
+  const libnice = { libniceTimestampEcho: true };
+  for (const [name, link] of [
+    ['1% loss, 25 ms, 10 MB/s', { delayMs: 25, loss: 0.01, rate: 10_000 }],
+    ['5% loss, 10 ms', { delayMs: 10, loss: 0.05 }],
+    ['reordering', { delayMs: 10, jitterMs: 5, rate: 10_000 }],
+  ] as const) {
+    it(name, () => {
+      const net = new SimNetwork([new PseudoTcp(), new PseudoTcp(libnice)], 5, link);
+      const r = transfer(net, data10, { closeAtEnd: true });
+      expect(r.ok).toBe(true);
+      expect(r.receivedHash).toBe(r.sentHash);
+    });
+  }
+});

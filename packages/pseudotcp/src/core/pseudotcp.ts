@@ -56,6 +56,8 @@ export interface PseudoTcpOptions {
 export interface PseudoTcpInternalOptions extends PseudoTcpOptions {
   /** Unwrapped sequence number both directions start at (the wire carries it mod 2^32; libnice uses 0). */
   initialSequence?: number;
+  /** Echo timestamps exactly as libnice does (only the segment covering the last ACK point). */
+  libniceTimestampEcho?: boolean;
 }
 
 export type PseudoTcpState =
@@ -155,7 +157,9 @@ export class PseudoTcp {
   private sndWnd = 0;
   private swndScale = 0;
   private readonly segs = new Deque<SendSeg>();
-  private readonly retx = new Deque<SendSeg>();
+  /** Lost segments are found by scanning `segs` (in sequence order) from this index. */
+  private retxCursor = 0;
+  private lostCount = 0;
   private readonly txLog = new Deque<Tx>();
   private txScan = 0;
   private nextTxId = 1;
@@ -190,6 +194,8 @@ export class PseudoTcp {
   private peerFinAck = false;
   private rcvFinSeq: number | undefined;
   private tsRecent = 0;
+  private tsLastAck = 0;
+  private readonly libniceEcho: boolean;
   private ackNow = false;
   private ackDeadline: number | undefined;
   private unackedSegments = 0;
@@ -221,6 +227,7 @@ export class PseudoTcp {
     this.finAckOption = o.finAck ?? true;
     this.mtu = Math.max(o.mtu ?? 1400, 296);
     this.noDelay = o.noDelay ?? true;
+    this.libniceEcho = o.libniceTimestampEcho ?? false;
     this.ackDelay = o.ackDelay ?? 100;
     this.idleTimeout = o.idleTimeout === undefined ? 30_000 : o.idleTimeout;
     this.rtt = new RttEstimator(o.minRto ?? 200, MAX_RTO, INITIAL_RTO);
@@ -545,7 +552,8 @@ export class PseudoTcp {
     this.ackDeadline = undefined;
     this.ackNow = false;
     this.segs.clear();
-    this.retx.clear();
+    this.lostCount = 0;
+    this.retxCursor = 0;
     this.txLog.clear();
     this.txScan = 0;
     this.pipe = 0;
@@ -599,6 +607,8 @@ export class PseudoTcp {
         const s = this.segs.peek() as SendSeg;
         if (s.seq + s.len <= ack) {
           this.segs.shift();
+          if (this.retxCursor > 0) this.retxCursor--;
+          this.clearLost(s);
           if (!s.sacked) deliver(s);
           s.acked = true;
         } else {
@@ -639,6 +649,7 @@ export class PseudoTcp {
     // The echoed transmission has arrived at the peer.
     if (echo !== undefined && !echo.seg.acked) {
       if (!echo.seg.sacked && echo.seg.seq >= this.sndUna) {
+        this.clearLost(echo.seg);
         echo.seg.sacked = true;
         deliver(echo.seg);
         this.peerEchoesSegments = true;
@@ -717,7 +728,11 @@ export class PseudoTcp {
       return;
     }
     this.rcvRing.write(start, seg.payload.subarray(start - s, end - s));
-    if (end === s + len) this.tsRecent = seg.tsval; // echo exactly the segment that arrived whole
+    if (this.libniceEcho) {
+      if (s <= this.tsLastAck && this.tsLastAck < s + len) this.tsRecent = seg.tsval;
+    } else if (end === s + len) {
+      this.tsRecent = seg.tsval; // echo exactly the segment that arrived whole
+    }
     if (start === this.rcvNxt) {
       const filledHole = this.ooo.length > 0;
       const before = this.rcvNxt;
@@ -790,13 +805,33 @@ export class PseudoTcp {
   private markLost(s: SendSeg, now: number): void {
     if (s.acked || s.sacked || s.lost) return;
     s.lost = true;
+    this.lostCount++;
     this.removeFromPipe(s);
-    this.retx.push(s);
+    this.retxCursor = Math.min(this.retxCursor, this.indexOfSeg(s.seq));
     if (!this.inRecovery) {
       this.inRecovery = true;
       this.recoveryPoint = this.sndNxt;
       this.cc.onCongestionEvent(now, this.pipe + s.len);
     }
+  }
+
+  private clearLost(s: SendSeg): void {
+    if (s.lost) {
+      s.lost = false;
+      this.lostCount--;
+    }
+  }
+
+  /** Index in `segs` of the segment starting at `seq` (binary search; segs are in sequence order). */
+  private indexOfSeg(seq: number): number {
+    let lo = 0;
+    let hi = this.segs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.segs.at(mid) as SendSeg).seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   private removeFromPipe(s: SendSeg): void {
@@ -835,10 +870,11 @@ export class PseudoTcp {
       const s = this.segs.at(i) as SendSeg;
       if (!s.acked && !s.sacked && !s.lost) {
         s.lost = true;
+        this.lostCount++;
         this.removeFromPipe(s);
-        this.retx.push(s);
       }
     }
+    this.retxCursor = 0;
     this.inRecovery = true;
     this.recoveryPoint = this.sndNxt;
     this.dupAcks = 0;
@@ -897,7 +933,6 @@ export class PseudoTcp {
         }
       }
       if (s.fresh) this.segs.push(s.seg);
-      else this.retx.shift();
       this.transmit(s.seg, now, !s.fresh);
     }
     if (this.ackNow) this.sendPureAck();
@@ -907,13 +942,17 @@ export class PseudoTcp {
 
   /** The next segment: a lost one first, then new sequence space. */
   private nextToSend(): { seg: SendSeg; fresh: boolean } | undefined {
-    while (this.retx.length > 0) {
-      const s = this.retx.peek() as SendSeg;
-      if (s.acked || s.sacked || !s.lost) {
-        this.retx.shift();
-        continue;
+    if (this.lostCount > 0) {
+      // Lost segments go first, lowest sequence number first: the hole at snd_una unblocks the most.
+      for (let i = this.retxCursor; i < this.segs.length; i++) {
+        const s = this.segs.at(i) as SendSeg;
+        if (s.lost) {
+          this.retxCursor = i;
+          return { seg: s, fresh: false };
+        }
       }
-      return { seg: s, fresh: false };
+      this.retxCursor = this.segs.length;
+      this.lostCount = 0; // defensive: nothing lost is left
     }
     if (this.sndNxt === this.iss) {
       if (!this.connectQueued) return undefined;
@@ -1006,7 +1045,7 @@ export class PseudoTcp {
     this.txLog.push(tx);
     s.lastTx = tx;
     s.xmit++;
-    s.lost = false;
+    this.clearLost(s);
     if (!s.inflight) {
       s.inflight = true;
       this.pipe += s.len;
@@ -1067,6 +1106,7 @@ export class PseudoTcp {
     this.ackDeadline = undefined;
     this.unackedSegments = 0;
     this.lastAdvertised = wnd;
+    this.tsLastAck = this.rcvNxt;
   }
 
   // ------------------------------------------------------------------ helpers
