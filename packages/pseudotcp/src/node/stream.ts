@@ -66,7 +66,7 @@ export class PseudoTcpStream extends Duplex {
   private readonly tcp: PseudoTcp;
   private readonly transport: DatagramTransport;
   private readonly lingerMs: number;
-  private removeListener: (() => void) | undefined;
+  private detachTransport: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerDeadline = Number.POSITIVE_INFINITY;
   private flushScheduled = false;
@@ -85,7 +85,7 @@ export class PseudoTcpStream extends Duplex {
     this.tcp = new PseudoTcp(coreOptions);
     this.transport = transport;
     this.lingerMs = lingerMs;
-    this.removeListener = transport.onMessage((data) => this.onDatagram(data));
+    this.detachTransport = transport.onMessage((data) => this.onDatagram(data));
     if (connect) this.tcp.connect(now());
     this.service();
   }
@@ -268,8 +268,8 @@ export class PseudoTcpStream extends Duplex {
     if (this.timer) clearTimeout(this.timer);
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.timer = undefined;
-    this.removeListener?.();
-    this.removeListener = undefined;
+    this.detachTransport?.();
+    this.detachTransport = undefined;
     this.transport.close?.();
   }
 }

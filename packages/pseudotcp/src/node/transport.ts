@@ -26,10 +26,23 @@ export function udpTransport(
   options: UdpTransportOptions = {},
 ): DatagramTransport {
   const closeSocket = options.closeSocket ?? true;
+  let inFlight = 0;
+  let closing = false;
+  const closeNow = () => {
+    try {
+      socket.close();
+    } catch {
+      // already closed
+    }
+  };
   return {
     send(data) {
+      inFlight++;
       // A send error (e.g. a full socket buffer) is a lost datagram; pseudo-TCP recovers.
-      socket.send(data, remote.port, remote.address, () => {});
+      socket.send(data, remote.port, remote.address, () => {
+        inFlight--;
+        if (closing && inFlight === 0) closeNow();
+      });
     },
     onMessage(listener) {
       const onMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
@@ -39,12 +52,10 @@ export function udpTransport(
       return () => socket.off('message', onMessage);
     },
     close() {
-      if (!closeSocket) return;
-      try {
-        socket.close();
-      } catch {
-        // already closed
-      }
+      if (!closeSocket || closing) return;
+      closing = true;
+      // The last segments (an RST, the final ACK) are still on their way to the socket.
+      if (inFlight === 0) closeNow();
     },
   };
 }
