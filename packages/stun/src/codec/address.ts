@@ -59,10 +59,13 @@ export function addressToBytes(
     }
     return;
   }
-  if (family !== 'IPv6' || !Address6.isValid(address) || address.includes('/') || address.includes('%')) {
+  // A zone id ("fe80::1%eth0", as Node reports link-local peers) is local: not on the wire.
+  const zone = address.indexOf('%');
+  const text = zone >= 0 ? address.slice(0, zone) : address;
+  if (family !== 'IPv6' || !Address6.isValid(text) || text.includes('/')) {
     throw new RangeError(`"${address}" is not an ${family} address: use text such as 2001:db8::1`);
   }
-  const bytes = new Address6(address).toUnsignedByteArray();
+  const bytes = new Address6(text).toUnsignedByteArray();
   // toUnsignedByteArray drops leading zero bytes; right-align into 16 bytes.
   out.fill(0, offset, offset + 16);
   for (let i = 0; i < bytes.length; i++) out[offset + 16 - bytes.length + i] = bytes[i] as number;
