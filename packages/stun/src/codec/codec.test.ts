@@ -291,3 +291,14 @@ describe('TURN attribute layouts', () => {
     );
   });
 });
+
+test('an IPv6 zone id is dropped when encoding (it is not on the wire)', () => {
+  const zoned = new StunMessageBuilder('success', 1)
+    .add('XOR_MAPPED_ADDRESS', { family: 'IPv6', address: 'fe80::1%eth0', port: 9 })
+    .build();
+  expect(decodeStunMessage(zoned).get('XOR_MAPPED_ADDRESS')).toEqual({
+    family: 'IPv6',
+    address: 'fe80::1',
+    port: 9,
+  });
+});
