@@ -6,6 +6,7 @@ import {
   CLIENT_REFLEXIVE,
   type FakeServerOptions,
   FakeTurnServer,
+  LossySimulation,
   RELAYED,
   SERVER,
   Simulation,
@@ -439,4 +440,43 @@ describe('TurnAllocation: hostile input', () => {
     );
     expect(a.state).toBe('allocated');
   });
+});
+
+describe('TurnAllocation on a seeded lossy network (10% loss each way, 10% duplication, reordering)', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+    it(`allocates, installs a permission and a channel, and relays data (seed ${seed})`, () => {
+      const server = new FakeTurnServer({ staleNonces: seed % 2 });
+      const a = new TurnAllocation({
+        server: SERVER,
+        username: 'user',
+        password: 'pass',
+        deadline: 60_000,
+        randomBytes: seededBytes,
+      });
+      const net = new LossySimulation(a, server, seed, 0.1, 0.1);
+      a.allocate(0);
+      net.runUntil(20_000);
+      expect(a.state).toBe('allocated');
+      for (let i = 0; i < 50; i++) {
+        a.send(new Uint8Array([i]), PEER, net.now);
+        net.runUntil(net.now + 200);
+      }
+      net.runUntil(net.now + 20_000);
+      expect(a.hasPermission(PEER, net.now)).toBe(true);
+      expect(a.boundChannel(PEER)).toBe(0x4000);
+      const relayed = server.indications.length + server.channelData.length;
+      expect(relayed).toBeGreaterThan(20); // most of 50 arrive despite 10% loss
+      for (let i = 0; i < 20; i++) net.fromServer(server.channelDataFrom(PEER, new Uint8Array([i])));
+      net.runUntil(net.now + 1000);
+      const events: TurnEvent[] = [];
+      for (let e = a.pollEvent(); e; e = a.pollEvent()) events.push(e);
+      expect(events.filter((e) => e.type === 'allocated')).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'failed')).toHaveLength(0);
+      expect(events.filter((e) => e.type === 'data').length).toBeGreaterThan(5);
+      // survives an hour of refreshes on the lossy path
+      net.runUntil(net.now + 3_600_000);
+      expect(a.state).toBe('allocated');
+      expect(a.hasPermission(PEER, net.now)).toBe(true);
+    });
+  }
 });

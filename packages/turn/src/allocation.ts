@@ -93,6 +93,8 @@ interface Pending {
   spec: RequestSpec;
   authenticated: boolean;
   staleRetries: number;
+  /** the encoded request: resent with the same transaction id when the server was heard from meanwhile */
+  bytes: Uint8Array;
 }
 
 interface Permission {
@@ -188,13 +190,7 @@ export class TurnAllocation {
       rto: options.rto ?? 500,
     };
     this.randomBytes = options.randomBytes ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
-    // Each transaction may use at most half the deadline: a liveness probe sent after half the deadline of
-    // silence therefore fails within the deadline.
-    this.transactions = new StunClientTransactions({
-      rto: this.opts.rto,
-      reliable: this.reliable,
-      timeout: this.opts.deadline / 2,
-    });
+    this.transactions = new StunClientTransactions({ rto: this.opts.rto, reliable: this.reliable });
   }
 
   get state(): TurnAllocationState {
@@ -403,8 +399,20 @@ export class TurnAllocation {
   private request(spec: RequestSpec, now: number, staleRetries: number): void {
     const authenticated = this.key !== undefined;
     const bytes = this.buildRequest(spec, authenticated);
-    const id = this.transactions.start(bytes, this.serverAddress, now);
-    this.pending.set(id, { spec, authenticated, staleRetries });
+    this.startTransaction({ spec, authenticated, staleRetries, bytes }, now);
+  }
+
+  /**
+   * Every transaction may run until `deadline` ms after the server was last heard from: a silent server is
+   * reported within the deadline, while a lossy path that still delivers something keeps retrying.
+   */
+  private startTransaction(pending: Pending, now: number): void {
+    const budget = Math.min(
+      this.opts.deadline,
+      Math.max(this.opts.rto, this.lastHeard + this.opts.deadline - now),
+    );
+    const id = this.transactions.start(pending.bytes, this.serverAddress, now, { timeout: budget });
+    this.pending.set(id, pending);
     this.pullTransactionTransmits();
   }
 
@@ -558,16 +566,22 @@ export class TurnAllocation {
       const pending = this.pending.get(e.transactionId);
       if (!pending) continue;
       this.pending.delete(e.transactionId);
-      if (e.type === 'timeout') this.onTimeout(pending);
+      if (e.type === 'timeout') this.onTimeout(pending, now);
       else this.onResponse(pending, e.message, now);
     }
     this.pullTransactionTransmits();
   }
 
-  private onTimeout(pending: Pending): void {
+  private onTimeout(pending: Pending, now: number): void {
     const { spec } = pending;
     if (spec.kind === 'refresh' && spec.lifetime === 0) {
       this.finishClose();
+      return;
+    }
+    if (now - this.lastHeard < this.opts.deadline - this.opts.rto) {
+      // Heard from the server since this request started: the path is lossy, not dead. Same bytes, same
+      // transaction id, so a server that already acted on it answers as for a retransmission (RFC 8656 §7.2).
+      this.startTransaction(pending, now);
       return;
     }
     this.fail(

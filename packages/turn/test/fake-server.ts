@@ -254,3 +254,75 @@ export class Simulation {
     return out;
   }
 }
+
+/** A seeded network between client and server: loss, duplication and random delay (so reordering). */
+export class LossySimulation {
+  now = 0;
+  private rng: number;
+  private inFlight: { at: number; toServer: boolean; data: Uint8Array; seq: number }[] = [];
+  private seq = 0;
+  constructor(
+    readonly client: TurnAllocation,
+    readonly server: FakeTurnServer,
+    seed: number,
+    readonly loss = 0.2,
+    readonly duplicate = 0.1,
+  ) {
+    this.rng = seed >>> 0 || 1;
+  }
+
+  private random(): number {
+    // xorshift32
+    let x = this.rng;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    this.rng = x;
+    return x / 0x1_0000_0000;
+  }
+
+  private put(data: Uint8Array, toServer: boolean): void {
+    const copies = this.random() < this.duplicate ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      if (this.random() < this.loss) continue;
+      this.inFlight.push({
+        at: this.now + 5 + Math.floor(this.random() * 100),
+        toServer,
+        data,
+        seq: this.seq++,
+      });
+    }
+  }
+
+  private drainClient(): void {
+    for (let t = this.client.pollTransmit(); t; t = this.client.pollTransmit()) this.put(t.data, true);
+  }
+
+  runUntil(until: number): void {
+    this.drainClient();
+    for (let i = 0; i < 1_000_000; i++) {
+      this.inFlight.sort((x, y) => x.at - y.at || x.seq - y.seq);
+      const next = this.inFlight[0]?.at ?? Number.POSITIVE_INFINITY;
+      const timeout = this.client.pollTimeout() ?? Number.POSITIVE_INFINITY;
+      const at = Math.min(next, timeout);
+      if (at > until) break;
+      this.now = Math.max(this.now, at);
+      if (next <= timeout) {
+        const p = this.inFlight.shift()!;
+        if (p.toServer) for (const r of this.server.handle(p.data, this.now)) this.put(r, false);
+        else this.client.handleInput(p.data, this.server.address, this.now);
+      } else {
+        this.client.handleTimeout(this.now);
+      }
+      this.drainClient();
+    }
+    this.now = Math.max(this.now, until);
+  }
+
+  /** Server-side injection (a Data indication or ChannelData from a peer) through the lossy path. */
+  fromServer(data: Uint8Array): void {
+    this.put(data, false);
+  }
+}
