@@ -302,3 +302,9 @@ test('an IPv6 zone id is dropped when encoding (it is not on the wire)', () => {
     port: 9,
   });
 });
+
+test('text values keep a leading U+FEFF and non-ASCII characters', () => {
+  const value = '\ufeffé\u{1f600}'.repeat(30);
+  const raw = new StunMessageBuilder('request', 1).add('SOFTWARE', value).build();
+  expect(decodeStunMessage(raw).get('SOFTWARE')).toBe(value);
+});

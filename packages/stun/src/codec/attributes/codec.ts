@@ -18,7 +18,8 @@ export function expectLength(name: string, length: number, expected: number): vo
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF as part of the value instead of stripping it.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Strict UTF-8 decoding of b[o, o + n); malformed text is a StunDecodeError. */
 export function readUtf8(b: Uint8Array, o: number, n: number, name: string): string {
