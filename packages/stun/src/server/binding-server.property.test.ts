@@ -24,7 +24,10 @@ test('arbitrary bytes never make the server throw, and every answer is a decodab
 
 test('a valid request with arbitrary attributes appended gets exactly one answer', () => {
   const server = new StunBindingServer({ primary, alternate });
-  const attribute = fc.record({ type: fc.integer({ min: 0, max: 0xffff }), value: fc.uint8Array({ maxLength: 24 }) });
+  const attribute = fc.record({
+    type: fc.integer({ min: 0, max: 0xffff }),
+    value: fc.uint8Array({ maxLength: 24 }),
+  });
   fc.assert(
     fc.property(fc.array(attribute, { maxLength: 4 }), (attributes) => {
       const b = new StunMessageBuilder('request', StunMethod.Binding);
