@@ -1,11 +1,11 @@
 // mapPort(): PCP (falling back to NAT-PMP) and UPnP-IGD raced in parallel, first mapping wins.
 import { randomBytes, randomInt } from 'node:crypto';
 import { NoPortMappingServiceError, PortMappingError, UpnpErrorCode, UpnpSoapError } from '../errors.js';
+import { GatewayMappingClient } from '../gateway-client.js';
 import { defaultGateway, localAddressTowards } from './gateway.js';
+import { runGatewayOperation } from './gateway-exchange.js';
 import { findInternetGatewayDevice, type InternetGatewayDevice } from './igd.js';
 import { type MappingDriver, PortMapping, type PortMappingMethod, type RenewalHooks } from './mapping.js';
-import { natPmpExternalAddress, natPmpMap } from './natpmp.js';
-import { pcpMap } from './pcp.js';
 import type { LocalInterface } from './ssdp.js';
 
 export interface MapPortOptions {
@@ -118,147 +118,54 @@ function isDone(signal: AbortSignal): void {
   if (signal.aborted) throw new PortMappingError('aborted', 'port mapping aborted');
 }
 
-/** PCP first; on UNSUPP_VERSION or silence, NAT-PMP (RFC 6887 §9 version negotiation). */
+/**
+ * PCP first; NAT-PMP on UNSUPP_VERSION or when PCP stays silent for a while (RFC 6887 §9),
+ * driven by the sans-IO GatewayMappingClient.
+ */
 async function mapViaGateway(
   options: MapPortOptions,
-  wantPcp: boolean,
-  wantPmp: boolean,
+  usePcp: boolean,
+  useNatPmp: boolean,
   hooks: RenewalHooks,
   signal: AbortSignal,
   timeoutMs: number,
 ): Promise<PortMapping> {
   const gateway = options.gateway ?? (await defaultGateway());
-  const port = options.gatewayPort;
+  const port = options.gatewayPort ?? 5351;
   const protocol = options.protocol ?? 'udp';
-  const lifetime = options.lifetime ?? DEFAULT_LIFETIME;
-  const suggested = options.externalPort ?? options.internalPort;
-  if (wantPcp) {
-    const pcpAttempt = mapViaPcp(options, gateway, hooks, signal);
-    if (!wantPmp) return pcpAttempt;
-    // Give PCP a head start; a PCP-silent gateway still gets a NAT-PMP try inside the budget.
-    const headStart = Math.min(600, timeoutMs / 3);
-    const outcome = await Promise.race([
-      pcpAttempt.then(
-        (m) => ({ m }),
-        (e: Error) => ({ e }),
-      ),
-      new Promise<{ silent: true }>((r) => setTimeout(() => r({ silent: true }), headStart).unref()),
-    ]);
-    if ('m' in outcome) return outcome.m;
-    if (
-      'e' in outcome &&
-      outcome.e instanceof PortMappingError &&
-      outcome.e.kind !== 'unsupported-version' &&
-      outcome.e.kind !== 'timeout'
-    ) {
-      throw outcome.e;
-    }
-    isDone(signal);
-    if ('silent' in outcome) {
-      // Whichever of the two answers first wins; the other is discarded by mapPort's race.
-      return Promise.any([
-        pcpAttempt,
-        mapViaNatPmp(gateway, port, protocol, options.internalPort, suggested, lifetime, hooks, signal),
-      ]).catch((agg: AggregateError) => {
-        throw (agg.errors[1] as Error) ?? agg;
-      });
-    }
-  }
-  return mapViaNatPmp(gateway, port, protocol, options.internalPort, suggested, lifetime, hooks, signal);
-}
-
-async function mapViaPcp(
-  options: MapPortOptions,
-  gateway: string,
-  hooks: RenewalHooks,
-  signal: AbortSignal,
-): Promise<PortMapping> {
-  const port = options.gatewayPort;
-  const clientAddress = await localAddressTowards(gateway, port ?? 5351);
-  const nonce = new Uint8Array(randomBytes(12));
-  const protocol = options.protocol ?? 'udp';
-  const base = { gateway, port, clientAddress };
-  const request = {
-    nonce,
+  const clientAddress = await localAddressTowards(gateway, port);
+  isDone(signal);
+  const client = new GatewayMappingClient({
     protocol,
     internalPort: options.internalPort,
     suggestedExternalPort: options.externalPort ?? options.internalPort,
     lifetime: options.lifetime ?? DEFAULT_LIFETIME,
-  };
-  const grant = await pcpMap({ ...base, signal }, request);
-  // RFC 6887 §11.2.1: renewal resends the same MAP (same nonce) suggesting what was assigned.
-  let current = grant;
+    clientAddress,
+    nonce: new Uint8Array(randomBytes(12)),
+    usePcp,
+    useNatPmp,
+    // a PCP-silent gateway still gets a NAT-PMP try well inside the budget
+    pcpHeadStartMs: Math.min(600, timeoutMs / 3),
+  });
+  const target = { host: gateway, port };
+  const mapped = await runGatewayOperation(client, (now) => client.start(now), { ...target, signal });
+  if (mapped.type !== 'mapped') throw new PortMappingError('decode', 'gateway deleted instead of mapping');
   const driver: MappingDriver = {
     refresh: async (s) => {
-      current = await pcpMap(
-        { ...base, signal: s },
-        {
-          ...request,
-          suggestedExternalPort: current.externalPort,
-          suggestedExternalAddress: current.externalAddress,
-        },
-      );
-      return current;
+      const ev = await runGatewayOperation(client, (now) => client.renew(now), { ...target, signal: s });
+      if (ev.type !== 'mapped') throw new PortMappingError('decode', 'gateway deleted instead of renewing');
+      return ev.grant;
     },
-    // RFC 6887 §15: lifetime 0 with the same nonce deletes the mapping.
     remove: async () => {
-      await pcpMap(
-        { ...base, signal: AbortSignal.timeout(DELETE_TIMEOUT_MS) },
-        { ...request, lifetime: 0, suggestedExternalPort: 0 },
-      );
+      await runGatewayOperation(client, (now) => client.delete(now), {
+        ...target,
+        signal: AbortSignal.timeout(DELETE_TIMEOUT_MS),
+      });
     },
   };
+  const { method, ...grant } = mapped.grant;
   return new PortMapping(
-    { method: 'pcp', protocol, internalPort: options.internalPort, gateway, ...grant },
-    driver,
-    hooks,
-  );
-}
-
-async function mapViaNatPmp(
-  gateway: string,
-  port: number | undefined,
-  protocol: 'udp' | 'tcp',
-  internalPort: number,
-  suggestedExternalPort: number,
-  lifetime: number,
-  hooks: RenewalHooks,
-  signal: AbortSignal,
-): Promise<PortMapping> {
-  const target = { gateway, port, signal };
-  const [externalAddress, grant] = await Promise.all([
-    natPmpExternalAddress(target),
-    natPmpMap(target, { protocol, internalPort, suggestedExternalPort, lifetime }),
-  ]);
-  let current = grant;
-  const driver: MappingDriver = {
-    refresh: async (s) => {
-      const t = { gateway, port, signal: s };
-      const [address, g] = await Promise.all([
-        natPmpExternalAddress(t),
-        natPmpMap(t, { protocol, internalPort, suggestedExternalPort: current.externalPort, lifetime }),
-      ]);
-      current = g;
-      return { externalAddress: address, externalPort: g.externalPort, lifetime: g.lifetime };
-    },
-    // RFC 6886 §3.4: lifetime 0 and external port 0 delete the mapping.
-    remove: async () => {
-      await natPmpMap(
-        { gateway, port, signal: AbortSignal.timeout(DELETE_TIMEOUT_MS) },
-        { protocol, internalPort, suggestedExternalPort: 0, lifetime: 0 },
-      );
-    },
-  };
-  return new PortMapping(
-    {
-      method: 'nat-pmp',
-      protocol,
-      internalPort,
-      gateway,
-      externalAddress,
-      externalPort: grant.externalPort,
-      lifetime: grant.lifetime,
-    },
+    { method, protocol, internalPort: options.internalPort, gateway, ...grant },
     driver,
     hooks,
   );

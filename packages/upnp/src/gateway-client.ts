@@ -1,0 +1,347 @@
+// Sans-IO client for one port mapping on the default gateway: PCP (RFC 6887) first, NAT-PMP
+// (RFC 6886) when the gateway answers UNSUPP_VERSION or stays silent to PCP. No socket, timer or
+// clock: the caller sends every pollTransmit() datagram to gateway:5351 from one UDP socket,
+// feeds answers from that address and port to handleInput, and calls handleTimeout at
+// pollTimeout().
+import { GatewayResultError, PortMappingError } from './errors.js';
+import * as natpmp from './natpmp/message.js';
+import * as pcp from './pcp/message.js';
+import {
+  ignore,
+  NATPMP_SCHEDULE,
+  PCP_SCHEDULE,
+  RequestTransaction,
+  type RetransmitSchedule,
+} from './transaction.js';
+
+export type GatewayMethod = 'pcp' | 'nat-pmp';
+
+export interface GatewayMappingConfig {
+  protocol: 'udp' | 'tcp';
+  internalPort: number;
+  /** external port to ask for first */
+  suggestedExternalPort: number;
+  /** seconds */
+  lifetime: number;
+  /** our IPv4 address as the gateway sees it (PCP puts it in every request, RFC 6887 §7.1) */
+  clientAddress: string;
+  /** 12 random bytes identifying the PCP mapping (RFC 6887 §11.1) */
+  nonce: Uint8Array;
+  usePcp: boolean;
+  useNatPmp: boolean;
+  /** with both enabled: start NAT-PMP if PCP has not answered after this many ms */
+  pcpHeadStartMs: number;
+  random?: () => number;
+  pcpSchedule?: RetransmitSchedule;
+  natPmpSchedule?: RetransmitSchedule;
+}
+
+export interface GatewayGrant {
+  method: GatewayMethod;
+  externalAddress: string;
+  externalPort: number;
+  /** seconds granted */
+  lifetime: number;
+}
+
+export type GatewayClientEvent =
+  | { type: 'mapped'; grant: GatewayGrant }
+  | { type: 'deleted' }
+  | { type: 'failed'; error: PortMappingError };
+
+type PcpAnswer = pcp.PcpMapResponse | pcp.PcpVersionMismatch;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export class GatewayMappingClient {
+  private readonly config: GatewayMappingConfig;
+  private readonly random: () => number;
+  private operation: 'map' | 'delete' | undefined;
+  /** the protocol that granted the mapping; renew and delete use only it */
+  private grantedBy: GatewayMethod | undefined;
+  private grant: GatewayGrant | undefined;
+  private pcpTxn: RequestTransaction<PcpAnswer> | undefined;
+  private pmpAddressTxn: RequestTransaction<natpmp.NatPmpResponse> | undefined;
+  private pmpMapTxn: RequestTransaction<natpmp.NatPmpResponse> | undefined;
+  private pmpAddress: string | undefined;
+  private pmpMap: { externalPort: number; lifetime: number } | undefined;
+  private fallbackAt: number | undefined;
+  private readonly events: GatewayClientEvent[] = [];
+
+  constructor(config: GatewayMappingConfig) {
+    if (!config.usePcp && !config.useNatPmp) throw new TypeError('enable PCP or NAT-PMP');
+    this.config = config;
+    this.random = config.random ?? Math.random;
+  }
+
+  /** The current grant, once mapped. */
+  get current(): GatewayGrant | undefined {
+    return this.grant;
+  }
+
+  get busy(): boolean {
+    return this.operation !== undefined;
+  }
+
+  /** Requests the mapping. */
+  start(now: number): void {
+    this.begin('map', now);
+  }
+
+  /** Asks again for the same mapping (RFC 6887 §11.2.1, RFC 6886 §3.3: same request). */
+  renew(now: number): void {
+    if (this.grant === undefined) throw new Error('renew before the mapping was granted');
+    this.begin('map', now);
+  }
+
+  /** Deletes the mapping: lifetime 0 (RFC 6887 §15, RFC 6886 §3.4). */
+  delete(now: number): void {
+    this.begin('delete', now);
+  }
+
+  private begin(operation: 'map' | 'delete', now: number): void {
+    this.clear();
+    this.operation = operation;
+    const method = this.grantedBy ?? (this.config.usePcp ? 'pcp' : 'nat-pmp');
+    if (method === 'pcp') {
+      this.startPcp(now);
+      if (this.grantedBy === undefined && this.config.useNatPmp && operation === 'map') {
+        this.fallbackAt = now + this.config.pcpHeadStartMs;
+      }
+    } else this.startNatPmp(now);
+  }
+
+  private clear(): void {
+    this.pcpTxn = undefined;
+    this.pmpAddressTxn = undefined;
+    this.pmpMapTxn = undefined;
+    this.pmpAddress = undefined;
+    this.pmpMap = undefined;
+    this.fallbackAt = undefined;
+  }
+
+  private startPcp(now: number): void {
+    const deleting = this.operation === 'delete';
+    const request = pcp.encodeMapRequest({
+      nonce: this.config.nonce,
+      protocol: this.config.protocol,
+      internalPort: this.config.internalPort,
+      // RFC 6887 §11.2.1: a renewal suggests what was assigned
+      suggestedExternalPort: deleting ? 0 : (this.grant?.externalPort ?? this.config.suggestedExternalPort),
+      suggestedExternalAddress: deleting ? undefined : this.grant?.externalAddress,
+      lifetime: deleting ? 0 : this.config.lifetime,
+      clientAddress: this.config.clientAddress,
+    });
+    this.pcpTxn = new RequestTransaction<PcpAnswer>(
+      request,
+      (bytes) => {
+        const r = pcp.decodeResponse(bytes);
+        if (r instanceof PortMappingError) return ignore(r.message);
+        if ('unsupportedVersion' in r) return r;
+        if (r.opcode !== pcp.PcpOpcode.Map) return ignore(`opcode ${r.opcode}`);
+        // RFC 6887 §11.3: only an answer whose nonce, protocol and internal port match counts.
+        if (r.map !== undefined) {
+          if (!sameBytes(r.map.nonce, this.config.nonce)) return ignore('nonce mismatch');
+          if (r.map.internalPort !== this.config.internalPort) return ignore('internal port mismatch');
+        } else if (r.resultCode === 0) return ignore('MAP answer without body');
+        return r;
+      },
+      this.config.pcpSchedule ?? PCP_SCHEDULE,
+      this.random,
+    );
+    this.pcpTxn.start(now);
+  }
+
+  private startNatPmp(now: number): void {
+    const schedule = this.config.natPmpSchedule ?? NATPMP_SCHEDULE;
+    const deleting = this.operation === 'delete';
+    const opcode = this.config.protocol === 'udp' ? natpmp.NatPmpOpcode.MapUdp : natpmp.NatPmpOpcode.MapTcp;
+    if (!deleting) {
+      this.pmpAddressTxn = new RequestTransaction(
+        natpmp.encodeExternalAddressRequest(),
+        (bytes) => {
+          const r = natpmp.decodeResponse(bytes);
+          if (r instanceof PortMappingError) return ignore(r.reason);
+          return r.opcode === natpmp.NatPmpOpcode.ExternalAddress ? r : ignore(`opcode ${r.opcode}`);
+        },
+        schedule,
+        this.random,
+      );
+      this.pmpAddressTxn.start(now);
+    }
+    this.pmpMapTxn = new RequestTransaction(
+      natpmp.encodeMapRequest({
+        protocol: this.config.protocol,
+        internalPort: this.config.internalPort,
+        suggestedExternalPort: this.grant?.externalPort ?? this.config.suggestedExternalPort,
+        lifetime: deleting ? 0 : this.config.lifetime,
+      }),
+      (bytes) => {
+        const r = natpmp.decodeResponse(bytes);
+        if (r instanceof PortMappingError) return ignore(r.reason);
+        if (r.opcode !== opcode) return ignore(`opcode ${r.opcode}`);
+        // Every NAT-PMP server speaks version 0; "unsupported version" answers our PCP request.
+        if (r.resultCode === natpmp.NatPmpResultCode.UnsupportedVersion)
+          return ignore('answer to the PCP request');
+        if (r.kind === 'mapping' && r.internalPort !== this.config.internalPort)
+          return ignore('internal port mismatch');
+        return r;
+      },
+      schedule,
+      this.random,
+    );
+    this.pmpMapTxn.start(now);
+  }
+
+  handleInput(bytes: Uint8Array, now: number): void {
+    if (this.operation === undefined) return;
+    this.pcpTxn?.handleInput(bytes, now);
+    this.pmpAddressTxn?.handleInput(bytes, now);
+    this.pmpMapTxn?.handleInput(bytes, now);
+    this.process(now);
+  }
+
+  handleTimeout(now: number): void {
+    if (this.operation === undefined) return;
+    if (this.fallbackAt !== undefined && now >= this.fallbackAt) {
+      // PCP silent so far: try NAT-PMP too; whichever answers first wins.
+      this.fallbackAt = undefined;
+      if (this.pmpMapTxn === undefined) this.startNatPmp(now);
+    }
+    this.pcpTxn?.handleTimeout(now);
+    this.pmpAddressTxn?.handleTimeout(now);
+    this.pmpMapTxn?.handleTimeout(now);
+    this.process(now);
+  }
+
+  pollTransmit(): Uint8Array | undefined {
+    return (
+      this.pcpTxn?.pollTransmit() ?? this.pmpAddressTxn?.pollTransmit() ?? this.pmpMapTxn?.pollTransmit()
+    );
+  }
+
+  pollTimeout(): number | undefined {
+    const times = [
+      this.fallbackAt,
+      this.pcpTxn?.pollTimeout(),
+      this.pmpAddressTxn?.pollTimeout(),
+      this.pmpMapTxn?.pollTimeout(),
+    ].filter((t): t is number => t !== undefined);
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
+
+  pollEvent(): GatewayClientEvent | undefined {
+    return this.events.shift();
+  }
+
+  private fail(error: PortMappingError): void {
+    this.clear();
+    this.operation = undefined;
+    this.events.push({ type: 'failed', error });
+  }
+
+  private succeed(grant: GatewayGrant | undefined): void {
+    const op = this.operation;
+    this.clear();
+    this.operation = undefined;
+    if (op === 'delete' || grant === undefined) {
+      this.grant = undefined;
+      this.events.push({ type: 'deleted' });
+      return;
+    }
+    this.grantedBy = grant.method;
+    this.grant = grant;
+    this.events.push({ type: 'mapped', grant });
+  }
+
+  private process(now: number): void {
+    this.processPcp(now);
+    if (this.operation !== undefined) this.processNatPmp();
+  }
+
+  private processPcp(now: number): void {
+    const txn = this.pcpTxn;
+    if (txn === undefined) return;
+    for (let ev = txn.pollEvent(); ev !== undefined; ev = txn.pollEvent()) {
+      if (ev.type === 'ignored') continue;
+      this.pcpTxn = undefined;
+      const natPmpRunning = this.pmpMapTxn !== undefined;
+      if (ev.type === 'timeout') {
+        this.fallbackAt = undefined;
+        if (natPmpRunning) return;
+        if (this.config.useNatPmp && this.grantedBy === undefined && this.operation === 'map') {
+          this.startNatPmp(now);
+          return;
+        }
+        this.fail(new PortMappingError('timeout', 'no PCP answer from the gateway'));
+        return;
+      }
+      const r = ev.response;
+      if ('unsupportedVersion' in r) {
+        // RFC 6887 §9: the server speaks an older version; version 0 is NAT-PMP.
+        this.fallbackAt = undefined;
+        if (this.config.useNatPmp && r.version === 0 && this.grantedBy === undefined) {
+          if (!natPmpRunning) this.startNatPmp(now);
+          return;
+        }
+        this.fail(new GatewayResultError('pcp', 1, `UNSUPP_VERSION (server speaks version ${r.version})`));
+        return;
+      }
+      if (r.resultCode !== 0) {
+        this.fail(new GatewayResultError('pcp', r.resultCode, pcp.pcpResultName(r.resultCode)));
+        return;
+      }
+      if (this.operation === 'delete') {
+        this.succeed(undefined);
+        return;
+      }
+      if (r.map === undefined) return;
+      this.succeed({
+        method: 'pcp',
+        externalAddress: r.map.externalAddress,
+        externalPort: r.map.externalPort,
+        lifetime: r.lifetime,
+      });
+      return;
+    }
+  }
+
+  private processNatPmp(): void {
+    for (const which of ['address', 'map'] as const) {
+      const txn = which === 'address' ? this.pmpAddressTxn : this.pmpMapTxn;
+      if (txn === undefined) continue;
+      for (let ev = txn.pollEvent(); ev !== undefined; ev = txn.pollEvent()) {
+        if (ev.type === 'ignored') continue;
+        if (ev.type === 'timeout') {
+          if (this.pcpTxn !== undefined) {
+            // PCP is still trying; let it finish
+            this.pmpAddressTxn = undefined;
+            this.pmpMapTxn = undefined;
+            return;
+          }
+          this.fail(new PortMappingError('timeout', 'no NAT-PMP answer from the gateway'));
+          return;
+        }
+        const r = ev.response;
+        if (r.resultCode !== 0) {
+          this.fail(new GatewayResultError('nat-pmp', r.resultCode, natpmp.natPmpResultName(r.resultCode)));
+          return;
+        }
+        if (which === 'address') {
+          this.pmpAddressTxn = undefined;
+          if (r.kind === 'external-address') this.pmpAddress = r.externalAddress;
+        } else {
+          this.pmpMapTxn = undefined;
+          if (r.kind === 'mapping') this.pmpMap = { externalPort: r.externalPort, lifetime: r.lifetime };
+        }
+      }
+    }
+    const deleting = this.operation === 'delete';
+    if (deleting && this.pmpMap !== undefined && this.pcpTxn === undefined) this.succeed(undefined);
+    else if (!deleting && this.pmpMap !== undefined && this.pmpAddress !== undefined) {
+      this.succeed({ method: 'nat-pmp', externalAddress: this.pmpAddress, ...this.pmpMap });
+    }
+  }
+}
