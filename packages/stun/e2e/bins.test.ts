@@ -50,6 +50,32 @@ describe.skipIf(!built)('stun-server and nat-check binaries', () => {
     expect(b).toMatchObject({ mapping: 'no-nat', filtering: 'endpoint-independent', rfc5780: true });
   });
 
+  test('nat-check human report', async () => {
+    const primary = parseTransportAddress(addresses[0] ?? '');
+    const { stdout } = await run(
+      process.execPath,
+      [bin('nat-check'), '--stun', `127.0.0.1:${primary.port}`, '--timeout', '800'],
+      { timeout: 10_000 },
+    );
+    expect(stdout).toMatch(/^mapped address {2}127\.0\.0\.1:\d+ \(local 127\.0\.0\.1:\d+\)$/m);
+    expect(stdout).toMatch(/^mapping {9}no-nat$/m);
+    expect(stdout).toMatch(/public and open/);
+  });
+
+  test('nat-check against nothing: exit code 1 and one line', async () => {
+    const r = await run(process.execPath, [
+      bin('nat-check'),
+      '--stun',
+      '127.0.0.1:9',
+      '--timeout',
+      '300',
+    ]).catch((e: { code: number; stderr: string }) => e);
+    expect(r).toMatchObject({ code: 1 });
+    expect((r as { stderr: string }).stderr).toMatch(
+      /^nat-check: no answer from STUN server 127\.0\.0\.1:9: .*\n$/,
+    );
+  });
+
   test('bad arguments: exit code 2 and a one-line reason', async () => {
     const r = await run(process.execPath, [bin('stun-server')]).catch(
       (e: { code: number; stderr: string }) => e,

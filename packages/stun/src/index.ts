@@ -1,6 +1,7 @@
 // STUN message codec (issue 2)
 
 export { discoverNatBehaviorWith } from './behavior/discovery.js';
+export { formatNatBehavior } from './behavior/format.js';
 export { describeNatBehavior } from './behavior/summary.js';
 export type {
   BindingProbe,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { formatNatBehavior } from '../behavior/format.js';
 import { discoverNatBehavior } from '../node/nat-discovery.js';
-import { formatTransportAddress } from '../transaction/address.js';
 
 const USAGE = `usage: nat-check --stun HOST:PORT [--local IP] [--timeout MS] [--json]
 
@@ -49,18 +49,7 @@ async function main(): Promise<number> {
       process.stdout.write(`${JSON.stringify(b)}\n`);
       return 0;
     }
-    const yesNo = (v: boolean | undefined) => (v === undefined ? 'not measured' : v ? 'yes' : 'no');
-    const lines = [
-      ['mapped address', `${formatTransportAddress(b.mapped)} (local ${formatTransportAddress(b.local)})`],
-      ['NAT', b.natPresent ? 'yes' : 'no'],
-      ['mapping', b.mapping],
-      ['filtering', b.filtering],
-      ['hairpinning', yesNo(b.hairpinning)],
-      ['port preserved', yesNo(b.portPreservation)],
-    ];
-    for (const [k, v] of lines) process.stdout.write(`${k?.padEnd(16)}${v}\n`);
-    for (const n of b.notes) process.stdout.write(`note            ${n}\n`);
-    process.stdout.write(`\n${b.summary}\n`);
+    process.stdout.write(formatNatBehavior(b));
     return 0;
   } catch (error) {
     process.stderr.write(`nat-check: ${(error as Error).message}\n`);
