@@ -82,3 +82,31 @@ describe.skipIf(pre.skip)('TURN client faults against coturn', () => {
     expect(a.state).toBe('failed');
   }, 40_000);
 });
+
+describe.skipIf(pre.skip)('TURN client keeping a short-lived allocation on coturn', () => {
+  let coturn: Coturn | undefined;
+  afterEach(async () => {
+    await coturn?.stop();
+    coturn = undefined;
+  });
+
+  it('refreshes before expiry and rides through stale nonces (438)', async () => {
+    coturn = await startCoturn({ extraArgs: ['--max-allocate-lifetime=6', '--stale-nonce=2'] });
+    const server = { family: 'IPv4', address: '127.0.0.1', port: coturn.port } as const;
+    const opts = { server, username: coturn.username, password: coturn.password, lifetime: 6 };
+    const a = new TurnSocket(opts);
+    const b = new TurnSocket(opts);
+    const [ra, rb] = await Promise.all([a.allocate(), b.allocate()]);
+    expect(a.lifetime).toBe(6);
+    await Promise.all([a.createPermission(rb.relayedAddress), b.createPermission(ra.relayedAddress)]);
+    await new Promise((r) => setTimeout(r, 10_000));
+    expect(a.state).toBe('allocated');
+    // refreshed (coturn answered the first Refresh with 438: its nonce lives 2 s) before the 6 s ran out;
+    // without it coturn would have expired the allocation and relayed nothing below
+    expect(a.stats.refreshes).toBeGreaterThanOrEqual(1);
+    const got = new Promise<Uint8Array>((resolve) => b.once('message', (d: Uint8Array) => resolve(d)));
+    a.send(new Uint8Array([1, 2, 3]), rb.relayedAddress);
+    expect(await got).toEqual(new Uint8Array([1, 2, 3]));
+    await Promise.all([a.close(), b.close()]);
+  }, 30_000);
+});

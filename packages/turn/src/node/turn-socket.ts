@@ -72,6 +72,10 @@ export class TurnSocket extends EventEmitter {
   get mappedAddress(): TransportAddress | undefined {
     return this.core.mappedAddress;
   }
+  /** allocation lifetime granted by the server, seconds (refreshed automatically) */
+  get lifetime(): number {
+    return this.core.lifetime;
+  }
   get server(): TransportAddress {
     return this.core.server;
   }
