@@ -1,4 +1,5 @@
-// STUN message codec (issue 2)
+// STUN message codec (issue 2): ./codec. Transactions, client, server and NAT behaviour discovery
+// (issue 3): everything else. (Biome keeps these exports sorted by path.)
 
 export { discoverNatBehaviorWith } from './behavior/discovery.js';
 export { formatNatBehavior } from './behavior/format.js';
@@ -32,7 +33,6 @@ export {
   type StunServerStats,
 } from './server/binding-server.js';
 export { formatTransportAddress, sameTransportAddress } from './transaction/address.js';
-// Transactions, client, server, NAT behaviour discovery (issue 3)
 export {
   type StartOptions,
   StunClientTransactions,
