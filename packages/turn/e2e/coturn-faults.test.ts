@@ -110,3 +110,32 @@ describe.skipIf(pre.skip)('TURN client keeping a short-lived allocation on cotur
     await Promise.all([a.close(), b.close()]);
   }, 30_000);
 });
+
+describe.skipIf(pre.skip)('TURN client typed errors from coturn policies', () => {
+  let coturn: Coturn | undefined;
+  afterEach(async () => {
+    await coturn?.stop();
+    coturn = undefined;
+  });
+
+  it('reports 486 for a user over quota and 403 as a warning for a denied peer', async () => {
+    coturn = await startCoturn({ extraArgs: ['--user-quota=1', '--denied-peer-ip=127.0.0.5'] });
+    const server = { family: 'IPv4', address: '127.0.0.1', port: coturn.port } as const;
+    const opts = { server, username: coturn.username, password: coturn.password };
+    const a = new TurnSocket(opts);
+    await a.allocate();
+    const b = new TurnSocket(opts);
+    const quota = (await b.allocate().catch((e: unknown) => e)) as TurnError;
+    expect(quota.status).toBe(486);
+    expect(quota.message).toBe(
+      'TURN server allocation quota reached for this user (486): close other allocations or try later',
+    );
+    const denied = (await a
+      .createPermission({ family: 'IPv4', address: '127.0.0.5', port: 9 })
+      .catch((e: unknown) => e)) as TurnError;
+    expect(denied.status).toBe(403);
+    expect(denied.code).toBe('forbidden');
+    expect(a.state).toBe('allocated');
+    await a.close();
+  });
+});
