@@ -452,3 +452,23 @@ describe('mapPort with nothing answering', () => {
     expect(Date.now() - started).toBeLessThan(500);
   });
 });
+
+describe('mapPort race', () => {
+  it('returns the first mapping and leaves no loser mapped behind', async () => {
+    // PCP answers at once; UPnP (SSDP, description, SOAP) is cancelled or, if it mapped, deleted.
+    const pcpGateway = track(await fakeUdpServer((msg, reply) => reply(pcpAnswer(msg))));
+    const { http, opts } = await fakeIgd({});
+    const m = await mapPort({
+      ...opts,
+      methods: undefined,
+      gateway: '127.0.0.1',
+      gatewayPort: pcpGateway.port,
+    });
+    expect(m.method).toBe('pcp');
+    await new Promise((r) => setTimeout(r, 300));
+    const adds = http.hits.filter((h) => /AddPortMapping|AddAnyPortMapping/.test(h)).length;
+    const deletes = http.hits.filter((h) => h.includes('DeletePortMapping')).length;
+    expect(adds).toBe(deletes);
+    await m.close();
+  });
+});
