@@ -144,6 +144,16 @@ describe('Node STUN client on loopback', () => {
     client.close();
   });
 
+  test('an AbortSignal ends stunBinding early', async () => {
+    const started = Date.now();
+    const [r] = await stunBinding([`127.0.0.1:${silent.address().port}`], {
+      deadline: 10_000,
+      signal: AbortSignal.timeout(200),
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(r?.error).toMatch(/no answer/);
+  });
+
   test('the deadline bounds the whole call', async () => {
     const started = Date.now();
     const [r] = await stunBinding([`127.0.0.1:${silent.address().port}`], { deadline: 300 });
