@@ -25,6 +25,8 @@ export interface CongestionController {
   onAck(s: AckSample): void;
   /** A loss episode started (once per round trip at most). */
   onCongestionEvent(now: number, inflight: number): void;
+  /** A segment was judged lost. */
+  onLoss(bytes: number): void;
   onRetransmissionTimeout(now: number): void;
   /** The RTT estimate, for pacing before any delivery-rate sample exists. */
   setSmoothedRtt(srtt: number): void;
@@ -70,6 +72,8 @@ export class NewReno implements CongestionController {
   }
 
   setSmoothedRtt(_srtt: number): void {}
+
+  onLoss(_bytes: number): void {}
 }
 
 /** Windowed maximum over the last `window` rounds (Kathleen Nichols' three-sample filter idea, simplified). */
@@ -118,6 +122,9 @@ export class Bbr implements CongestionController {
   private pacingGain = STARTUP_GAIN;
   private cwndGain = STARTUP_GAIN;
   private srtt = 100;
+  private roundLost = 0;
+  private roundLossEvents = 0;
+  private roundDelivered = 0;
 
   constructor(private readonly mss: () => number) {
     this.cwnd = INITIAL_WINDOW_SEGMENTS * mss();
@@ -142,6 +149,15 @@ export class Bbr implements CongestionController {
       this.nextRoundDelivered = s.totalDelivered;
       this.round++;
       roundStart = true;
+    }
+    this.roundDelivered += s.delivered;
+    if (roundStart) {
+      // BBRv2-style startup exit: a round that lost more than 10 % means the queue overflowed.
+      const lossRate = this.roundLost / Math.max(this.roundLost + this.roundDelivered, 1);
+      if (!this.filledPipe && this.roundLossEvents >= 3 && lossRate > 0.1) this.filledPipe = true;
+      this.roundLost = 0;
+      this.roundLossEvents = 0;
+      this.roundDelivered = 0;
     }
     if (s.deliveryRate !== undefined && (s.deliveryRate >= this.btlBw.best || !s.rateAppLimited)) {
       this.btlBw.update(s.deliveryRate, this.round);
@@ -208,5 +224,10 @@ export class Bbr implements CongestionController {
 
   onRetransmissionTimeout(_now: number): void {
     this.cwnd = 4 * this.mss();
+  }
+
+  onLoss(bytes: number): void {
+    this.roundLost += bytes;
+    this.roundLossEvents++;
   }
 }

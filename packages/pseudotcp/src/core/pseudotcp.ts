@@ -172,6 +172,7 @@ export class PseudoTcp {
   private pacedWait = false;
   private lastPacketSize = 0;
   private dupAcks = 0;
+  private dupAckedBytes = 0;
   private inRecovery = false;
   private recoveryPoint = 0;
   private peerEchoesSegments = false;
@@ -626,6 +627,7 @@ export class PseudoTcp {
           break;
         }
       }
+      this.dupAckedBytes = Math.max(0, this.dupAckedBytes - (ack - this.sndUna));
       this.sndUna = ack;
       this.dupAcks = 0;
       this.rtoBase = now; // RFC 6298 §5.3: restart the timer on new data acknowledged
@@ -643,7 +645,12 @@ export class PseudoTcp {
     ) {
       // RFC 5681 §3.2: fast retransmit on the third duplicate ACK.
       this.dupAcks++;
-      if (this.dupAcks === 3 && !this.peerEchoesSegments) this.markFrontLostIfStale(now);
+      if (!this.peerEchoesSegments) this.dupAckedBytes += this.mss;
+      // Without per-segment echoes, duplicate ACKs still arriving well after the hole was resent
+      // mean the retransmission was lost too.
+      if (!this.peerEchoesSegments && (this.dupAcks === 3 || (this.inRecovery && this.dupAcks > 3))) {
+        this.markFrontLostIfStale(now);
+      }
     }
 
     // The echoed transmission has arrived at the peer.
@@ -780,7 +787,7 @@ export class PseudoTcp {
     if (front === undefined || front.lost || front.sacked || front.acked) return;
     const tx = front.lastTx;
     const srtt = this.rtt.hasSample ? this.rtt.srtt : this.rtt.rto;
-    if (tx !== undefined && front.xmit > 1 && now - tx.sentAt < srtt) return; // just resent
+    if (tx !== undefined && front.xmit > 1 && now - tx.sentAt < srtt * 1.25 + 2) return; // just resent
     if (!front.lost) this.debug.dupack++;
     this.markLost(front, now);
   }
@@ -807,6 +814,7 @@ export class PseudoTcp {
     s.lost = true;
     this.lostCount++;
     this.removeFromPipe(s);
+    this.cc.onLoss(s.len);
     this.retxCursor = Math.min(this.retxCursor, this.indexOfSeg(s.seq));
     if (!this.inRecovery) {
       this.inRecovery = true;
@@ -920,8 +928,12 @@ export class PseudoTcp {
       const s = this.nextToSend();
       if (s === undefined) break;
       const isControl = (s.seg.flags & FLAG_CTL) !== 0;
-      if (!isControl) {
-        if (this.pipe + s.seg.len > this.cc.cwnd && this.pipe > 0) break;
+      // The hole at snd_una goes out at once, as a fast retransmit does (RFC 5681 §3.2 step 2).
+      const blockingHole = !s.fresh && s.seg.seq === this.sndUna;
+      if (!isControl && !blockingHole) {
+        // RFC 5681 §3.2 step 4 spirit: each duplicate ACK means a segment left the network.
+        const pipe = Math.max(0, this.pipe - this.dupAckedBytes);
+        if (pipe + s.seg.len > this.cc.cwnd && pipe > 0) break;
         const rate = this.cc.pacingRate;
         // A pacing rate that rose since the last send shortens the wait already scheduled.
         if (Number.isFinite(rate) && this.nextSendTime - now > this.lastPacketSize / rate) {
