@@ -151,7 +151,7 @@ describe('Node STUN client on loopback', () => {
       signal: AbortSignal.timeout(200),
     });
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(r?.error).toMatch(/no answer/);
+    expect(r?.error).toMatch(/was aborted/);
   });
 
   test('the deadline bounds the whole call', async () => {

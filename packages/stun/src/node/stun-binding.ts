@@ -50,9 +50,9 @@ export async function stunBinding(
 ): Promise<StunBindingResult[]> {
   const { socket, deadline = 5000, signal, transport = 'udp', tls, ...txOptions } = options;
   const controller = new AbortController();
-  const onAbort = () => controller.abort();
+  const onAbort = () => controller.abort('aborted');
   signal?.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => controller.abort(), deadline);
+  const timer = setTimeout(() => controller.abort('deadline'), deadline);
   const budget = { ...txOptions, timeout: Math.min(txOptions.timeout ?? deadline, deadline) };
   try {
     const targets = (await Promise.all(servers.map((s) => resolveServer(s)))).flat();
@@ -129,7 +129,12 @@ async function bindingWithRedirect(
     try {
       response = await client.binding(target, { ...options, signal });
     } catch (error) {
-      return { server, serverAddress: target, ...(local ? { local } : {}), error: describe(error, target) };
+      return {
+        server,
+        serverAddress: target,
+        ...(local ? { local } : {}),
+        error: describe(error, target, signal),
+      };
     }
     const outcome = interpret(server, target, response, hop === 0);
     if ('redirect' in outcome) {
@@ -179,9 +184,11 @@ function interpret(
   }
 }
 
-function describe(error: unknown, target: TransportAddress): string {
+function describe(error: unknown, target: TransportAddress, signal: AbortSignal): string {
   if (error instanceof StunClientError && error.code === 'aborted') {
-    return `no answer from STUN server ${formatTransportAddress(target)} before the deadline`;
+    return signal.reason === 'aborted'
+      ? `the request to STUN server ${formatTransportAddress(target)} was aborted`
+      : `no answer from STUN server ${formatTransportAddress(target)} before the deadline`;
   }
   return error instanceof Error ? error.message : String(error);
 }
@@ -292,7 +299,7 @@ async function streamBinding(
       }
       return { ...outcome, local: client.local };
     } catch (error) {
-      return { server, serverAddress: address, error: describe(error, address) };
+      return { server, serverAddress: address, error: describe(error, address, signal) };
     } finally {
       client?.close();
     }
