@@ -150,14 +150,14 @@ describe('Node STUN client on loopback', () => {
       deadline: 10_000,
       signal: AbortSignal.timeout(200),
     });
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(Date.now() - started).toBeLessThan(5000); // far below the 10 s deadline
     expect(r?.error).toMatch(/was aborted/);
   });
 
   test('the deadline bounds the whole call', async () => {
     const started = Date.now();
     const [r] = await stunBinding([`127.0.0.1:${silent.address().port}`], { deadline: 300 });
-    expect(Date.now() - started).toBeLessThan(1000);
+    expect(Date.now() - started).toBeLessThan(3000); // generous: CI shares 2 cores among suites
     expect(r?.error).toMatch(/no answer/);
   });
 });

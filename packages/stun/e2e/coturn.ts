@@ -81,7 +81,7 @@ export async function startLoopbackCoturn(): Promise<LoopbackCoturn> {
     await rm(dir, { recursive: true, force: true });
   };
   // Ready when it answers a Binding request.
-  for (let i = 0; i < 50 && !exited; i++) {
+  for (let i = 0; i < 100 && !exited; i++) {
     const [r] = await stunBinding([`127.0.0.1:${port}`], { deadline: 200, rto: 50 });
     if (r?.mapped) return { addresses, port, altPort: port + 1, stop };
   }

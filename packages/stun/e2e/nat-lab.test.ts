@@ -60,7 +60,7 @@ describe.skipIf(pre.skip || !built)('nat-check across the natlab NATs', () => {
     const r = await lab.exec(
       `h${hostIndex + 1}`,
       process.execPath,
-      [bin('nat-check'), '--stun', `${lab.server.address}:${port}`, '--timeout', '1000', '--json'],
+      [bin('nat-check'), '--stun', `${lab.server.address}:${port}`, '--timeout', '1500', '--json'],
       { allowFailure: true },
     );
     if (r.code !== 0) throw new Error(`nat-check failed (${r.code}): ${r.stderr}`);
