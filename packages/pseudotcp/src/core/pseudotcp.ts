@@ -173,6 +173,7 @@ export class PseudoTcp {
   private lastPacketSize = 0;
   private dupAcks = 0;
   private dupAckedBytes = 0;
+  private tlpArmed = true;
   private inRecovery = false;
   private recoveryPoint = 0;
   private peerEchoesSegments = false;
@@ -352,6 +353,8 @@ export class PseudoTcp {
     if (this.hasOutstanding() && now >= this.rtoBase + this.rtt.rto) {
       this.onRetransmissionTimeout(now);
       if (this.isClosed()) return;
+    } else if (now >= this.tailProbeTime()) {
+      this.sendTailLossProbe();
     } else if (this.needsWindowProbe() && now >= this.lastSend + this.rtt.rto) {
       if (now - this.lastRecv >= ZERO_WINDOW_ABORT_MS) {
         this.closeDown('timeout', 'the peer kept a zero receive window for 15 s');
@@ -375,7 +378,7 @@ export class PseudoTcp {
     if (this.timeWaitDeadline !== undefined) return this.timeWaitDeadline;
     let t = Number.POSITIVE_INFINITY;
     if (this.ackDeadline !== undefined) t = Math.min(t, this.ackDeadline);
-    if (this.hasOutstanding()) t = Math.min(t, this.rtoBase + this.rtt.rto);
+    if (this.hasOutstanding()) t = Math.min(t, this.rtoBase + this.rtt.rto, this.tailProbeTime());
     else if (this.needsWindowProbe()) t = Math.min(t, this.lastSend + this.rtt.rto);
     if (this.pacedWait) t = Math.min(t, this.nextSendTime);
     if (this.idleTimeout !== false && this.isSynchronized()) {
@@ -631,6 +634,7 @@ export class PseudoTcp {
       this.sndUna = ack;
       this.dupAcks = 0;
       this.rtoBase = now; // RFC 6298 §5.3: restart the timer on new data acknowledged
+      this.tlpArmed = true;
       if (echo !== undefined) rttSample = now - echo.sentAt;
       if (this.finSeq !== undefined && wasUna <= this.finSeq && ack > this.finSeq) this.onFinAcked(now);
       if (this.inRecovery) {
@@ -889,6 +893,45 @@ export class PseudoTcp {
     this.cc.onRetransmissionTimeout(now);
     this.rtoBase = now;
     this.nextSendTime = now;
+  }
+
+  /**
+   * Tail loss probe (RFC 8985 §7): when the flight has gone quiet for two RTTs, resend the last
+   * segment so that the ACK it draws reveals losses at the tail without waiting for the RTO.
+   */
+  private tailProbeTime(): number {
+    if (!this.tlpArmed || !this.hasOutstanding() || this.lostCount > 0 || !this.rtt.hasSample) {
+      return Number.POSITIVE_INFINITY;
+    }
+    if (!this.isSynchronized()) return Number.POSITIVE_INFINITY;
+    return this.lastSend + Math.max(2 * this.rtt.srtt, 10);
+  }
+
+  private sendTailLossProbe(): void {
+    this.tlpArmed = false;
+    // The newest segment not known received; a FIN only when nothing else is left (an
+    // out-of-order FIN is not echoed, so it would reveal nothing).
+    let fin = -1;
+    for (let i = this.segs.length - 1; i >= 0; i--) {
+      const s = this.segs.at(i) as SendSeg;
+      if (s.acked || s.sacked || s.lost) continue;
+      if (s.flags & FLAG_FIN && fin < 0) {
+        fin = i;
+        continue;
+      }
+      s.lost = true;
+      this.lostCount++;
+      this.removeFromPipe(s);
+      this.retxCursor = Math.min(this.retxCursor, i);
+      return;
+    }
+    const s = this.segs.at(fin);
+    if (s !== undefined) {
+      s.lost = true;
+      this.lostCount++;
+      this.removeFromPipe(s);
+      this.retxCursor = Math.min(this.retxCursor, fin);
+    }
   }
 
   private lookupTx(id: number): Tx | undefined {
