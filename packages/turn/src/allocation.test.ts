@@ -205,6 +205,21 @@ describe('TurnAllocation: refresh schedule (simulated clock)', () => {
     expect(a.pollTimeout()).toBeUndefined();
   });
 
+  it('close while allocating deletes the allocation the server made meanwhile', () => {
+    const { s, a, sim } = setup();
+    a.allocate(0);
+    // deliver the 401 and send the authenticated Allocate, then close before its answer is processed
+    const first = a.pollTransmit()!;
+    for (const r of s.handle(first.data, 0)) a.handleInput(r, SERVER, 0);
+    const second = a.pollTransmit()!;
+    a.close(1);
+    for (const r of s.handle(second.data, 2)) a.handleInput(r, SERVER, 2);
+    sim.runUntil(3);
+    expect(s.deleted).toBe(true);
+    expect(sim.events()).toEqual([{ type: 'closed' }]);
+    expect(a.state).toBe('closed');
+  });
+
   it('reports 437 after a server restart once, and stops', () => {
     const { s, a, sim } = setup();
     a.allocate(0);

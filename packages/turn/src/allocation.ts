@@ -268,7 +268,15 @@ export class TurnAllocation {
       return;
     }
     if (this.stateValue === 'closing' || this.stateValue === 'closed' || this.stateValue === 'failed') return;
-    this.cancelAll();
+    if (this.stateValue === 'allocating') {
+      // The Allocate may already have succeeded on the server: let it finish, then delete what it made.
+      for (const p of this.permissions.values()) this.stats.dropped += p.queue.length;
+      this.permissions.clear();
+      this.channelsByPeer.clear();
+      this.channelsByNumber.clear();
+      this.stateValue = 'closing';
+      return;
+    }
     this.stateValue = 'closed';
     this.events.push({ type: 'closed' });
   }
@@ -574,7 +582,7 @@ export class TurnAllocation {
 
   private onTimeout(pending: Pending, now: number): void {
     const { spec } = pending;
-    if (spec.kind === 'refresh' && spec.lifetime === 0) {
+    if (this.stateValue === 'closing') {
       this.finishClose();
       return;
     }
@@ -633,7 +641,11 @@ export class TurnAllocation {
 
   private onErrorResponse(pending: Pending, message: StunMessage, code: number, reason: string, now: number) {
     const { spec } = pending;
-    if (this.stateValue === 'closing' && !(spec.kind === 'refresh' && spec.lifetime === 0)) return;
+    if (this.stateValue === 'closing' && !(spec.kind === 'refresh' && spec.lifetime === 0)) {
+      // closed while allocating: no allocation was made
+      if (spec.kind === 'allocate') this.finishClose();
+      return;
+    }
     if (code === 401 && !pending.authenticated) {
       // RFC 8489 §9.2.3: the challenge; retry with credentials.
       if (!this.learnChallenge(message)) {
@@ -783,6 +795,10 @@ export class TurnAllocation {
   }
 
   private onAllocateSuccess(message: StunMessage, now: number): void {
+    if (this.stateValue === 'closing') {
+      this.request({ kind: 'refresh', lifetime: 0 }, now, 0);
+      return;
+    }
     if (this.stateValue !== 'allocating') return;
     const relayed = safeGet(message, 'XOR_RELAYED_ADDRESS');
     if (!relayed) {
