@@ -322,3 +322,21 @@ describe('windows and acknowledgements', () => {
     expect(a.sendBufferFree).toBeGreaterThan(0);
   });
 });
+
+describe('MTU', () => {
+  it('MSS is MTU - 116 once established; packetTooBig steps down the libnice table', () => {
+    const net = new SimNetwork([new PseudoTcp({ mtu: 1400 }), new PseudoTcp()], 1, { delayMs: 5 });
+    const log = wireLog(net);
+    open(net);
+    const [a, b] = net.peers;
+    a.send(new Uint8Array(5000), net.now);
+    net.runUntil(() => b.readableBytes === 5000, 1000);
+    expect(Math.max(...log[0].map((s) => s.payload.length))).toBe(1284);
+    a.packetTooBig();
+    expect(a.pathMtu).toBe(1006);
+    a.send(new Uint8Array(5000), net.now);
+    log[0].length = 0;
+    net.runUntil(() => b.readableBytes === 10_000, 1000);
+    expect(Math.max(...log[0].map((s) => s.payload.length))).toBe(1006 - 116);
+  });
+});

@@ -23,6 +23,7 @@ import {
   FLAG_RST,
   HEADER_SIZE,
   MIN_MSS,
+  PACKET_MAXIMUMS,
   PACKET_OVERHEAD,
   type Segment,
   writeHeader,
@@ -138,7 +139,7 @@ export class PseudoTcp {
   private _state: PseudoTcpState = 'listen';
   private readonly conv: number;
   private readonly finAckOption: boolean;
-  private readonly mtu: number;
+  private mtu: number;
   private readonly noDelay: boolean;
   private readonly ackDelay: number;
   private readonly idleTimeout: number | false;
@@ -233,8 +234,7 @@ export class PseudoTcp {
     this.ackDelay = o.ackDelay ?? 100;
     this.idleTimeout = o.idleTimeout === undefined ? 30_000 : o.idleTimeout;
     this.rtt = new RttEstimator(o.minRto ?? 200, MAX_RTO, INITIAL_RTO);
-    const fullMss = Math.max(this.mtu - PACKET_OVERHEAD, MIN_MSS);
-    const mss = () => fullMss;
+    const mss = () => Math.max(this.mtu - PACKET_OVERHEAD, MIN_MSS);
     this.cc = o.congestionControl === 'newreno' ? new NewReno(mss) : new Bbr(mss);
 
     const sendCap = Math.max(o.sendBufferSize ?? DEFAULT_BUFFER, 1024);
@@ -456,6 +456,26 @@ export class PseudoTcp {
     }
     this.checkGracefulClose();
     if (!this.isClosed()) this.flush(now);
+  }
+
+  /** The path MTU changed (libnice pseudo_tcp_socket_notify_mtu); new segments use MTU - 116. */
+  notifyMtu(mtu: number): void {
+    this.mtu = Math.max(Math.floor(mtu), PACKET_MAXIMUMS[PACKET_MAXIMUMS.length - 1] as number);
+    if (this.isSynchronized()) this.mss = Math.max(this.mtu - PACKET_OVERHEAD, MIN_MSS);
+  }
+
+  /**
+   * A datagram was too large for the path (EMSGSIZE): step down libnice's MTU table.
+   * Segments already sent keep their size when resent.
+   */
+  packetTooBig(): void {
+    const next = PACKET_MAXIMUMS.find((m) => m < this.mtu);
+    if (next !== undefined) this.notifyMtu(next);
+  }
+
+  /** Current path MTU. */
+  get pathMtu(): number {
+    return this.mtu;
   }
 
   stats(): PseudoTcpStats {
