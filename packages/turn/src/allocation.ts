@@ -581,7 +581,6 @@ export class TurnAllocation {
   }
 
   private onTimeout(pending: Pending, now: number): void {
-    const { spec } = pending;
     if (this.stateValue === 'closing') {
       this.finishClose();
       return;
