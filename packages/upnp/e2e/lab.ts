@@ -6,7 +6,7 @@
 // documentation ranges as reserved), so the WAN side uses 11.113.0.0/24. The namespaces have no
 // route to anything else, so no packet ever leaves them.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -57,7 +57,14 @@ export async function createLab(tag: string): Promise<Lab> {
   const wWan = `${short}ww`;
   const dir = mkdtempSync(join(tmpdir(), `${base}-`));
   let daemon: ChildProcess | undefined;
-  let output = '';
+  const logPath = join(dir, 'miniupnpd.log');
+  const readLog = (): string => {
+    try {
+      return readFileSync(logPath, 'utf8');
+    } catch {
+      return '';
+    }
+  };
   const created: string[] = [];
 
   const teardown = async (): Promise<void> => {
@@ -159,24 +166,22 @@ export async function createLab(tag: string): Promise<Lab> {
       '',
     ].join('\n');
     writeFileSync(join(dir, 'miniupnpd.conf'), conf);
+    // Its debug log goes to a file, not a pipe: a pipe nobody drains (the test thread blocked in
+    // execFileSync) fills up and stalls miniupnpd in write(2).
+    const logFd = openSync(logPath, 'w');
     daemon = spawn(
       'ip',
       ['netns', 'exec', router, 'miniupnpd', '-f', join(dir, 'miniupnpd.conf'), '-d', '-P', join(dir, 'pid')],
       {
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', logFd, logFd],
       },
     );
-    daemon.stdout?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    daemon.stderr?.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
+    closeSync(logFd);
     // Ready when it listens for NAT-PMP/PCP (the last socket it opens).
     const started = Date.now();
-    while (!output.includes('Listening for NAT-PMP/PCP')) {
-      if (daemon.exitCode !== null) throw new Error(`miniupnpd exited: ${output}`);
-      if (Date.now() - started > 5000) throw new Error(`miniupnpd did not start: ${output}`);
+    while (!readLog().includes('Listening for NAT-PMP/PCP')) {
+      if (daemon.exitCode !== null) throw new Error(`miniupnpd exited: ${readLog()}`);
+      if (Date.now() - started > 5000) throw new Error(`miniupnpd did not start: ${readLog()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } catch (e) {
@@ -216,7 +221,7 @@ export async function createLab(tag: string): Promise<Lab> {
         (m) => `${m[1]}->${m[2]}:${m[3]}`,
       );
     },
-    log: () => output,
+    log: readLog,
     teardown,
   };
 }
