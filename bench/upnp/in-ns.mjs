@@ -15,7 +15,7 @@ for (let i = 0; i < rounds; i++) {
     const t1 = performance.now();
     await mapping.close();
     const closed = performance.now() - t1;
-    (out[name] ??= []).push({ mapped, closed, won: mapping.method });
+    out[name] = [...(out[name] ?? []), { mapped, closed, won: mapping.method }];
   }
 }
 process.stdout.write(JSON.stringify(out));
