@@ -16,6 +16,7 @@
  *                                   send: what was accepted by pseudo_tcp_socket_send once all of
  *                                   it was; receive: what was read once EOF or --expect-bytes hit
  *   CLOSED error=<n>                libnice's Closed callback (aborted connection)
+ *   SENDERROR errno=<n>             pseudo_tcp_socket_send failed for good (e.g. EPIPE after the peer's FIN)
  *   DONE                            the socket reached CLOSED (get_next_clock returned FALSE)
  * Exit: 0 after DONE, 2 on watchdog timeout, 1 on usage/socket errors.
  * Without --remote-port, the remote address is learnt from the first datagram received.
@@ -144,7 +145,16 @@ static void pump_send(void) {
   for (;;) {
     if (!refill()) break;
     gint n = pseudo_tcp_socket_send(sock, (const char *)out_buf + out_off, (guint32)(out_len - out_off));
-    if (n <= 0) return; /* EWOULDBLOCK: Writable will call again */
+    if (n <= 0) {
+      int err = pseudo_tcp_socket_get_error(sock);
+      if (n < 0 && err != EWOULDBLOCK) {
+        /* e.g. EPIPE: libnice refuses to send once the peer's FIN arrived (no sending in CLOSE_WAIT) */
+        fprintf(stderr, "SENDERROR errno=%d\n", err);
+        print_result();
+        start_close();
+      }
+      return; /* EWOULDBLOCK: Writable will call again */
+    }
     g_checksum_update(sha, out_buf + out_off, (gssize)n);
     out_off += (gsize)n;
     total += (guint64)n;

@@ -82,6 +82,7 @@ describe('PseudoTcpStream over UDP on loopback', () => {
     await bFinished;
     expect(sha256(await gotA)).toBe(sha256(y));
     await closed;
+    await new Promise((r) => setTimeout(r, 50)); // TIME_WAIT lasts 1 ms
     expect([a.state, b.state]).toEqual(['closed', 'closed']);
   });
 

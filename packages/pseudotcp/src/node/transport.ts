@@ -37,12 +37,19 @@ export function udpTransport(
   };
   return {
     send(data) {
+      if (closing) return;
       inFlight++;
-      // A send error (e.g. a full socket buffer) is a lost datagram; pseudo-TCP recovers.
-      socket.send(data, remote.port, remote.address, () => {
+      const done = () => {
         inFlight--;
         if (closing && inFlight === 0) closeNow();
-      });
+      };
+      try {
+        // A send error (e.g. a full socket buffer) is a lost datagram; pseudo-TCP recovers.
+        socket.send(data, remote.port, remote.address, done);
+      } catch {
+        // the socket was closed under us: nothing more can be sent
+        done();
+      }
     },
     onMessage(listener) {
       const onMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
