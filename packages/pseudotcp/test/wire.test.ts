@@ -129,6 +129,15 @@ describe('decoding untrusted datagrams', () => {
     );
   });
 
+  it('connect options: arbitrary bytes never throw', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (bytes) => {
+        const o = parseConnectOptions(bytes);
+        return o.windowScale === undefined || (o.windowScale >= 0 && o.windowScale <= 255);
+      }),
+    );
+  });
+
   it('drops a segment of another conversation', () => {
     const p = new PseudoTcp({ conversation: 5 });
     p.handleInput(seg({ conv: 6, flags: FLAG_CTL, payload: encodeConnect(0, true) }), 0);

@@ -217,7 +217,7 @@ export class PseudoTcp {
   private readonly events = new Deque<PseudoTcpEvent>();
   private readablePending = false;
 
-  /** Counters for tests and tuning. */
+  /** @internal Loss-detection counters for tests and tuning; not part of the API. */
   readonly debug = { rto: 0, rack: 0, dupack: 0 };
   // --- stats ---
   private bytesSent = 0;
