@@ -15,7 +15,7 @@ try {
       `expires ${new Date(mapping.expiresAt).toISOString()}${mapping.doubleNat ? ' (double NAT: not reachable from the Internet)' : ''}`,
   );
   const stop = async () => {
-    await mapping.close(); // delete the mapping on the router
+    await mapping.close().catch((e) => console.error(e.message)); // delete the mapping on the router
     socket.close();
     process.exit(0);
   };
