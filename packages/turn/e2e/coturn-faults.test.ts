@@ -24,25 +24,30 @@ describe.skipIf(pre.skip)('TURN client faults against coturn', () => {
     coturn = undefined;
   });
 
-  it('detects a server that stops answering within the configured deadline', async () => {
-    coturn = await startCoturn();
-    const deadline = 3000;
-    const a = new TurnSocket({
-      server: { family: 'IPv4', address: '127.0.0.1', port: coturn.port },
-      username: coturn.username,
-      password: coturn.password,
-      deadline,
-    });
-    await a.allocate();
-    const failed = nextError(a, deadline * 3);
-    coturn.pause();
-    const pausedAt = performance.now();
-    const { error, at } = await failed;
-    expect(error.code).toBe('server-unreachable');
-    expect(error.message).toMatch(/^TURN server 127\.0\.0\.1:\d+ did not answer within 3000 ms/);
-    expect(at - pausedAt).toBeLessThanOrEqual(deadline + 500);
-    expect(a.state).toBe('failed');
-  }, 30_000);
+  it.each(['udp', 'tcp'] as const)(
+    'detects a server that stops answering within the configured deadline (%s)',
+    async (transport) => {
+      coturn = await startCoturn();
+      const deadline = 3000;
+      const a = new TurnSocket({
+        server: { family: 'IPv4', address: '127.0.0.1', port: coturn.port },
+        transport,
+        username: coturn.username,
+        password: coturn.password,
+        deadline,
+      });
+      await a.allocate();
+      const failed = nextError(a, deadline * 3);
+      coturn.pause();
+      const pausedAt = performance.now();
+      const { error, at } = await failed;
+      expect(error.code).toBe('server-unreachable');
+      expect(error.message).toMatch(/^TURN server 127\.0\.0\.1:\d+ did not answer within 3000 ms/);
+      expect(at - pausedAt).toBeLessThanOrEqual(deadline + 500);
+      expect(a.state).toBe('failed');
+    },
+    30_000,
+  );
 
   it('detects a lost TCP connection at once', async () => {
     coturn = await startCoturn();
