@@ -35,9 +35,9 @@ export interface PseudoTcpOptions {
   conversation?: number;
   /** Announce FIN-ACK support (libnice option 254), default true. */
   finAck?: boolean;
-  /** Send buffer in bytes, default 4 MiB (above 100 Mbit/s x 100 ms with room for recovery). */
+  /** Send buffer in bytes, default 8 MiB (6 x 100 Mbit/s x 100 ms: recovery holds data for extra round trips); memory grows on demand. */
   sendBufferSize?: number;
-  /** Receive buffer in bytes, default 4 MiB. Above 65535 the window-scale shift is announced. */
+  /** Receive buffer in bytes, default 8 MiB, allocated on demand. Above 65535 the window-scale shift is announced. */
   receiveBufferSize?: number;
   /** Path MTU, default 1400 (MSS = MTU - 116 as libnice). */
   mtu?: number;
@@ -96,7 +96,7 @@ export interface PseudoTcpStats {
   pacingRateBps: number;
 }
 
-const DEFAULT_BUFFER = 4 * 1024 * 1024;
+const DEFAULT_BUFFER = 8 * 1024 * 1024;
 /** libnice's receive buffer when the peer cannot scale windows. */
 const UNSCALED_RECEIVE_BUFFER = 60 * 1024;
 const INITIAL_RTO = 1000; // libnice DEF_RTO; also the backoff cap while connecting
@@ -105,6 +105,8 @@ const MAX_TRANSMITS_CONNECTING = 30;
 const MAX_TRANSMITS_ESTABLISHED = 15;
 const ZERO_WINDOW_ABORT_MS = 15_000;
 const TIME_WAIT_MS = 1;
+/** Rings start small and double on demand, so idle connections stay cheap. */
+const INITIAL_RING = 64 * 1024;
 
 interface SendSeg {
   seq: number;
@@ -154,7 +156,9 @@ export class PseudoTcp {
   private sndDataEnd: number;
   private finSeq: number | undefined;
   private connectQueued = false;
+  /** Grows on demand up to sendBufferSize. */
   private readonly sendRing: RingBuffer;
+  private readonly sendBufferSize: number;
   private sndWnd = 0;
   private swndScale = 0;
   private readonly segs = new Deque<SendSeg>();
@@ -190,7 +194,9 @@ export class PseudoTcp {
   // --- receive side ---
   private rcvNxt: number;
   private readSeq: number;
+  /** Grows on demand up to receiveBufferSize (the window is always the full size). */
   private rcvRing: RingBuffer;
+  private receiveBufferSize: number;
   private rwndScale = 0;
   private readonly ooo: Interval[] = [];
   private connectReceived = false;
@@ -239,8 +245,10 @@ export class PseudoTcp {
 
     const sendCap = Math.max(o.sendBufferSize ?? DEFAULT_BUFFER, 1024);
     const rcvCap = Math.max(o.receiveBufferSize ?? DEFAULT_BUFFER, 1024);
-    this.sendRing = new RingBuffer(sendCap);
-    this.rcvRing = new RingBuffer(rcvCap);
+    this.sendBufferSize = sendCap;
+    this.receiveBufferSize = rcvCap;
+    this.sendRing = new RingBuffer(Math.min(sendCap, INITIAL_RING));
+    this.rcvRing = new RingBuffer(Math.min(rcvCap, INITIAL_RING));
     this.rwndScale = windowScaleFor(rcvCap);
 
     this.iss = o.initialSequence ?? 0;
@@ -260,7 +268,7 @@ export class PseudoTcp {
   /** Bytes send() would accept now. */
   get sendBufferFree(): number {
     if (this.shutdownRequested || this.closeRequested || this.isClosed()) return 0;
-    return this.sendRing.capacity - this.sendBuffered();
+    return this.sendBufferSize - this.sendBuffered();
   }
 
   /** True once the peer's FIN arrived and every byte before it was read. */
@@ -397,6 +405,15 @@ export class PseudoTcp {
     const n = Math.min(data.length, this.sendBufferFree);
     if (n < data.length) this.writeBlocked = true;
     if (n <= 0) return 0;
+    const buffered = this.sendBuffered();
+    if (buffered + n > this.sendRing.capacity) {
+      const start = this.sndDataEnd - buffered - this.dataStart;
+      this.sendRing.grow(
+        grownSize(this.sendRing.capacity, buffered + n, this.sendBufferSize),
+        start,
+        start + buffered,
+      );
+    }
     this.sendRing.write(this.sndDataEnd - this.dataStart, n === data.length ? data : data.subarray(0, n));
     this.sndDataEnd += n;
     this.flush(now);
@@ -414,7 +431,7 @@ export class PseudoTcp {
     this.readSeq += n;
     if (this.readableBytes === 0) this.readablePending = false;
     // Window update when the window had closed substantially (libjingle sends one when it reopens).
-    const cap = this.rcvRing.capacity;
+    const cap = this.receiveBufferSize;
     const wnd = this.receiveWindow();
     if (
       this.isSynchronized() &&
@@ -505,7 +522,8 @@ export class PseudoTcp {
     if (opts.windowScale === undefined) {
       // The peer cannot scale windows: fall back to libnice's unscaled 60 KiB receive buffer.
       if (this.rwndScale > 0) {
-        this.rcvRing = new RingBuffer(UNSCALED_RECEIVE_BUFFER);
+        this.receiveBufferSize = UNSCALED_RECEIVE_BUFFER;
+        this.rcvRing = new RingBuffer(Math.min(UNSCALED_RECEIVE_BUFFER, INITIAL_RING));
         this.rwndScale = 0;
       }
       this.swndScale = 0;
@@ -726,7 +744,7 @@ export class PseudoTcp {
       };
       this.cc.onAck(sample);
       this.trimTxLog();
-      if (this.writeBlocked && this.sendBufferFree >= Math.min(this.sendRing.capacity / 4, 65_536)) {
+      if (this.writeBlocked && this.sendBufferFree >= Math.min(this.sendBufferSize / 4, 65_536)) {
         this.writeBlocked = false;
         this.events.push({ type: 'writable' });
       }
@@ -751,12 +769,20 @@ export class PseudoTcp {
     }
     const s = unwrap(seg.seq, this.rcvNxt);
     const len = seg.payload.length;
-    const limit = this.readSeq + this.rcvRing.capacity;
+    const limit = this.readSeq + this.receiveBufferSize;
     const start = Math.max(s, this.rcvNxt);
     const end = Math.min(s + len, limit);
     if (end <= start) {
       this.ackNow = true;
       return;
+    }
+    if (end - this.readSeq > this.rcvRing.capacity) {
+      const stored = Math.max(this.rcvNxt, this.ooo[this.ooo.length - 1]?.end ?? 0);
+      this.rcvRing.grow(
+        grownSize(this.rcvRing.capacity, end - this.readSeq, this.receiveBufferSize),
+        this.readSeq,
+        stored,
+      );
     }
     this.rcvRing.write(start, seg.payload.subarray(start - s, end - s));
     if (this.libniceEcho) {
@@ -1191,7 +1217,7 @@ export class PseudoTcp {
   }
 
   private receiveWindow(): number {
-    return Math.max(0, this.rcvRing.capacity - (this.rcvDataEnd() - this.readSeq));
+    return Math.max(0, this.receiveBufferSize - (this.rcvDataEnd() - this.readSeq));
   }
 
   private windowField(wnd: number): number {
@@ -1245,6 +1271,13 @@ export class PseudoTcp {
       now >= this.keepaliveTime()
     );
   }
+}
+
+/** Next ring size: doubling from `current` until `needed` fits, at most `max`. */
+function grownSize(current: number, needed: number, max: number): number {
+  let size = current;
+  while (size < needed) size *= 2;
+  return Math.min(size, max);
 }
 
 /** Window-scale shift: halvings until the buffer fits 16 bits (libnice resize_receive_buffer). */

@@ -2,9 +2,19 @@
 // index `pos % capacity`. Callers keep the live range within `capacity` bytes.
 
 export class RingBuffer {
-  readonly bytes: Uint8Array;
-  constructor(readonly capacity: number) {
+  private bytes: Uint8Array;
+  constructor(public capacity: number) {
     this.bytes = new Uint8Array(capacity);
+  }
+
+  /** Grow to `capacity`, keeping the bytes of positions [liveStart, liveEnd). */
+  grow(capacity: number, liveStart: number, liveEnd: number): void {
+    if (capacity <= this.capacity) return;
+    const live = new Uint8Array(Math.max(0, liveEnd - liveStart));
+    this.read(liveStart, live.length, live, 0);
+    this.bytes = new Uint8Array(capacity);
+    this.capacity = capacity;
+    this.write(liveStart, live);
   }
 
   /** Copy `src` into positions [pos, pos + src.length). */
