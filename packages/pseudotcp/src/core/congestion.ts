@@ -61,14 +61,14 @@ export class NewReno implements CongestionController {
 
   onCongestionEvent(_now: number, inflight: number): void {
     const mss = this.mss();
-    this.ssthresh = Math.max(inflight / 2, 2 * mss); // RFC 5681 (4)
+    this.ssthresh = Math.max(inflight / 2, 2 * mss); // RFC 5681 §3.1 equation (4)
     this.cwnd = this.ssthresh;
   }
 
   onRetransmissionTimeout(_now: number): void {
     const mss = this.mss();
     this.ssthresh = Math.max(this.cwnd / 2, 2 * mss);
-    this.cwnd = mss; // RFC 5681 (5): loss window of one segment
+    this.cwnd = mss; // RFC 5681 §3.1: after a timeout, cwnd is at most the loss window (1 segment)
   }
 
   setSmoothedRtt(_srtt: number): void {}

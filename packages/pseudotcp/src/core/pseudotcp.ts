@@ -677,7 +677,7 @@ export class PseudoTcp {
       if (this.finSeq !== undefined && wasUna <= this.finSeq && ack > this.finSeq) this.onFinAcked(now);
       if (this.inRecovery) {
         if (ack >= this.recoveryPoint) this.inRecovery = false;
-        else if (!this.peerEchoesSegments) this.markFrontLostIfStale(now); // RFC 6582 §3.2 step 5: partial ACK
+        else if (!this.peerEchoesSegments) this.markFrontLostIfStale(now); // RFC 6582 §3.2 step 3: a partial ACK resends the first unacknowledged segment
       }
     } else if (
       seg.payload.length === 0 &&
@@ -1017,10 +1017,10 @@ export class PseudoTcp {
       const s = this.nextToSend();
       if (s === undefined) break;
       const isControl = (s.seg.flags & FLAG_CTL) !== 0;
-      // The hole at snd_una goes out at once, as a fast retransmit does (RFC 5681 §3.2 step 2).
+      // The hole at snd_una goes out at once, as a fast retransmit does (RFC 5681 §3.2 step 3: the segment at SND.UNA MUST be resent).
       const blockingHole = !s.fresh && s.seg.seq === this.sndUna;
       if (!isControl && !blockingHole) {
-        // RFC 5681 §3.2 step 4 spirit: each duplicate ACK means a segment left the network.
+        // RFC 5681 §3.2 step 4 (window inflation): each duplicate ACK means a segment left the network.
         const pipe = Math.max(0, this.pipe - this.dupAckedBytes);
         if (pipe + s.seg.len > this.cc.cwnd && pipe > 0) break;
         const rate = this.cc.pacingRate;
