@@ -453,6 +453,15 @@ describe('mapPort with nothing answering', () => {
   });
 });
 
+describe('mapPort options', () => {
+  it('rejects bad options with a TypeError naming the option', async () => {
+    await expect(mapPort({ internalPort: 0 })).rejects.toThrow(/internalPort/);
+    await expect(mapPort({ internalPort: 70000 })).rejects.toThrow(/internalPort/);
+    await expect(mapPort({ internalPort: 5000, lifetime: 1.5 })).rejects.toThrow(/lifetime/);
+    await expect(mapPort({ internalPort: 5000, externalPort: -1 })).rejects.toThrow(/externalPort/);
+  });
+});
+
 describe('mapPort race', () => {
   it('returns the first mapping and leaves no loser mapped behind', async () => {
     // PCP answers at once; UPnP (SSDP, description, SOAP) is cancelled or, if it mapped, deleted.

@@ -44,6 +44,7 @@ const DELETE_TIMEOUT_MS = 2000;
  * after `timeoutMs` with NoPortMappingServiceError (or the most telling refusal).
  */
 export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
+  validate(options);
   const timeoutMs = options.timeoutMs ?? 2000;
   const methods = options.methods ?? ['pcp', 'nat-pmp', 'upnp-igd'];
   const race = new AbortController();
@@ -94,6 +95,26 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
     race.abort(); // stop the losers
+  }
+}
+
+function validate(o: MapPortOptions): void {
+  const isPort = (p: unknown): boolean => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
+  if (!isPort(o.internalPort))
+    throw new TypeError(`mapPort: internalPort must be 1..65535, got ${String(o.internalPort)}`);
+  if (o.externalPort !== undefined && !isPort(o.externalPort)) {
+    throw new TypeError(`mapPort: externalPort must be 1..65535, got ${String(o.externalPort)}`);
+  }
+  if (
+    o.lifetime !== undefined &&
+    !(Number.isInteger(o.lifetime) && o.lifetime >= 1 && o.lifetime <= 0xffffffff)
+  ) {
+    throw new TypeError(
+      `mapPort: lifetime must be a positive whole number of seconds, got ${String(o.lifetime)}`,
+    );
+  }
+  if (o.protocol !== undefined && o.protocol !== 'udp' && o.protocol !== 'tcp') {
+    throw new TypeError(`mapPort: protocol must be 'udp' or 'tcp', got ${String(o.protocol)}`);
   }
 }
 
