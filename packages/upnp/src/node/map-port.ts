@@ -66,15 +66,21 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
   if (methods.includes('upnp-igd')) contenders.push(mapViaUpnp(options, hooks, race.signal, timeoutMs));
 
   let winner: PortMapping | undefined;
+  let failed = false;
   const errors: Error[] = [];
   try {
-    winner = await new Promise<PortMapping>((resolve, reject) => {
+    return await new Promise<PortMapping>((resolve, reject) => {
       let left = contenders.length;
+      const fail = (): void => {
+        if (winner !== undefined || failed) return;
+        failed = true;
+        reject(pickError(errors, timeoutMs, options.signal));
+      };
       if (left === 0) reject(new PortMappingError('no-service', 'mapPort: no method selected'));
       for (const c of contenders) {
         c.then(
           (m) => {
-            if (winner === undefined) {
+            if (winner === undefined && !failed) {
               winner = m;
               resolve(m);
             } else void discardLoser(m, winner);
@@ -82,15 +88,12 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
           (err: Error) => {
             errors.push(err);
             left -= 1;
-            if (left === 0) reject(pickError(errors, timeoutMs, options.signal));
+            if (left === 0) fail();
           },
         );
       }
-      race.signal.addEventListener('abort', () => {
-        if (winner === undefined) reject(pickError(errors, timeoutMs, options.signal));
-      });
+      race.signal.addEventListener('abort', fail);
     });
-    return winner;
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
@@ -118,9 +121,20 @@ function validate(o: MapPortOptions): void {
   }
 }
 
-/** A loser that mapped anyway is deleted, unless it is the very same rule as the winner's. */
-async function discardLoser(loser: PortMapping, winner: PortMapping): Promise<void> {
-  if (loser.gateway === winner.gateway && loser.externalPort === winner.externalPort) return;
+/**
+ * A mapping that completed after the race was decided is deleted, unless it is the very same
+ * rule as the winner's (same device, same external port): then it is only forgotten, so that
+ * deleting it does not delete the winner's.
+ */
+async function discardLoser(loser: PortMapping, winner: PortMapping | undefined): Promise<void> {
+  if (
+    winner !== undefined &&
+    loser.gateway === winner.gateway &&
+    loser.externalPort === winner.externalPort
+  ) {
+    loser.forget();
+    return;
+  }
   await loser.close().catch(() => undefined);
 }
 

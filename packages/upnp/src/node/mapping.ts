@@ -93,6 +93,13 @@ export class PortMapping implements PortMappingInfo {
     await this.driver.remove();
   }
 
+  /** Stops renewing without deleting the mapping on the router (it lapses with its lifetime). */
+  forget(): void {
+    this.closed = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   private schedule(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
