@@ -340,3 +340,19 @@ describe('MTU', () => {
     expect(Math.max(...log[0].map((s) => s.payload.length))).toBe(1006 - 116);
   });
 });
+
+describe('FIN_WAIT_2 after close()', () => {
+  it('gives up waiting for the peer FIN after 60 s (the peer is alive but never closes)', () => {
+    const net = new SimNetwork([new PseudoTcp(), new PseudoTcp()], 1, { delayMs: 10 });
+    open(net);
+    const [a, b] = net.peers;
+    a.close(net.now);
+    net.runUntil(() => a.state === 'fin-wait-2', 1000);
+    const t0 = net.now;
+    net.runUntil(() => a.state === 'closed', 120_000);
+    expect(net.now - t0).toBeGreaterThanOrEqual(59_000);
+    expect(net.now - t0).toBeLessThanOrEqual(61_000);
+    expect(net.events[0].at(-1)).toEqual({ type: 'closed', reason: 'normal' });
+    expect(b.state).toBe('close-wait');
+  });
+});

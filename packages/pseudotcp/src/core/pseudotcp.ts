@@ -105,6 +105,7 @@ const MAX_TRANSMITS_CONNECTING = 30;
 const MAX_TRANSMITS_ESTABLISHED = 15;
 const ZERO_WINDOW_ABORT_MS = 15_000;
 const TIME_WAIT_MS = 1;
+const FIN_WAIT_2_TIMEOUT = 60_000;
 /** Rings start small and double on demand, so idle connections stay cheap. */
 const INITIAL_RING = 64 * 1024;
 
@@ -216,6 +217,8 @@ export class PseudoTcp {
   private shutdownRequested = false;
   private closeRequested = false;
   private timeWaitDeadline: number | undefined;
+  /** After close() our FIN is acknowledged: wait this long for the peer's FIN (Linux tcp_fin_timeout). */
+  private finWait2Deadline: number | undefined;
   private closedNormally = false;
 
   // --- output ---
@@ -346,7 +349,10 @@ export class PseudoTcp {
 
   handleTimeout(now: number): void {
     if (this.isClosed()) return;
-    if (this.timeWaitDeadline !== undefined && now >= this.timeWaitDeadline) {
+    if (
+      (this.timeWaitDeadline !== undefined && now >= this.timeWaitDeadline) ||
+      (this._state === 'fin-wait-2' && this.finWait2Deadline !== undefined && now >= this.finWait2Deadline)
+    ) {
       this.closeDown('normal');
       return;
     }
@@ -386,6 +392,8 @@ export class PseudoTcp {
     if (this.timeWaitDeadline !== undefined) return this.timeWaitDeadline;
     let t = Number.POSITIVE_INFINITY;
     if (this.ackDeadline !== undefined) t = Math.min(t, this.ackDeadline);
+    if (this._state === 'fin-wait-2' && this.finWait2Deadline !== undefined)
+      t = Math.min(t, this.finWait2Deadline);
     if (this.hasOutstanding()) t = Math.min(t, this.rtoBase + this.rtt.rto, this.tailProbeTime());
     else if (this.needsWindowProbe()) t = Math.min(t, this.lastSend + this.rtt.rto);
     if (this.pacedWait) t = Math.min(t, this.nextSendTime);
@@ -466,6 +474,7 @@ export class PseudoTcp {
       return;
     }
     this.closeRequested = true;
+    if (this._state === 'fin-wait-2') this.finWait2Deadline = now + FIN_WAIT_2_TIMEOUT;
     if (!this.shutdownRequested) {
       this.shutdownRequested = true;
       if (this._state === 'syn-received') return; // applied on establish
@@ -576,8 +585,10 @@ export class PseudoTcp {
   }
 
   private onFinAcked(now: number): void {
-    if (this._state === 'fin-wait-1') this._state = 'fin-wait-2';
-    else if (this._state === 'closing') this.enterTimeWait(now);
+    if (this._state === 'fin-wait-1') {
+      this._state = 'fin-wait-2';
+      if (this.closeRequested) this.finWait2Deadline = now + FIN_WAIT_2_TIMEOUT;
+    } else if (this._state === 'closing') this.enterTimeWait(now);
     else if (this._state === 'last-ack') this.closeDown('normal');
   }
 
