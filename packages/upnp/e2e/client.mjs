@@ -5,7 +5,8 @@ import { createSocket } from 'node:dgram';
 import { createInterface } from 'node:readline';
 import { findInternetGatewayDevice, mapPort } from '../dist/index.js';
 
-const [method, internalPortText] = process.argv.slice(2);
+const [method, internalPortText, lifetimeText, auto] = process.argv.slice(2);
+const lifetime = Number(lifetimeText ?? 120);
 const internalPort = Number(internalPortText);
 const say = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 const info = (m) => ({
@@ -27,10 +28,12 @@ try {
   mapping = await mapPort({
     internalPort,
     protocol: 'udp',
-    lifetime: 120,
+    lifetime,
     methods: method === 'all' ? undefined : [method],
     timeoutMs: 3000,
-    autoRenew: false,
+    autoRenew: auto === 'auto',
+    onRenew: (m) => say({ event: 'renewed-auto', ...info(m) }),
+    onRenewError: (e) => say({ event: 'error', name: e.name, kind: e.kind, message: e.message }),
   });
   say({ event: 'mapped', ...info(mapping) });
 } catch (e) {

@@ -17,8 +17,17 @@ class Client {
   private readonly lines: Line[] = [];
   private waiters: Array<() => void> = [];
   stderr = '';
-  constructor(ns: string, method: string, port: number) {
-    this.proc = spawn('ip', ['netns', 'exec', ns, process.execPath, clientScript, method, String(port)]);
+  constructor(ns: string, method: string, port: number, extra: string[] = []) {
+    this.proc = spawn('ip', [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      clientScript,
+      method,
+      String(port),
+      ...extra,
+    ]);
     let buf = '';
     this.proc.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
@@ -141,6 +150,28 @@ describe.skipIf(pre.skip)('miniupnpd in a router namespace', () => {
     });
     expect(out).toMatch(/^(pcp|nat-pmp|upnp-igd): 11\.113\.0\.1:\d+ -> local port 40020, expires /);
     expect(lab.dnatRules()).toEqual([]);
+  });
+
+  it('nat-pmp: renews by itself at half-life, the router extends the lease', {
+    timeout: 30_000,
+  }, async () => {
+    const client = new Client(lab.host, 'nat-pmp', 40030, ['4', 'auto']);
+    try {
+      const mapped = await client.next('mapped');
+      expect(mapped.lifetime).toBe(4);
+      const renewed = await client.next('renewed-auto', 4000);
+      expect((renewed.expiresAt as number) - (mapped.expiresAt as number)).toBeGreaterThan(1500);
+      await new Promise((r) => setTimeout(r, 2500)); // past the first lifetime
+      client.send('readback');
+      const entry = await client.next('readback');
+      expect(entry.internalPort).toBe(40030);
+      expect(entry.leaseDuration as number).toBeGreaterThan(0);
+      client.send('close');
+      await client.next('closed');
+      expect(lab.dnatRules()).toEqual([]);
+    } finally {
+      await client.stop();
+    }
   });
 
   it('mapPort with all methods returns one mapping and leaves no other behind', {
