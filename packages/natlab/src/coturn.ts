@@ -7,7 +7,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killPids, nsRun, run, sleep } from './sh.js';
+import { isDetached, killPids, nsRun, run, sleep, spawnDetachedIfSet } from './sh.js';
 
 export interface CoturnOptions {
   /** long-term credential users, user -> password (default { user: 'pass' }) */
@@ -194,9 +194,12 @@ async function startOne(opts: StartCoturnOptions): Promise<Coturn> {
   } else args.push('--no-tls');
   args.push(...(opts.extraArgs ?? []));
 
-  const child = opts.netns
-    ? spawn('ip', ['netns', 'exec', opts.netns, 'turnserver', ...args], { stdio: 'ignore' })
-    : spawn('turnserver', args, { stdio: 'ignore' });
+  const detached = isDetached();
+  const child = spawnDetachedIfSet(
+    opts.netns
+      ? spawn('ip', ['netns', 'exec', opts.netns, 'turnserver', ...args], { stdio: 'ignore', detached })
+      : spawn('turnserver', args, { stdio: 'ignore', detached }),
+  );
   let exited = false;
   child.once('exit', () => {
     exited = true;

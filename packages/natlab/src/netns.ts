@@ -56,10 +56,11 @@ export function prefixOf(netns: string): string | undefined {
 
 /**
  * Removes namespaces (with their processes) and work directories left by labs whose process is dead.
- * `all: true` also removes the CLI lab and labs of live processes.
+ * `all: true` also removes the CLI lab and labs of live processes; `only` limits it to one prefix.
  */
-export async function cleanupStale(opts: { all?: boolean } = {}): Promise<string[]> {
+export async function cleanupStale(opts: { all?: boolean; only?: string } = {}): Promise<string[]> {
   const victims = (await listNetns()).filter((n) => {
+    if (opts.only !== undefined && prefixOf(n) !== opts.only) return false;
     if (CLI.test(n)) return opts.all === true;
     const m = OWNED.exec(n);
     if (!m) return false;

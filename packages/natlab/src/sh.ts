@@ -53,6 +53,22 @@ export function nsRun(
   return run('ip', ['netns', 'exec', netns, cmd, ...args], opts);
 }
 
+let detachAll = false;
+
+/** The CLI sets this so lab processes outlive it (own process group, not holding the event loop). */
+export function setDetachedSpawns(on: boolean): void {
+  detachAll = on;
+}
+
+export function isDetached(): boolean {
+  return detachAll;
+}
+
+export function spawnDetachedIfSet(child: ChildProcess): ChildProcess {
+  if (detachAll) child.unref();
+  return child;
+}
+
 /** Starts a process inside a network namespace; `ip netns exec` execs it, so the pid is the command's. */
 export function nsSpawn(
   netns: string,
@@ -60,7 +76,13 @@ export function nsSpawn(
   args: string[] = [],
   opts: SpawnOptions = {},
 ): ChildProcess {
-  return spawn('ip', ['netns', 'exec', netns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  return spawnDetachedIfSet(
+    spawn('ip', ['netns', 'exec', netns, cmd, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: detachAll,
+      ...opts,
+    }),
+  );
 }
 
 /** Resolves when `line` appears on the child's stdout or stderr; rejects on exit or timeout. */
