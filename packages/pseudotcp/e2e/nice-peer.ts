@@ -45,6 +45,8 @@ export interface NicePeerOptions {
   sndbuf?: number;
   rcvbuf?: number;
   timeoutMs?: number;
+  /** send: stop generating after this long (--bytes stays the cap). */
+  durationMs?: number;
   debug?: 0 | 1 | 2;
   /** Extra command prefix (e.g. ['ip', 'netns', 'exec', 'ns']). */
   prefix?: string[];
@@ -85,6 +87,7 @@ export class NicePeer {
     if (o.sndbuf) args.push('--sndbuf', String(o.sndbuf));
     if (o.rcvbuf) args.push('--rcvbuf', String(o.rcvbuf));
     args.push('--timeout-ms', String(o.timeoutMs ?? 60_000));
+    if (o.durationMs) args.push('--duration-ms', String(o.durationMs));
     if (o.debug) args.push('--debug', String(o.debug));
     const prefix = o.prefix ?? [];
     const [cmd, ...rest] = [...prefix, buildNicePeer(), ...args] as [string, ...string[]];

@@ -7,7 +7,9 @@
  *   peer --mode send|receive [--local-port N] [--remote-port N] [--remote-host A]
  *        [--connect] [--conv N] [--fin-ack 0|1] [--bytes N] [--seed N] [--stdin] [--stdout]
  *        [--expect-bytes N] [--close graceful|shutdown|force|none] [--sndbuf N] [--rcvbuf N]
- *        [--timeout-ms N] [--debug 0|1|2]
+ *        [--timeout-ms N] [--duration-ms N] [--debug 0|1|2]
+ *
+ * --duration-ms (send, generated data): stop generating after this long (with --bytes as a cap).
  *
  * Lines on stderr (machine-readable, one per event):
  *   PORT <n>                        the bound UDP port (also when --local-port 0)
@@ -52,6 +54,7 @@ static struct {
   gint sndbuf;
   gint rcvbuf;
   gint timeout_ms;
+  gint duration_ms;
   gint debug;
   int local_port;
   int remote_port;
@@ -112,6 +115,10 @@ static gboolean refill(void) {
   if (src_eof) return FALSE;
   out_off = out_len = 0;
   if (!opt.use_stdin) {
+    if (opt.duration_ms && g_get_monotonic_time() - start_us >= (gint64)opt.duration_ms * 1000) {
+      src_eof = TRUE;
+      return FALSE;
+    }
     guint64 left = opt.bytes - total;
     gsize n = left < CHUNK ? (gsize)left : CHUNK;
     if (n == 0) {
@@ -321,6 +328,7 @@ int main(int argc, char **argv) {
     else if (ARG("--sndbuf")) opt.sndbuf = atoi(v);
     else if (ARG("--rcvbuf")) opt.rcvbuf = atoi(v);
     else if (ARG("--timeout-ms")) opt.timeout_ms = atoi(v);
+    else if (ARG("--duration-ms")) opt.duration_ms = atoi(v);
     else if (ARG("--debug")) opt.debug = atoi(v);
     else if (ARG("--local-port")) opt.local_port = atoi(v);
     else if (ARG("--remote-port")) opt.remote_port = atoi(v);

@@ -199,16 +199,22 @@ export class PseudoTcpStream extends Duplex {
   private armTimer(): void {
     const deadline = this.coreClosed ? undefined : this.tcp.pollTimeout();
     if (deadline === undefined) {
-      if (this.timer) clearTimeout(this.timer);
+      if (this.timer) clearTimer(this.timer);
       this.timer = undefined;
       this.timerDeadline = Number.POSITIVE_INFINITY;
       return;
     }
     // An armed timer that fires no later than needed is kept: an early handleTimeout is harmless.
     if (this.timer && this.timerDeadline <= deadline) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) clearTimer(this.timer);
     this.timerDeadline = deadline;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, deadline - now()));
+    const wait = deadline - now();
+    // Node timers have 1 ms granularity; a pacing gap shorter than that is waited out on the
+    // next event-loop turn instead, so that pacing does not cap the rate at one burst per ms.
+    this.timer =
+      wait < 1
+        ? (setImmediate(() => this.onTimer()) as unknown as NodeJS.Timeout)
+        : setTimeout(() => this.onTimer(), wait);
   }
 
   private tryWrite(): void {
@@ -265,7 +271,7 @@ export class PseudoTcpStream extends Duplex {
     if (this.transportClosed) return;
     this.transportClosed = true;
     this.flushTransmits();
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) clearTimer(this.timer);
     if (this.lingerTimer) clearTimeout(this.lingerTimer);
     this.timer = undefined;
     this.detachTransport?.();
@@ -280,6 +286,12 @@ export function createPseudoTcpStream(
   options: PseudoTcpStreamOptions = {},
 ): PseudoTcpStream {
   return new PseudoTcpStream(transport, options);
+}
+
+/** Clears a handle from setTimeout or setImmediate. */
+function clearTimer(t: NodeJS.Timeout): void {
+  clearTimeout(t);
+  clearImmediate(t as unknown as NodeJS.Immediate);
 }
 
 function now(): number {
