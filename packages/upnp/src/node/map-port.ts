@@ -1,12 +1,9 @@
 // mapPort(): PCP (falling back to NAT-PMP) and UPnP-IGD raced in parallel, first mapping wins.
-import { randomBytes, randomInt } from 'node:crypto';
-import { NoPortMappingServiceError, PortMappingError, UpnpErrorCode, UpnpSoapError } from '../errors.js';
-import { GatewayMappingClient } from '../gateway-client.js';
-import { defaultGateway, localAddressTowards } from './gateway.js';
-import { runGatewayOperation } from './gateway-exchange.js';
-import { findInternetGatewayDevice, type InternetGatewayDevice } from './igd.js';
-import { type MappingDriver, PortMapping, type PortMappingMethod, type RenewalHooks } from './mapping.js';
+import { NoPortMappingServiceError, PortMappingError } from '../errors.js';
+import { mapViaGateway } from './gateway-mapping.js';
+import type { PortMapping, PortMappingMethod, RenewalHooks } from './mapping.js';
 import type { LocalInterface } from './ssdp.js';
+import { mapViaUpnp } from './upnp-mapping.js';
 
 export interface MapPortOptions {
   /** local port to expose */
@@ -35,9 +32,6 @@ export interface MapPortOptions {
   ssdpTarget?: { address: string; port: number };
   interfaces?: LocalInterface[];
 }
-
-const DEFAULT_LIFETIME = 7200;
-const DELETE_TIMEOUT_MS = 2000;
 
 /**
  * Maps `internalPort` on the home router. Resolves with the first mapping that works or rejects
@@ -147,175 +141,4 @@ function pickError(errors: Error[], timeoutMs: number, outer: AbortSignal | unde
   );
   if (telling !== undefined) return telling;
   return new NoPortMappingServiceError(errors, timeoutMs);
-}
-
-function isDone(signal: AbortSignal): void {
-  if (signal.aborted) throw new PortMappingError('aborted', 'port mapping aborted');
-}
-
-/**
- * PCP first; NAT-PMP on UNSUPP_VERSION or when PCP stays silent for a while (RFC 6887 §9),
- * driven by the sans-IO GatewayMappingClient.
- */
-async function mapViaGateway(
-  options: MapPortOptions,
-  usePcp: boolean,
-  useNatPmp: boolean,
-  hooks: RenewalHooks,
-  signal: AbortSignal,
-  timeoutMs: number,
-): Promise<PortMapping> {
-  const gateway = options.gateway ?? (await defaultGateway());
-  const port = options.gatewayPort ?? 5351;
-  const protocol = options.protocol ?? 'udp';
-  const clientAddress = await localAddressTowards(gateway, port);
-  isDone(signal);
-  const client = new GatewayMappingClient({
-    protocol,
-    internalPort: options.internalPort,
-    suggestedExternalPort: options.externalPort ?? options.internalPort,
-    lifetime: options.lifetime ?? DEFAULT_LIFETIME,
-    clientAddress,
-    nonce: new Uint8Array(randomBytes(12)),
-    usePcp,
-    useNatPmp,
-    // a PCP-silent gateway still gets a NAT-PMP try well inside the budget
-    pcpHeadStartMs: Math.min(600, timeoutMs / 3),
-  });
-  const target = { host: gateway, port };
-  const mapped = await runGatewayOperation(client, (now) => client.start(now), { ...target, signal });
-  if (mapped.type !== 'mapped') throw new PortMappingError('decode', 'gateway deleted instead of mapping');
-  const driver: MappingDriver = {
-    refresh: async (s) => {
-      const ev = await runGatewayOperation(client, (now) => client.renew(now), { ...target, signal: s });
-      if (ev.type !== 'mapped') throw new PortMappingError('decode', 'gateway deleted instead of renewing');
-      return ev.grant;
-    },
-    remove: async () => {
-      await runGatewayOperation(client, (now) => client.delete(now), {
-        ...target,
-        signal: AbortSignal.timeout(DELETE_TIMEOUT_MS),
-      });
-    },
-  };
-  const { method, ...grant } = mapped.grant;
-  return new PortMapping(
-    { method, protocol, internalPort: options.internalPort, gateway, ...grant },
-    driver,
-    hooks,
-  );
-}
-
-const MAX_CONFLICT_RETRIES = 4;
-
-async function mapViaUpnp(
-  options: MapPortOptions,
-  hooks: RenewalHooks,
-  signal: AbortSignal,
-  timeoutMs: number,
-): Promise<PortMapping> {
-  // Listen to SSDP for 60 % of the budget (answers come within MX = 1 s, UDA 1.1 §1.3.3), so a
-  // device that answered but then failed is reported as such before the budget runs out.
-  const igd = await findInternetGatewayDevice({
-    timeoutMs: Math.max(200, Math.round(timeoutMs * 0.6)),
-    mx: 1,
-    signal,
-    interfaces: options.interfaces,
-    target: options.ssdpTarget,
-  });
-  isDone(signal);
-  const protocol = options.protocol ?? 'udp';
-  const description = options.description ?? 'p2pcat';
-  let lease = options.lifetime ?? DEFAULT_LIFETIME;
-  let externalPort = options.externalPort ?? options.internalPort;
-  const [externalAddress, status] = await Promise.all([
-    igd.getExternalIPAddress(signal),
-    // Not every IGD implements GetStatusInfo; only a definite "not connected" counts.
-    igd.getStatusInfo(signal).catch(() => undefined),
-  ]);
-  if (status !== undefined && status.connectionStatus !== '' && status.connectionStatus !== 'Connected') {
-    throw new PortMappingError(
-      'refused',
-      `the UPnP router at ${igd.host} reports its Internet connection as ${status.connectionStatus}`,
-    );
-  }
-  let mapped = false;
-  for (let attempt = 0; !mapped; attempt++) {
-    isDone(signal);
-    const args = {
-      externalPort,
-      protocol,
-      internalPort: options.internalPort,
-      description,
-      leaseDuration: lease,
-    };
-    try {
-      if (igd.service.supportsAddAny) externalPort = await igd.addAnyPortMapping(args, signal);
-      else await igd.addPortMapping(args, signal);
-      mapped = true;
-    } catch (err) {
-      if (!(err instanceof UpnpSoapError) || attempt >= MAX_CONFLICT_RETRIES) throw err;
-      if (err.upnpCode === UpnpErrorCode.OnlyPermanentLeasesSupported && lease !== 0) {
-        lease = 0; // permanent: we delete it on close
-      } else if (err.upnpCode === UpnpErrorCode.ConflictInMappingEntry) {
-        externalPort = randomInt(1024, 65536); // taken by another host: try another port
-      } else if (err.upnpCode === UpnpErrorCode.SamePortValuesRequired) {
-        externalPort = options.internalPort;
-      } else if (err.upnpCode === UpnpErrorCode.InvalidAction && igd.service.supportsAddAny) {
-        // some IGDv2 devices list AddAnyPortMapping but do not implement it
-        (igd.service as { supportsAddAny: boolean }).supportsAddAny = false;
-      } else throw err;
-    }
-  }
-  const driver = upnpDriver(igd, protocol, options.internalPort, description, () => ({
-    externalPort,
-    lease,
-  }));
-  return new PortMapping(
-    {
-      method: 'upnp-igd',
-      protocol,
-      internalPort: options.internalPort,
-      gateway: igd.host,
-      externalAddress,
-      externalPort,
-      lifetime: lease,
-    },
-    driver,
-    hooks,
-  );
-}
-
-function upnpDriver(
-  igd: InternetGatewayDevice,
-  protocol: 'udp' | 'tcp',
-  internalPort: number,
-  description: string,
-  state: () => { externalPort: number; lease: number },
-): MappingDriver {
-  return {
-    refresh: async (signal) => {
-      const { externalPort, lease } = state();
-      // Re-adding the same mapping for the same client extends its lease (IGD WANIPConnection §2.5.16).
-      await igd.addPortMapping(
-        { externalPort, protocol, internalPort, description, leaseDuration: lease },
-        signal,
-      );
-      const [externalAddress, status] = await Promise.all([
-        igd.getExternalIPAddress(signal),
-        // Not every IGD implements GetStatusInfo; only a definite "not connected" counts.
-        igd.getStatusInfo(signal).catch(() => undefined),
-      ]);
-      if (status !== undefined && status.connectionStatus !== '' && status.connectionStatus !== 'Connected') {
-        throw new PortMappingError(
-          'refused',
-          `the UPnP router at ${igd.host} reports its Internet connection as ${status.connectionStatus}`,
-        );
-      }
-      return { externalAddress, externalPort, lifetime: lease };
-    },
-    remove: async () => {
-      await igd.deletePortMapping(state().externalPort, protocol, AbortSignal.timeout(DELETE_TIMEOUT_MS));
-    },
-  };
 }
