@@ -125,6 +125,8 @@ export class Bbr implements CongestionController {
   private roundLost = 0;
   private roundLossEvents = 0;
   private roundDelivered = 0;
+  /** Smoothed per-round loss rate: the probing gain makes up for random loss. */
+  private lossEwma = 0;
 
   constructor(private readonly mss: () => number) {
     this.cwnd = INITIAL_WINDOW_SEGMENTS * mss();
@@ -151,10 +153,13 @@ export class Bbr implements CongestionController {
       roundStart = true;
     }
     this.roundDelivered += s.delivered;
+    let heavyLoss = false;
     if (roundStart) {
-      // BBRv2-style startup exit: a round that lost more than 10 % means the queue overflowed.
+      // BBRv2-style: a round that lost more than 10 % while the bandwidth stopped growing means
+      // the bottleneck queue overflowed (random loss alone does not stop the growth).
       const lossRate = this.roundLost / Math.max(this.roundLost + this.roundDelivered, 1);
-      if (!this.filledPipe && this.roundLossEvents >= 3 && lossRate > 0.1) this.filledPipe = true;
+      heavyLoss = this.roundLossEvents >= 3 && lossRate > 0.1;
+      if (this.roundLost + this.roundDelivered > 0) this.lossEwma += (lossRate - this.lossEwma) / 4;
       this.roundLost = 0;
       this.roundLossEvents = 0;
       this.roundDelivered = 0;
@@ -171,7 +176,7 @@ export class Bbr implements CongestionController {
       if (bw >= this.fullBw * 1.25) {
         this.fullBw = bw;
         this.fullBwCount = 0;
-      } else if (++this.fullBwCount >= 3) {
+      } else if (++this.fullBwCount >= 3 || heavyLoss) {
         this.filledPipe = true;
       }
     }
@@ -215,7 +220,16 @@ export class Bbr implements CongestionController {
     if (!advance) return;
     this.cycleIndex = (this.cycleIndex + 1) % PROBE_BW_GAINS.length;
     this.cycleStamp = s.now;
-    this.pacingGain = PROBE_BW_GAINS[this.cycleIndex] ?? 1;
+    this.pacingGain = this.probeGain(PROBE_BW_GAINS[this.cycleIndex] ?? 1);
+  }
+
+  /**
+   * Under random loss a fraction of what is sent never arrives, so probing at 1.25 x the
+   * delivery rate would only deliver 1.25 x (1 - loss): scale the probing gain up to compensate.
+   */
+  private probeGain(gain: number): number {
+    if (gain <= 1) return gain;
+    return gain / (1 - Math.min(this.lossEwma, 0.5));
   }
 
   onCongestionEvent(_now: number, _inflight: number): void {
