@@ -5,10 +5,11 @@
  *   in:  "ufrag X", "pwd Y", "a=candidate:...", "done"         (remote description; checks start on "done")
  *   out: "ready <ms>"     component READY (data can flow), ms since "done"
  *   out: "selected <ms> <local-type> <remote-type>" new selected pair (nominated), ms since "done"
- *   out: "recv <text>"    a datagram arrived; it is echoed back as "echo:<text>"
+ *   out: "recvat <ms>"    then "recv <text>": a datagram arrived; it is echoed back as "echo:<text>"
  *   in:  "send <text>"    send a datagram
  *   in:  "quit"
- * usage: nice-peer <controlling 0|1> [address]
+ * usage: nice-peer <controlling 0|1> [address] [autosend]
+ *   autosend: send "first-byte" as soon as the component is READY (for the bench)
  */
 #include <nice/agent.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@ static guint stream_id;
 static gint64 t_done;
 static GSList *remote_cands;
 static gchar *r_ufrag, *r_pwd;
+static gboolean autosend;
 
 static double since_done(void) { return (g_get_monotonic_time() - t_done) / 1000.0; }
 
@@ -47,6 +49,7 @@ static void on_state(NiceAgent *a, guint sid, guint cid, guint state, gpointer d
   if (state == NICE_COMPONENT_STATE_READY) {
     printf("ready %.3f\n", since_done());
     fflush(stdout);
+    if (autosend) nice_agent_send(a, sid, cid, 10, "first-byte");
   } else if (state == NICE_COMPONENT_STATE_FAILED) {
     printf("failed %.3f\n", since_done());
     fflush(stdout);
@@ -70,9 +73,9 @@ static void on_selected(NiceAgent *a, guint sid, guint cid, NiceCandidate *l, Ni
 
 static void on_recv(NiceAgent *a, guint sid, guint cid, guint len, gchar *buf, gpointer d) {
   gchar *text = g_strndup(buf, len);
-  printf("recv %s\n", text);
+  printf("recvat %.3f\nrecv %s\n", since_done(), text);
   fflush(stdout);
-  if (strncmp(text, "echo:", 5) != 0) {
+  if (strncmp(text, "echo:", 5) != 0 && strcmp(text, "first-byte") != 0) {
     gchar *reply = g_strdup_printf("echo:%s", text);
     nice_agent_send(a, sid, cid, strlen(reply), reply);
     g_free(reply);
@@ -114,6 +117,7 @@ static gboolean on_stdin(GIOChannel *ch, GIOCondition cond, gpointer d) {
 int main(int argc, char **argv) {
   gboolean controlling = argc > 1 && atoi(argv[1]) == 1;
   const char *addr = argc > 2 ? argv[2] : "127.0.0.1";
+  autosend = argc > 3 && strcmp(argv[3], "autosend") == 0;
   loop = g_main_loop_new(NULL, FALSE);
   agent = nice_agent_new_full(g_main_loop_get_context(loop), NICE_COMPATIBILITY_RFC5245,
                               NICE_AGENT_OPTION_REGULAR_NOMINATION | NICE_AGENT_OPTION_CONSENT_FRESHNESS);

@@ -32,8 +32,13 @@ export class NicePeer {
   private waiters: (() => void)[] = [];
   readonly description: Promise<IceDescription>;
 
-  constructor(controlling: boolean, address = '127.0.0.1') {
-    this.proc = spawn(buildNicePeer(), [controlling ? '1' : '0', address], {
+  constructor(
+    controlling: boolean,
+    address = '127.0.0.1',
+    options: { autosend?: boolean; binary?: string } = {},
+  ) {
+    const args = [controlling ? '1' : '0', address, ...(options.autosend ? ['autosend'] : [])];
+    this.proc = spawn(options.binary ?? buildNicePeer(), args, {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const rl = createInterface({ input: this.proc.stdout as NodeJS.ReadableStream });

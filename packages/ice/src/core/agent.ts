@@ -1,7 +1,7 @@
 // The ICE agent (RFC 8445), sans-IO: moved only by handleInput / handleTimeout / commands, drained by
 // pollTransmit / pollEvent / pollTimeout. No socket, timer or clock lives here.
 import { decodeStunMessage, demultiplex, StunDecodeError, type StunMessage, StunMethod } from '@p2pcat/stun';
-import { addressKey, sameAddress, type TransportAddress } from './address.js';
+import { addressKey, isPrivateAddress, sameAddress, type TransportAddress } from './address.js';
 import {
   type Candidate,
   type CandidateType,
@@ -437,6 +437,9 @@ export class IceAgent {
           if (r.streamId !== s.id || r.component !== l.component || r.address.family !== l.address.family)
             continue;
           if (list.find(l, r)) continue;
+          // A relay on the public internet cannot reach a peer's private address, and TURN servers commonly
+          // refuse such permissions (a refusal can hold up the allocation's other permissions): skip the pair.
+          if (l.type === 'relay' && isPrivateAddress(r.address) && !isPrivateAddress(l.address)) continue;
           const p = new CandidatePair(`P${this.nextId++}`, l, r, this.role === 'controlling', gen);
           list.pairs.push(p);
           fresh.push(p);
@@ -878,7 +881,12 @@ export class IceAgent {
         const cands: CandidatePair[] = [];
         const sel = s.selected.get(c);
         if (sel) cands.push(sel);
-        for (const p of s.checkList.pairs) if (p.validPair) cands.push(p.validPair);
+        // RFC 8445 §12: data may arrive on any pair of the check list (the peer may have validated and
+        // nominated it before our own check on it completed); sources outside the list are dropped.
+        for (const p of s.checkList.pairs) {
+          if (p.validPair) cands.push(p.validPair);
+          if (p.local.component === c) cands.push(p);
+        }
         const pair = cands.find((p) => sameAddress(p.remote.address, from) && sameAddress(p.local.base, to));
         if (pair) {
           pair.stats.bytesReceived += data.length;

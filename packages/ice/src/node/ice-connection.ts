@@ -20,7 +20,8 @@ import {
  * data to a peer goes through `send`, data from peers arrives as 'message' events.
  */
 export interface RelayAllocation {
-  readonly relayedAddress: TransportAddress;
+  /** Known once allocated. */
+  readonly relayedAddress: TransportAddress | undefined;
   send(data: Uint8Array, peer: TransportAddress): void;
   on(event: 'message', listener: (data: Uint8Array, peer: TransportAddress) => void): unknown;
 }
@@ -115,14 +116,17 @@ export class IceConnection extends EventEmitter {
 
   /** Adds a relayed candidate whose base is a TURN allocation. */
   addRelay(relay: RelayAllocation, server?: TransportAddress): void {
-    this.relays.set(addressKey(relay.relayedAddress), relay);
+    const relayed = relay.relayedAddress;
+    if (!relayed)
+      throw new Error('TURN allocation has no relayed address yet; await allocate() before addRelay()');
+    this.relays.set(addressKey(relayed), relay);
     relay.on('message', (data, peer) => {
-      this.agent.handleInput(data, peer, relay.relayedAddress, this.now());
+      this.agent.handleInput(data, peer, relayed, this.now());
       this.drive();
     });
     this.agent.addLocalCandidate({
       type: 'relay',
-      address: relay.relayedAddress,
+      address: relayed,
       ...(server ? { server } : {}),
     });
     this.drive();

@@ -1,0 +1,179 @@
+// ICE connect time on loopback: from "both sides have each other's candidates" to (a) data flowing both
+// ways on the chosen pair and (b) the pair nominated on both sides; ours vs libnice (C peer) vs
+// werift-ice, measured in the same run. Then CPU used while connected and idle.
+// Run: cd bench/ice-connect && npx tsx run.ts [runs]
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { IceConnection } from '@p2pcat/ice';
+import { buildNicePeer, NicePeer } from '../../packages/ice/e2e/nice-peer.ts';
+import { WeriftPeer } from '../../packages/ice/e2e/werift-peer.ts';
+
+const RUNS = Number(process.argv[2] ?? 10);
+const IDLE_MS = 10_000;
+
+interface Sample {
+  data: number;
+  nominated: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+};
+const p90 = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.9))] ?? Number.NaN;
+};
+
+function firstMessage(conn: IceConnection, t0: number): Promise<number> {
+  return new Promise((r) => conn.once('message', () => r(performance.now() - t0)));
+}
+function firstSelected(conn: IceConnection, t0: number): Promise<number> {
+  return new Promise((r) => {
+    if (conn.selectedPair()?.nominated) r(0);
+    else conn.once('selected-pair', () => r(performance.now() - t0));
+  });
+}
+
+async function ours(keep = false): Promise<Sample & { close?: () => void }> {
+  const a = new IceConnection({ host: { addresses: ['127.0.0.1'] } });
+  const b = new IceConnection({ host: { addresses: ['127.0.0.1'] } });
+  const [da, db] = await Promise.all([a.gather(), b.gather()]);
+  const t0 = performance.now();
+  const got = Promise.all([firstMessage(a, t0), firstMessage(b, t0)]);
+  const sel = Promise.all([firstSelected(a, t0), firstSelected(b, t0)]);
+  a.setRemoteDescription(db);
+  b.setRemoteDescription(da);
+  const [ta, tb] = await Promise.all([a.connect(), b.connect()]);
+  ta.send(new Uint8Array([0x80, 1]));
+  tb.send(new Uint8Array([0x80, 2]));
+  const data = Math.max(...(await got));
+  const nominated = Math.max(...(await sel));
+  const close = () => {
+    a.close();
+    b.close();
+  };
+  if (!keep) close();
+  return { data, nominated, close };
+}
+
+async function libnice(keep = false): Promise<Sample & { pids: number[]; close: () => void }> {
+  const x = new NicePeer(true, '127.0.0.1', { autosend: true });
+  const y = new NicePeer(false, '127.0.0.1', { autosend: true });
+  const [dx, dy] = await Promise.all([x.description, y.description]);
+  x.setRemote(dy);
+  y.setRemote(dx);
+  const num = (l: string) => Number(l.split(' ')[1]);
+  const [rx, ry, sx, sy] = await Promise.all([
+    x.waitFor('recvat'),
+    y.waitFor('recvat'),
+    x.waitFor('selected'),
+    y.waitFor('selected'),
+  ]);
+  const close = () => {
+    x.close();
+    y.close();
+  };
+  const out = {
+    data: Math.max(num(rx), num(ry)),
+    nominated: Math.max(num(sx), num(sy)),
+    pids: [x.proc.pid ?? 0, y.proc.pid ?? 0],
+    close,
+  };
+  if (!keep) close();
+  return out;
+}
+
+async function werift(keep = false): Promise<Sample & { close: () => Promise<void> }> {
+  const x = new WeriftPeer(true);
+  const y = new WeriftPeer(false);
+  const [dx, dy] = await Promise.all([x.describe(), y.describe()]);
+  const t0 = performance.now();
+  const got = Promise.all(
+    [x, y].map((p) => new Promise<number>((r) => p.conn.onData.once(() => r(performance.now() - t0)))),
+  );
+  await Promise.all([x.setRemote(dy), y.setRemote(dx)]);
+  const connected = await Promise.all(
+    [x, y].map((p) =>
+      p.conn.connect().then(() => {
+        void p.conn.send(Buffer.from([0x80, 1]));
+        return performance.now() - t0;
+      }),
+    ),
+  );
+  const data = Math.max(...(await got));
+  const close = async () => {
+    await x.close();
+    await y.close();
+  };
+  if (!keep) await close();
+  // werift reports connected only once a pair is nominated.
+  return { data, nominated: Math.max(...connected), close };
+}
+
+function procCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const ticks = Number(f[11]) + Number(f[12]);
+  return (ticks * 1000) / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+}
+
+async function idleCpu(kind: 'ours' | 'libnice' | 'werift'): Promise<number> {
+  if (kind === 'libnice') {
+    const r = await libnice(true);
+    const before = r.pids.reduce((s, p) => s + procCpuMs(p), 0);
+    await new Promise((res) => setTimeout(res, IDLE_MS));
+    const after = r.pids.reduce((s, p) => s + procCpuMs(p), 0);
+    r.close();
+    return ((after - before) / IDLE_MS) * 100;
+  }
+  const r = kind === 'ours' ? await ours(true) : await werift(true);
+  await new Promise((res) => setTimeout(res, 2_000)); // let JIT and GC after connecting settle
+  const u0 = process.cpuUsage();
+  await new Promise((res) => setTimeout(res, IDLE_MS));
+  const u = process.cpuUsage(u0);
+  await r.close?.();
+  return ((u.user + u.system) / 1000 / IDLE_MS) * 100;
+}
+
+async function main(): Promise<void> {
+  buildNicePeer();
+  const results: Record<string, Sample[]> = { ours: [], libnice: [], 'werift-ice': [] };
+  for (let i = 0; i < RUNS; i++) {
+    results.ours?.push(await ours());
+    results.libnice?.push(await libnice());
+    results['werift-ice']?.push(await werift());
+  }
+  const rows: string[] = [];
+  rows.push(
+    `ICE connect on loopback, ${RUNS} runs each, default Ta (50 ms); ms from both sides having the candidates`,
+  );
+  rows.push('| agent pair | data both ways, median | p90 | nominated both sides, median | p90 |');
+  rows.push('| --- | --- | --- | --- | --- |');
+  for (const [name, s] of Object.entries(results)) {
+    const d = s.map((x) => x.data);
+    const n = s.map((x) => x.nominated);
+    rows.push(
+      `| ${name} ↔ ${name} | ${median(d).toFixed(1)} | ${p90(d).toFixed(1)} | ${median(n).toFixed(1)} | ${p90(n).toFixed(1)} |`,
+    );
+  }
+  const base = results.libnice ?? [];
+  const oursS = results.ours ?? [];
+  rows.push('');
+  rows.push(
+    `ratio ours/libnice: data ${(median(oursS.map((x) => x.data)) / median(base.map((x) => x.data))).toFixed(2)}, nominated ${(median(oursS.map((x) => x.nominated)) / median(base.map((x) => x.nominated))).toFixed(2)}`,
+  );
+  rows.push(
+    `ratio ours/werift-ice: data ${(median(oursS.map((x) => x.data)) / median((results['werift-ice'] ?? []).map((x) => x.data))).toFixed(2)}, nominated ${(median(oursS.map((x) => x.nominated)) / median((results['werift-ice'] ?? []).map((x) => x.nominated))).toFixed(2)}`,
+  );
+  rows.push('');
+  rows.push(
+    `CPU while connected and idle (${IDLE_MS / 1000} s window, both agents together, % of one core):`,
+  );
+  for (const k of ['ours', 'libnice', 'werift'] as const)
+    rows.push(`- ${k}: ${(await idleCpu(k)).toFixed(3)} %`);
+  console.log(rows.join('\n'));
+  process.exit(0);
+}
+
+await main();
