@@ -118,11 +118,11 @@ describe('NAT-PMP against a fake gateway', () => {
         onRenew: () => renewed.push(Date.now() - started),
       }),
     );
-    await new Promise((r) => setTimeout(r, 1400));
+    await new Promise((r) => setTimeout(r, 1900));
     await m.close();
     expect(renewed).toHaveLength(1);
     expect(renewed[0]).toBeGreaterThanOrEqual(950);
-    expect(renewed[0]).toBeLessThan(1300);
+    expect(renewed[0]).toBeLessThan(1800);
   });
 
   it('reports a CGNAT external address as double NAT', async () => {
@@ -170,7 +170,7 @@ describe('PCP against a fake gateway', () => {
     );
     expect(err).toBeInstanceOf(NoPortMappingServiceError);
     expect((err as Error).message).toMatch(/^no port-mapping service found/);
-    expect(Date.now() - started).toBeLessThan(1500);
+    expect(Date.now() - started).toBeLessThan(2500);
   });
 
   it('falls back to NAT-PMP when the server answers UNSUPP_VERSION (RFC 6887 §9)', async () => {
@@ -182,9 +182,9 @@ describe('PCP against a fake gateway', () => {
       }),
     );
     const started = Date.now();
-    const m = await mapPort(await gatewayOpts(s, { methods: ['pcp', 'nat-pmp'] }));
+    const m = await mapPort(await gatewayOpts(s, { methods: ['pcp', 'nat-pmp'], timeoutMs: 3000 }));
     expect(m.method).toBe('nat-pmp');
-    expect(Date.now() - started).toBeLessThan(400); // no waiting for a PCP timeout
+    expect(Date.now() - started).toBeLessThan(550); // no waiting for PCP's 600 ms head start
     await m.close();
   });
 
@@ -390,7 +390,7 @@ describe('UPnP-IGD against a fake device', () => {
     const started = Date.now();
     const err = await mapPort({ ...opts, timeoutMs: 600 }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(NoPortMappingServiceError);
-    expect(Date.now() - started).toBeLessThan(1200);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('refuses malformed XML with a typed error', async () => {
@@ -433,7 +433,7 @@ describe('mapPort with nothing answering', () => {
     const elapsed = Date.now() - started;
     expect(err).toBeInstanceOf(NoPortMappingServiceError);
     expect(elapsed).toBeGreaterThanOrEqual(750);
-    expect(elapsed).toBeLessThan(1300);
+    expect(elapsed).toBeLessThan(2000);
   });
 
   it('stops at once when the caller aborts', async () => {
@@ -449,7 +449,7 @@ describe('mapPort with nothing answering', () => {
       signal: ac.signal,
     }).catch((e: Error) => e);
     expect((err as PortMappingError).kind).toBe('aborted');
-    expect(Date.now() - started).toBeLessThan(500);
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 });
 
