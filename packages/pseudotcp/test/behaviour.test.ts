@@ -356,3 +356,22 @@ describe('FIN_WAIT_2 after close()', () => {
     expect(b.state).toBe('close-wait');
   });
 });
+
+describe('graceful close without FIN-ACK', () => {
+  it('sends the pending delayed ACK before reporting closed', () => {
+    const p = new PseudoTcp({ finAck: false });
+    p.handleInput(seg({ flags: FLAG_CTL, payload: Uint8Array.of(0, 3, 1, 0) }), 0);
+    p.handleInput(seg({ seq: 4, ack: 4 }), 1);
+    expect(p.state).toBe('established');
+    drain(p);
+    p.handleInput(seg({ seq: 4, ack: 4, payload: new Uint8Array(10), tsval: 5 }), 2); // delayed ACK pending
+    expect(drain(p)).toEqual([]);
+    expect(p.recv()?.length).toBe(10);
+    p.shutdown(3);
+    expect(p.state).toBe('closed');
+    const out = drain(p);
+    expect(out.length).toBe(1);
+    expect(out[0]?.ack).toBe(14);
+    expect(out[0]?.flags).toBe(0);
+  });
+});

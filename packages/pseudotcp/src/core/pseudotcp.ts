@@ -469,6 +469,8 @@ export class PseudoTcp {
     }
     if (force || this.readableBytes > 0) {
       this.sendRst(undefined);
+      this.ackNow = false;
+      this.ackDeadline = undefined;
       this.closeDown('normal');
       this.closedNormally = false; // later segments from the peer get RST
       return;
@@ -599,6 +601,11 @@ export class PseudoTcp {
 
   private closeDown(reason: PseudoTcpCloseReason, error?: string): void {
     if (this.isClosed()) return;
+    if (reason === 'normal' && (this.ackNow || this.ackDeadline !== undefined)) {
+      // A graceful close first acknowledges what arrived, as libnice does (it reports closed only
+      // once no delayed ACK is pending); otherwise the peer resends its last segment forever.
+      this.sendPureAck();
+    }
     this._state = 'closed';
     this.closedNormally = reason === 'normal';
     this.timeWaitDeadline = undefined;
