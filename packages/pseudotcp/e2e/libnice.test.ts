@@ -111,6 +111,7 @@ describe.skipIf(pre.skip)('interop with libnice PseudoTcpSocket over UDP on loop
       expect(res.sha256).toBe(hash.digest('hex'));
       expect(await peer.exited).toBe(0);
       await closed(stream);
+      await new Promise((r) => setTimeout(r, 20)); // TIME_WAIT lasts 1 ms
       expect(stream.state).toBe('closed');
       expect(stream.errored).toBeNull();
     }, 90_000);

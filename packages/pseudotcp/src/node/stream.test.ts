@@ -67,8 +67,8 @@ describe('PseudoTcpStream over UDP on loopback', () => {
 
   it('carries both directions at once and half-closes each side', async () => {
     const [ta, tb] = await udpPair();
-    const a = createPseudoTcpStream(ta);
-    const b = createPseudoTcpStream(tb);
+    const a = createPseudoTcpStream(ta, { allowHalfOpen: true });
+    const b = createPseudoTcpStream(tb, { allowHalfOpen: true });
     const x = randomBytes(1_000_000);
     const y = randomBytes(700_000);
     const closed = Promise.all([new Promise((r) => a.on('close', r)), new Promise((r) => b.on('close', r))]);

@@ -19,6 +19,11 @@ export interface PseudoTcpStreamOptions extends PseudoTcpOptions {
   connect?: boolean;
   /** How long a cleanly ended stream keeps answering the peer after destroy, in ms. Default 5000. */
   lingerMs?: number;
+  /**
+   * Keep our sending side open after the peer's FIN (half-close). Default false, as net.Socket:
+   * the end of the readable side ends the writable side too.
+   */
+  allowHalfOpen?: boolean;
 }
 
 /** A pseudo-TCP connection that ended with an error; `reason` says how. */
@@ -80,8 +85,8 @@ export class PseudoTcpStream extends Duplex {
   private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(transport: DatagramTransport, options: PseudoTcpStreamOptions = {}) {
-    super({ readableHighWaterMark: READ_CHUNK, writableHighWaterMark: 256 * 1024, allowHalfOpen: true });
-    const { connect = true, lingerMs = 5000, ...coreOptions } = options;
+    const { connect = true, lingerMs = 5000, allowHalfOpen = false, ...coreOptions } = options;
+    super({ readableHighWaterMark: READ_CHUNK, writableHighWaterMark: 256 * 1024, allowHalfOpen });
     this.tcp = new PseudoTcp(coreOptions);
     this.transport = transport;
     this.lingerMs = lingerMs;
@@ -179,9 +184,11 @@ export class PseudoTcpStream extends Duplex {
           break;
       }
     }
-    if (this.destroyed && this.coreClosed) {
+    if (this.coreClosed) {
+      // Nothing more will go on the wire: hand the transport back now, even if the application
+      // has not read the end of the stream yet (so that an idle process can exit).
       this.release();
-      return;
+      if (this.destroyed) return;
     }
     if (!this.destroyed) {
       this.tryWrite();
@@ -193,7 +200,9 @@ export class PseudoTcpStream extends Duplex {
   }
 
   private flushTransmits(): void {
-    for (let d = this.tcp.pollTransmit(); d; d = this.tcp.pollTransmit()) this.transport.send(d);
+    for (let d = this.tcp.pollTransmit(); d; d = this.tcp.pollTransmit()) {
+      if (!this.transportClosed) this.transport.send(d);
+    }
   }
 
   private armTimer(): void {
