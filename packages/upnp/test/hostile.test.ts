@@ -125,6 +125,16 @@ describe('NAT-PMP against a fake gateway', () => {
     expect(renewed[0]).toBeLessThan(1800);
   });
 
+  it('close during a renewal deletes after the renewal, and both finish', async () => {
+    const s = track(await fakeUdpServer((msg, reply) => setTimeout(() => reply(natPmpAnswer(msg)), 30)));
+    const m = await mapPort(await gatewayOpts(s, { methods: ['nat-pmp'] }));
+    const renewing = m.renew();
+    const closing = m.close();
+    await Promise.all([renewing, closing]);
+    const last = s.received.at(-1) ?? new Uint8Array();
+    expect(new DataView(last.buffer).getUint32(8)).toBe(0); // the deletion went last
+  });
+
   it('reports a CGNAT external address as double NAT', async () => {
     const s = track(await fakeUdpServer((msg, reply) => reply(natPmpAnswer(msg, [100, 64, 1, 2]))));
     const m = await mapPort(await gatewayOpts(s, { methods: ['nat-pmp'] }));

@@ -47,6 +47,7 @@ export class PortMapping implements PortMappingInfo {
   private readonly hooks: RenewalHooks;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     info: Omit<PortMappingInfo, 'expiresAt' | 'doubleNat'>,
@@ -74,7 +75,7 @@ export class PortMapping implements PortMappingInfo {
   /** Renews now (also done automatically at half the lifetime). */
   async renew(signal?: AbortSignal): Promise<void> {
     if (this.closed) throw new Error('port mapping already closed; call mapPort() again');
-    const grant = await this.driver.refresh(signal);
+    const grant = await this.serialized(() => this.driver.refresh(signal));
     if (this.closed) return;
     this.externalAddress = grant.externalAddress;
     this.externalPort = grant.externalPort;
@@ -90,7 +91,18 @@ export class PortMapping implements PortMappingInfo {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    await this.driver.remove();
+    // after a renewal in flight, so that the router sees the deletion last
+    await this.serialized(() => this.driver.remove());
+  }
+
+  /** Runs gateway operations one at a time (a renewal and a deletion must not interleave). */
+  private serialized<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /** Stops renewing without deleting the mapping on the router (it lapses with its lifetime). */
