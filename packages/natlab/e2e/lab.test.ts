@@ -60,7 +60,7 @@ describe.skipIf(pre.skip)('natlab', () => {
       routers: [
         { nat: 'none' },
         { nat: 'full-cone', hairpin: true },
-        { nat: 'restricted' },
+        { nat: 'restricted', miniupnpd: true },
         { nat: 'symmetric' },
       ],
       coturn: {
@@ -109,6 +109,30 @@ describe.skipIf(pre.skip)('natlab', () => {
     expect(new Set([a, b, c]).size).toBe(3);
     expect(d).toBeNull();
   });
+
+  it('miniupnpd on a router: a UPnP port mapping lets the server reach the LAN host', async () => {
+    const l = lab as Lab;
+    const add = await l.exec(
+      'h3',
+      'upnpc',
+      ['-i', '-e', 'natlab', '-a', l.hosts.h3?.address ?? '', '6000', '6000', 'UDP'],
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    expect(add.stdout).toMatch(/is redirected to internal 10\.0\.3\.2:6000/);
+    const echo = l.spawn('h3', process.execPath, [udpPing, 'server', '6000']);
+    await new Promise((r) => echo.stdout?.once('data', r));
+    const out = await l.exec('server', process.execPath, [
+      udpPing,
+      'client',
+      l.routers[2]?.wanAddress ?? '',
+      '6000',
+      '3',
+    ]);
+    expect((JSON.parse(out.stdout) as number[]).length).toBe(3);
+    echo.kill();
+  }, 30_000);
 
   it('coturn allocates a relay for the long-term user and for the REST secret, from behind a NAT', async () => {
     const l = lab as Lab;

@@ -239,7 +239,6 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
         );
         if (d) children.push(d);
       }
-      if (o?.miniupnpd) children.push(await startMiniupnpd(r, dir));
     }
 
     const lab: Lab = {
@@ -266,6 +265,12 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       });
       const { process: _p, stop: _s, logFile: _l, ...info } = coturn;
       lab.coturn = info;
+    }
+    for (const [i, r] of routers.entries()) {
+      if (!routerOpts[i]?.miniupnpd) continue;
+      if (!lab.coturn)
+        throw new Error('natlab: miniupnpd needs the lab coturn (its STUN check); do not pass coturn: false');
+      children.push(await startMiniupnpd(r, dir));
     }
     if (options.stunServer) {
       const args = options.stunServer.args.map((a) =>
@@ -306,13 +311,30 @@ async function startMiniupnpd(r: LabRouter, dir: string): Promise<ChildProcess> 
       'system_uptime=yes',
       `uuid=${uuid}`,
       `lease_file=${dir}/upnp-${r.name}.leases`,
+      // The WAN address is from a documentation range, which miniupnpd 2.3 calls reserved and refuses
+      // to forward to, unless a STUN check (against the lab's coturn) shows it is reachable.
+      'ext_perform_stun=yes',
+      `ext_stun_host=${SERVER_ADDRESSES[0]}`,
+      'ext_stun_port=3478',
+      'upnp_table_name=natlab_upnp',
+      'upnp_nat_table_name=natlab_upnp',
       'allow 1024-65535 0.0.0.0/0 1024-65535',
       'deny 0-65535 0.0.0.0/0 0-65535',
       '',
     ].join('\n'),
   );
-  // miniupnpd (Debian: nftables backend) needs its chains; nft_init.sh creates them in this namespace.
-  await nsRun(r.netns, 'sh', ['/etc/miniupnpd/nft_init.sh'], { allowFailure: true });
+  // miniupnpd (Debian: nftables backend) adds its DNAT and forward rules to chains we create here.
+  // (Debian's nft_init.sh would add a forward chain with policy drop and writes to a shared /tmp file.)
+  const ruleset = `table inet natlab_upnp {
+  chain forward { type filter hook forward priority 0; policy accept; jump miniupnpd; }
+  chain miniupnpd { }
+  chain prerouting { type nat hook prerouting priority -100; policy accept; jump prerouting_miniupnpd; }
+  chain postrouting { type nat hook postrouting priority 100; policy accept; jump postrouting_miniupnpd; }
+  chain prerouting_miniupnpd { }
+  chain postrouting_miniupnpd { }
+}
+`;
+  await nsRun(r.netns, 'nft', ['-f', '-'], { input: ruleset });
   const c = nsSpawn(r.netns, 'miniupnpd', ['-d', '-f', conf, '-P', `${dir}/miniupnpd-${r.name}.pid`]);
   await sleep(300);
   if (c.exitCode !== null)

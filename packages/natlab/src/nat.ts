@@ -82,20 +82,21 @@ export async function configureNat(r: NatRouter): Promise<void> {
       break;
   }
   // Nothing new enters the LAN from the WAN unless a DNAT (full-cone, miniupnpd) sent it there.
-  await ipt(
-    '-A',
-    'FORWARD',
-    '-i',
-    'eth0',
-    '-o',
-    'lan0',
-    '-m',
-    'conntrack',
-    '--ctstate',
-    'ESTABLISHED,RELATED,DNAT',
-    '-j',
-    'ACCEPT',
-  );
+  for (const state of ['ESTABLISHED,RELATED', 'DNAT'])
+    await ipt(
+      '-A',
+      'FORWARD',
+      '-i',
+      'eth0',
+      '-o',
+      'lan0',
+      '-m',
+      'conntrack',
+      '--ctstate',
+      state,
+      '-j',
+      'ACCEPT',
+    );
   await ipt('-A', 'FORWARD', '-i', 'eth0', '-o', 'lan0', '-j', 'DROP');
   if (r.hairpin) {
     for (const proto of ['udp', 'tcp'])
