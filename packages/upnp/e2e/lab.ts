@@ -116,7 +116,7 @@ export async function createLab(tag: string): Promise<Lab> {
       if (Date.now() > carrierDeadline) throw new Error('veth carrier did not come up');
       await new Promise((r) => setTimeout(r, 50));
     }
-    sh('ip', ['netns', 'exec', router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    sh('ip', ['netns', 'exec', router, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
     if (backend === 'nftables') {
       // The chains the nftables build of miniupnpd expects (table inet filter, its defaults).
       const ruleset = `table inet filter {
