@@ -1,5 +1,5 @@
 // UDP round-trip probe for the e2e tests (ping is not installed everywhere).
-// usage: node udp-ping.mjs server PORT | node udp-ping.mjs client HOST PORT COUNT
+// usage: node udp-ping.mjs server PORT [ADDRESS] | node udp-ping.mjs client HOST PORT COUNT
 // client prints a JSON array of round-trip times in ms
 import dgram from 'node:dgram';
 
@@ -7,7 +7,7 @@ const [mode, a, b, c] = process.argv.slice(2);
 const sock = dgram.createSocket('udp4');
 if (mode === 'server') {
   sock.on('message', (m, r) => sock.send(m, r.port, r.address));
-  sock.bind(Number(a), () => console.log('ready'));
+  sock.bind(Number(a), b, () => console.log('ready'));
 } else {
   const count = Number(c);
   const rtts = [];

@@ -2,7 +2,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { applyImpairment } from './impairment.js';
 import type { LabHost } from './lab.js';
-import { addNetns, deleteNetns, newPrefix } from './netns.js';
+import { addNetns, cleanupStale, deleteNetns, newPrefix } from './netns.js';
 import { type ExecOptions, type ExecResult, nsRun, nsSpawn, run } from './sh.js';
 
 export interface ImpairedLinkOptions {
@@ -34,6 +34,7 @@ export async function createImpairedLink(options: ImpairedLinkOptions): Promise<
   const prefix = options.prefix ?? newPrefix();
   const a: LabHost = { name: 'a', netns: `${prefix}-a`, address: '192.0.2.1', addresses: ['192.0.2.1'] };
   const b: LabHost = { name: 'b', netns: `${prefix}-b`, address: '192.0.2.2', addresses: ['192.0.2.2'] };
+  await cleanupStale(); // leftovers of crashed runs (their process is gone)
   const namespaces: string[] = [];
   const children: ChildProcess[] = [];
   const down = async (): Promise<void> => {

@@ -1,0 +1,76 @@
+// startCoturn on loopback, lab-wide impairment, and the lab running a given STUN server command.
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { checkPrerequisites, createLab, startCoturn } from '../src/index.js';
+import { run } from '../src/sh.js';
+
+const pre = checkPrerequisites({
+  root: true,
+  commands: ['ip', 'iptables', 'nft', 'turnserver', 'gcc', 'openssl'],
+});
+const udpPing = fileURLToPath(new URL('./udp-ping.mjs', import.meta.url));
+
+describe.skipIf(pre.skip)('natlab extras', () => {
+  it('startCoturn on loopback answers STUN with RFC 5780 attributes and relays for its user', async () => {
+    const t = await startCoturn({ users: { bob: 'builder' }, staticAuthSecret: 's3', realm: 'loop.test' });
+    try {
+      expect(t.addresses).toEqual(['127.0.0.1', '127.0.0.2']);
+      expect(t.certificatePem).toMatch(/BEGIN CERTIFICATE/);
+      const stun = await run('turnutils_stunclient', ['-p', String(t.port), '127.0.0.1'], {
+        allowFailure: true,
+      });
+      expect(stun.stdout).toMatch(new RegExp(`Other addr: : 127\\.0\\.0\\.2:${t.altPort}`));
+      const [lt, rest] = await Promise.all([
+        run('turnutils_uclient', [
+          '-p',
+          String(t.port),
+          '-u',
+          'bob',
+          '-w',
+          'builder',
+          '-n',
+          '1',
+          '-m',
+          '1',
+          '-y',
+          '127.0.0.1',
+        ]),
+        run('turnutils_uclient', [
+          '-p',
+          String(t.restPort),
+          '-W',
+          's3',
+          '-n',
+          '1',
+          '-m',
+          '1',
+          '-y',
+          '127.0.0.1',
+        ]),
+      ]);
+      expect(lt.stdout).toMatch(/Total lost packets 0/);
+      expect(rest.stdout).toMatch(/Total lost packets 0/);
+    } finally {
+      await t.stop();
+    }
+    expect(t.process.exitCode !== null || t.process.signalCode !== null).toBe(true);
+  }, 30_000);
+
+  it('a lab with router impairment and our own server command', async () => {
+    const lab = await createLab({
+      routers: [{ nat: 'restricted' }],
+      coturn: false,
+      impairment: { delayMs: 10 },
+      stunServer: { command: process.execPath, args: [udpPing, 'server', '3480', '{alternate}'] },
+    });
+    try {
+      const out = await lab.exec('h1', process.execPath, [udpPing, 'client', '203.0.113.11', '3480', '6']);
+      const rtts = (JSON.parse(out.stdout) as number[]).sort((a, b) => a - b);
+      expect(rtts.length).toBe(6);
+      expect(rtts[3]).toBeGreaterThanOrEqual(20);
+      expect(rtts[3]).toBeLessThan(32);
+    } finally {
+      await lab.down();
+    }
+  }, 30_000);
+});
