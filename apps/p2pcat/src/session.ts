@@ -31,8 +31,8 @@ export interface SessionOptions {
   force: boolean;
   onProgress?: (p: SessionProgress) => void;
   log?: (line: string) => void;
-  /** how long to wait for the peer's BYE once everything else is done (ms) */
-  byeTimeout?: number;
+  /** Ctrl-C: the peer is told (ABORT), temporary files are removed, exit 130 */
+  signal?: AbortSignal;
 }
 
 export interface SessionResult {
@@ -247,13 +247,24 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       opts.send.kind === 'pipe'
         ? sendPipe(opts.send.input, opts.send.inputIsTty)
         : sendFiles(opts.send.paths);
-    await Promise.all([sending, receive()]);
+    const interrupted = new Promise<never>((_, reject) => {
+      const fire = () => reject(new UserError('interrupted', ExitCode.Interrupted));
+      if (opts.signal?.aborted) fire();
+      opts.signal?.addEventListener('abort', fire, { once: true });
+    });
+    interrupted.catch(() => {});
+    await Promise.race([Promise.all([sending, receive()]), interrupted]);
   } catch (e) {
     failed = e;
     stopInput?.();
     await receiver.cleanup();
     if (!streamClosed && !(e instanceof UserError && e.exitCode === ExitCode.PeerAborted)) {
-      const reason = e instanceof Error ? e.message : String(e);
+      const reason =
+        e instanceof UserError && e.exitCode === ExitCode.Interrupted
+          ? 'the other side interrupted the transfer'
+          : e instanceof Error
+            ? e.message
+            : String(e);
       try {
         stream.write(sealer.seal(RecordType.Abort, encodeJson({ reason })));
       } catch {}
@@ -262,7 +273,6 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     throw e instanceof UserError ? e : new UserError(e instanceof Error ? e.message : String(e), 1);
   } finally {
     stream.off('close', onGone);
-    if (!failed) stream.end();
   }
   return {
     bytesSent: progress.bytesSent,

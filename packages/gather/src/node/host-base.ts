@@ -2,7 +2,7 @@
 // STUN to servers, TURN control and ChannelData, ICE checks and application data. Each datagram is
 // offered to the claimers first (STUN clients, TURN allocations: they recognise their own
 // transactions and channels), then to the ordinary handlers.
-import type { Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import type { TransportAddress } from '@p2pcat/stun';
 import type { CandidateBase } from '../candidate.js';
 
@@ -14,13 +14,14 @@ export class HostBase implements CandidateBase {
   private readonly handlers = new Set<Handler>();
   private readonly claimers = new Set<Claimer>();
   private closed = false;
+  private readonly listener: (msg: Buffer, rinfo: RemoteInfo) => void;
 
   constructor(
     readonly socket: Socket,
     readonly local: TransportAddress,
     readonly interfaceName: string,
   ) {
-    socket.on('message', (msg, rinfo) => {
+    this.listener = (msg: Buffer, rinfo: RemoteInfo) => {
       const data = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
       const from: TransportAddress = {
         family: rinfo.family === 'IPv6' ? 'IPv6' : 'IPv4',
@@ -29,7 +30,8 @@ export class HostBase implements CandidateBase {
       };
       for (const claim of this.claimers) if (claim(data, from)) return;
       for (const h of this.handlers) h(data, from);
-    });
+    };
+    socket.on('message', this.listener);
     // A datagram socket reports ICMP errors of earlier sends as 'error'; they are not fatal.
     socket.on('error', () => {});
   }
@@ -49,11 +51,30 @@ export class HostBase implements CandidateBase {
     return () => this.claimers.delete(claim);
   }
 
+  /**
+   * Hands the socket to another owner (an ICE agent with its own receive loop): stops routing its
+   * datagrams here and returns the claimers (TURN allocations) that the new owner must keep
+   * offering datagrams to first.
+   */
+  detach(): ((data: Uint8Array, from: TransportAddress) => boolean)[] {
+    this.socket.off('message', this.listener);
+    const claimers = [...this.claimers];
+    this.claimers.clear();
+    this.handlers.clear();
+    return claimers;
+  }
+
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
     this.handlers.clear();
     this.claimers.clear();
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed by whoever it was handed to
+      }
+    });
   }
 }

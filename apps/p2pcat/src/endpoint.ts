@@ -1,0 +1,177 @@
+// One side of a p2pcat connection: gathers candidates (gather package), runs the ICE agent on
+// the very sockets that gathering used (the NAT holes were punched for them), and turns the
+// selected pair into a pseudo-TCP byte stream.
+import { randomBytes } from 'node:crypto';
+import {
+  type Candidate as GatheredCandidate,
+  type Gathering,
+  gatherCandidates,
+  type HostBase,
+} from '@p2pcat/gather';
+import { IceConnection, type IceConnection as IceConnectionType, type PairInfo } from '@p2pcat/ice';
+import { createPseudoTcpStream, type PseudoTcpStream } from '@p2pcat/pseudotcp';
+import type { TransportAddress } from '@p2pcat/stun';
+import { ExitCode, UserError } from './exit-codes.js';
+import { credentialsFromBytes, PWD_BYTES, type Token, type TokenCandidate, UFRAG_BYTES } from './token.js';
+
+/** Pseudo-TCP conversation id: its first byte (0x50) is application data in RFC 7983's ranges. */
+export const CONVERSATION = 0x50324331;
+
+export interface EndpointOptions {
+  role: 'inviter' | 'joiner';
+  stunServers: string[];
+  turnServers: string[];
+  portMapping: boolean;
+  ipv4: boolean;
+  ipv6: boolean;
+  /** also use loopback addresses (tests, same-machine transfers) */
+  includeLoopback?: boolean;
+  gatherTimeout?: number;
+  /** ms to find a path once both sides have each other's candidates */
+  connectTimeout: number;
+  log?: (line: string) => void;
+}
+
+export interface PreparedEndpoint {
+  ice: IceConnectionType;
+  gathering: Gathering;
+  ufragBytes: Uint8Array;
+  pwdBytes: Uint8Array;
+  candidates: TokenCandidate[];
+  close(): Promise<void>;
+}
+
+function tokenType(t: string): TokenCandidate['type'] {
+  return t === 'relay' ? 'relay' : t === 'srflx' ? 'srflx' : t === 'prflx' ? 'prflx' : 'host';
+}
+
+export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEndpoint> {
+  const ufragBytes = randomBytes(UFRAG_BYTES);
+  const pwdBytes = randomBytes(PWD_BYTES);
+  const credentials = credentialsFromBytes(ufragBytes, pwdBytes);
+  const gathering = gatherCandidates({
+    stunServers: opts.stunServers,
+    turnServers: opts.turnServers,
+    portMapping: opts.portMapping,
+    ipv4: opts.ipv4,
+    ipv6: opts.ipv6,
+    includeLoopback: opts.includeLoopback ?? false,
+    excludeInterfaces: [/^docker/, /^br-/, /^veth/, /^virbr/],
+    timeout: opts.gatherTimeout ?? 3000,
+    turnTls: { rejectUnauthorized: false },
+  });
+  const gathered = await gathering.done;
+  for (const f of gathering.failures) opts.log?.(`candidate source ${f.source}: ${f.message}`);
+  if (gathered.length === 0) {
+    await gathering.close();
+    throw new UserError(
+      'no usable network address on this machine (is the network up?)',
+      ExitCode.NoConnection,
+    );
+  }
+  const ice = new IceConnection({
+    role: opts.role === 'inviter' ? 'controlling' : 'controlled',
+    credentials,
+    timing: { connectTimeout: opts.connectTimeout },
+    gatherer: { gather: async () => [] },
+  });
+  ice.on('warning', () => {});
+  adopt(ice, gathering, gathered);
+  const candidates: TokenCandidate[] = ice.agent.getLocalCandidates().map((c) => ({
+    type: tokenType(c.type),
+    address: c.address.address,
+    port: c.address.port,
+    priority: c.priority,
+    foundation: c.foundation,
+  }));
+  let closed = false;
+  return {
+    ice,
+    gathering,
+    ufragBytes,
+    pwdBytes,
+    candidates,
+    async close() {
+      if (closed) return;
+      closed = true;
+      ice.close();
+      await gathering.close(); // TURN allocations deleted, port mappings removed
+    },
+  };
+}
+
+/** Puts the gathered bases and candidates into the ICE agent. */
+function adopt(ice: IceConnectionType, gathering: Gathering, gathered: GatheredCandidate[]): void {
+  const claimersByBase = new Map<string, ((d: Uint8Array, f: TransportAddress) => boolean)[]>();
+  const key = (a: TransportAddress) => `${a.address}|${a.port}`;
+  for (const hb of gathering.hostBases as HostBase[]) {
+    claimersByBase.set(key(hb.local), hb.detach());
+    ice.addBase({ address: hb.local, socket: hb.socket });
+  }
+  // TURN allocations sharing a host socket still see their datagrams first.
+  ice.addInterceptor((data, from, base) => {
+    for (const claim of claimersByBase.get(key(base)) ?? []) if (claim(data, from)) return true;
+    return false;
+  });
+  for (const c of gathered) {
+    if (c.type === 'srflx' && c.base.kind === 'host') {
+      ice.addServerReflexive({ family: c.family, address: c.address, port: c.port }, c.base.local);
+    }
+  }
+  for (const rb of gathering.relayBases) ice.addRelay(rb.turn);
+}
+
+export interface Connected {
+  stream: PseudoTcpStream;
+  pair: PairInfo | undefined;
+  pathType: 'direct' | 'relayed';
+  /** ms from having the peer's candidates to a usable path */
+  connectMs: number;
+}
+
+/** Gives the agent the peer's token and resolves once a pseudo-TCP stream is open on the selected pair. */
+export async function connectToPeer(
+  ep: PreparedEndpoint,
+  peer: Token,
+  opts: EndpointOptions,
+): Promise<Connected> {
+  const t0 = performance.now();
+  ep.ice.setRemoteDescription({
+    ufrag: peer.ufrag,
+    pwd: peer.pwd,
+    candidates: peer.candidates.map(
+      (c) => `candidate:${c.foundation} 1 udp ${c.priority} ${c.address} ${c.port} typ ${c.type}`,
+    ),
+    endOfCandidates: true,
+  });
+  let transport: Awaited<ReturnType<IceConnectionType['connect']>>;
+  try {
+    transport = await ep.ice.connect();
+  } catch (e) {
+    const relayHint =
+      opts.turnServers.length === 0
+        ? 'no direct path found and no TURN server given: add --turn turn:USER:PASS@HOST:PORT'
+        : 'no path found, not even through the TURN relay: check that the TURN server is reachable from both sides';
+    opts.log?.((e as Error).message);
+    throw new UserError(relayHint, ExitCode.NoConnection);
+  }
+  const connectMs = performance.now() - t0;
+  const pair = ep.ice.selectedPair();
+  const stream = createPseudoTcpStream(transport, { conversation: CONVERSATION });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new UserError('the peer did not open the data stream in time', ExitCode.NoConnection)),
+      opts.connectTimeout,
+    );
+    stream.once('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new UserError(`the data stream failed to open: ${e.message}`, ExitCode.NoConnection));
+    });
+  });
+  const relayed = pair ? pair.local.type === 'relay' || pair.remote.type === 'relay' : false;
+  return { stream, pair, pathType: relayed ? 'relayed' : 'direct', connectMs };
+}

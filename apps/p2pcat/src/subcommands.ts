@@ -1,0 +1,71 @@
+// nat-check, candidates, stun-server.
+import { formatCandidateTable, gatherCandidates } from '@p2pcat/gather';
+import { discoverNatBehavior, startStunServer } from '@p2pcat/stun';
+import type { Command } from './args.js';
+import { ExitCode, UserError } from './exit-codes.js';
+import type { Reporter } from './reporter.js';
+
+export async function runNatCheck(
+  cmd: Extract<Command, { kind: 'nat-check' }>,
+  reporter: Reporter,
+): Promise<number> {
+  const server = cmd.stunServers[0];
+  if (!server) throw new UserError('nat-check needs a STUN server: --stun HOST:PORT', ExitCode.Usage);
+  reporter.info(
+    `Asking ${server} (needs RFC 5780 support: coturn with two addresses, or p2pcat stun-server --alt) ...`,
+  );
+  let b: Awaited<ReturnType<typeof discoverNatBehavior>>;
+  try {
+    b = await discoverNatBehavior(server);
+  } catch (e) {
+    throw new UserError(`nat-check failed: ${(e as Error).message}`, ExitCode.NoConnection);
+  }
+  if (cmd.json) {
+    process.stdout.write(`${JSON.stringify(b)}\n`);
+  } else {
+    process.stdout.write(`${b.summary}\n`);
+    if (cmd.verbose) process.stdout.write(`${JSON.stringify(b, null, 2)}\n`);
+  }
+  return ExitCode.Success;
+}
+
+export async function runCandidates(
+  cmd: Extract<Command, { kind: 'candidates' }>,
+  reporter: Reporter,
+): Promise<number> {
+  const g = gatherCandidates({
+    stunServers: cmd.stunServers,
+    turnServers: cmd.turnServers,
+    portMapping: cmd.portMapping,
+    ipv4: cmd.ipv4,
+    ipv6: cmd.ipv6,
+    includeLoopback: cmd.loopback,
+    turnTls: { rejectUnauthorized: false },
+  });
+  const all = await g.done;
+  if (cmd.json) {
+    for (const { base, ...c } of all) process.stdout.write(`${JSON.stringify({ ...c, base: base.local })}\n`);
+  } else {
+    process.stdout.write(`${formatCandidateTable(all)}\n`);
+  }
+  for (const f of g.failures) reporter.info(`note: ${f.source}: ${f.message}`);
+  await g.close();
+  return all.length ? ExitCode.Success : ExitCode.NoConnection;
+}
+
+export async function runStunServer(
+  cmd: Extract<Command, { kind: 'stun-server' }>,
+  signal: AbortSignal,
+): Promise<number> {
+  let server: Awaited<ReturnType<typeof startStunServer>>;
+  try {
+    server = await startStunServer({ listen: cmd.listen, ...(cmd.alt ? { alternate: cmd.alt } : {}) });
+  } catch (e) {
+    throw new UserError(`cannot start the STUN server: ${(e as Error).message}`, ExitCode.Usage);
+  }
+  for (const a of server.addresses)
+    process.stderr.write(`p2pcat stun-server: listening on ${a.address}:${a.port} (UDP, TCP)\n`);
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  await server.close();
+  return ExitCode.Success;
+}

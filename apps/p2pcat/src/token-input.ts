@@ -1,0 +1,95 @@
+// Reads the peer's token: from the controlling terminal (so that standard input stays data), from
+// standard input, or from a file that a script writes later (polled until a whole token is there).
+import { existsSync, openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { ReadStream } from 'node:tty';
+import { ExitCode, UserError } from './exit-codes.js';
+import { decodeToken, type Token, type TokenKind } from './token.js';
+
+const MAX_TOKEN_TEXT = 4000;
+
+function check(token: Token, want: TokenKind): Token {
+  if (token.kind !== want) {
+    throw new UserError(
+      want === 'answer'
+        ? 'that is an invite, not an answer: paste the answer the other side printed'
+        : 'that is an answer, not an invite: it goes to the side that ran p2pcat --invite',
+      ExitCode.Usage,
+    );
+  }
+  return token;
+}
+
+/** Parses text that may hold a token broken over several lines; undefined while it looks incomplete. */
+function tryDecode(text: string, want: TokenKind): Token | undefined {
+  try {
+    return check(decodeToken(text), want);
+  } catch (e) {
+    if (e instanceof UserError && /damaged or incomplete/.test(e.message) && text.length < MAX_TOKEN_TEXT) {
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+export function parsePeerToken(text: string, want: TokenKind): Token {
+  return check(decodeToken(text), want);
+}
+
+async function fromLines(input: Readable, want: TokenKind, signal: AbortSignal): Promise<Token> {
+  const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let text = '';
+  try {
+    const onAbort = () => rl.close();
+    signal.addEventListener('abort', onAbort, { once: true });
+    for await (const line of rl) {
+      if (!line.trim()) continue;
+      text += line;
+      const t = tryDecode(text, want);
+      if (t) return t;
+    }
+    if (signal.aborted) throw new UserError('interrupted', ExitCode.Interrupted);
+    if (text) return parsePeerToken(text, want); // throws the precise reason
+    throw new UserError(`no ${want} received (input ended)`, ExitCode.Usage);
+  } finally {
+    rl.close();
+  }
+}
+
+/** Waits for FILE to hold a whole token (a script may write it later). */
+async function fromFile(path: string, want: TokenKind, signal: AbortSignal): Promise<Token> {
+  for (;;) {
+    if (signal.aborted) throw new UserError('interrupted', ExitCode.Interrupted);
+    if (existsSync(path)) {
+      const text = (await readFile(path, 'utf8')).slice(0, MAX_TOKEN_TEXT);
+      const t = text.trim() ? tryDecode(text, want) : undefined;
+      if (t) return t;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function readPeerToken(
+  source: string | undefined,
+  want: TokenKind,
+  signal: AbortSignal,
+): Promise<Token> {
+  if (source === '-') return fromLines(process.stdin, want, signal);
+  if (source !== undefined) return fromFile(source, want, signal);
+  let tty: ReadStream;
+  try {
+    tty = new ReadStream(openSync('/dev/tty', 'r'));
+  } catch {
+    throw new UserError(
+      `no terminal to read the ${want} from: use --answer-from FILE or --answer-from -`,
+      ExitCode.Usage,
+    );
+  }
+  try {
+    return await fromLines(tty, want, signal);
+  } finally {
+    tty.destroy();
+  }
+}

@@ -1,0 +1,179 @@
+// `p2pcat --invite` and `p2pcat INVITE`: tokens, connection, encrypted session, summary.
+import { writeFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import type { PseudoTcpStream } from '@p2pcat/pseudotcp';
+import type { Command } from './args.js';
+import { connectToPeer, type EndpointOptions, type PreparedEndpoint, prepareEndpoint } from './endpoint.js';
+import { ExitCode, UserError } from './exit-codes.js';
+import { formatBytes } from './files-receiver.js';
+import { deriveSessionKeys, generateEphemeralKeyPair } from './keys.js';
+import type { Reporter } from './reporter.js';
+import { runSession, type SendSpec } from './session.js';
+import { encodeToken, type Token } from './token.js';
+import { parsePeerToken, readPeerToken } from './token-input.js';
+
+type TransferCommand = Extract<Command, { kind: 'invite' | 'join' }>;
+
+/** Standard output as a Writable that never closes fd 1 itself (the process exit does). */
+function stdoutSink(): Writable {
+  return new Writable({
+    write(chunk, _enc, cb) {
+      if (process.stdout.write(chunk)) cb();
+      else process.stdout.once('drain', () => cb());
+    },
+    final(cb) {
+      cb();
+    },
+  });
+}
+
+export async function runTransfer(
+  cmd: TransferCommand,
+  reporter: Reporter,
+  signal: AbortSignal,
+): Promise<number> {
+  const started = performance.now();
+  const role = cmd.kind === 'invite' ? 'inviter' : 'joiner';
+  // A joiner checks the invite before doing anything else: a bad token costs nothing.
+  const invite: Token | undefined = cmd.kind === 'join' ? parsePeerToken(cmd.token, 'invite') : undefined;
+  const epOptions: EndpointOptions = {
+    role,
+    stunServers: cmd.stunServers,
+    turnServers: cmd.turnServers,
+    portMapping: cmd.portMapping,
+    ipv4: cmd.ipv4,
+    ipv6: cmd.ipv6,
+    includeLoopback: cmd.loopback,
+    connectTimeout: cmd.timeoutMs,
+    log: (l) => reporter.detail(l),
+  };
+  const keyPair = generateEphemeralKeyPair();
+  const endpoint: PreparedEndpoint = await prepareEndpoint(epOptions);
+  const onAbort = () => void endpoint.close();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (const c of endpoint.candidates)
+      reporter.detail(`local candidate ${c.type} ${c.address}:${c.port} priority ${c.priority}`);
+    reporter.event('candidates', { candidates: endpoint.candidates });
+    const ownToken = encodeToken({
+      kind: cmd.kind === 'invite' ? 'invite' : 'answer',
+      expiresAt:
+        cmd.kind === 'invite' ? Math.floor(Date.now() / 1000 + cmd.expiryMinutes * 60) : invite!.expiresAt,
+      ufragBytes: endpoint.ufragBytes,
+      pwdBytes: endpoint.pwdBytes,
+      publicKey: keyPair.publicKey,
+      candidates: endpoint.candidates,
+    });
+    let peer: Token;
+    if (cmd.kind === 'invite') {
+      if (cmd.inviteTo) await writeFile(cmd.inviteTo, `${ownToken.text}\n`);
+      reporter.event('invite', { token: ownToken.text });
+      reporter.info(
+        'Send this invite to the other side (any chat or mail); it is valid for ' +
+          `${cmd.expiryMinutes} minutes:`,
+      );
+      reporter.always(ownToken.text);
+      reporter.info(
+        cmd.answerFrom ? `Waiting for the answer in ${cmd.answerFrom} ...` : 'Paste their answer here:',
+      );
+      peer = await readPeerToken(cmd.answerFrom, 'answer', signal);
+    } else {
+      peer = invite!;
+      if (cmd.answerTo) await writeFile(cmd.answerTo, `${ownToken.text}\n`);
+      reporter.event('answer', { token: ownToken.text });
+      reporter.info('Send this answer back to the side that invited you:');
+      reporter.always(ownToken.text);
+    }
+    for (const c of peer.candidates)
+      reporter.detail(`remote candidate ${c.type} ${c.address}:${c.port} priority ${c.priority}`);
+    const inviteRaw = cmd.kind === 'invite' ? ownToken.raw : peer.raw;
+    const answerRaw = cmd.kind === 'invite' ? peer.raw : ownToken.raw;
+    const keys = deriveSessionKeys(keyPair, peer.publicKey, role, inviteRaw, answerRaw);
+    reporter.info('Connecting ...');
+    const connected = await connectToPeer(endpoint, peer, epOptions);
+    const pair = connected.pair;
+    const pathWords = pair
+      ? `${connected.pathType} (${pair.local.type} -> ${pair.remote.type})`
+      : connected.pathType;
+    reporter.path = connected.pathType;
+    reporter.rttMs = pair?.stats.rtt;
+    if (pair)
+      reporter.detail(
+        `selected pair ${pair.local.address.address}:${pair.local.address.port} -> ${pair.remote.address.address}:${pair.remote.address.port}`,
+      );
+    endpoint.ice.on('selected-pair', (p: NonNullable<typeof pair>) =>
+      reporter.detail(
+        `selected pair now ${p.local.address.address}:${p.local.address.port} -> ${p.remote.address.address}:${p.remote.address.port}`,
+      ),
+    );
+    reporter.event('connected', {
+      path: connected.pathType,
+      local: pair?.local.type,
+      remote: pair?.remote.type,
+      connectMs: Math.round(connected.connectMs),
+      verificationCode: keys.verificationCode,
+    });
+    reporter.info(
+      `Connected over a ${pathWords} path in ${Math.round(connected.connectMs)} ms. Verification code: ${keys.verificationCode}`,
+    );
+    const send: SendSpec = cmd.sendPaths
+      ? { kind: 'files', paths: cmd.sendPaths }
+      : { kind: 'pipe', input: process.stdin, inputIsTty: process.stdin.isTTY === true };
+    const t0 = performance.now();
+    const result = await runSession({
+      stream: connected.stream,
+      keys,
+      send,
+      output: stdoutSink(),
+      outDir: cmd.outDir,
+      force: cmd.force,
+      signal,
+      onProgress: (p) => reporter.progress(p),
+      log: (l) => reporter.detail(l),
+    });
+    reporter.finish();
+    const secs = (performance.now() - t0) / 1000;
+    const bytes = result.bytesSent + result.bytesReceived;
+    const summary = `p2pcat: sent ${formatBytes(result.bytesSent)}, received ${formatBytes(result.bytesReceived)} in ${secs.toFixed(1)} s (${formatBytes(bytes / Math.max(secs, 0.001))}/s) over a ${pathWords} path; encrypted, verification code ${keys.verificationCode}${result.filesReceived.length ? `; ${result.filesReceived.length} file(s) received, SHA-256 verified` : ''}`;
+    reporter.event('done', {
+      ...result,
+      seconds: secs,
+      path: connected.pathType,
+      totalSeconds: (performance.now() - started) / 1000,
+    });
+    reporter.info(summary);
+    await closeGracefully(connected.stream);
+    return ExitCode.Success;
+  } finally {
+    reporter.finish();
+    signal.removeEventListener('abort', onAbort);
+    await endpoint.close();
+  }
+}
+
+/**
+ * Our last record (BYE) must reach the peer before the process exits: wait until pseudo-TCP has
+ * everything acknowledged (our FIN included), then linger briefly so that the peer's FIN gets its
+ * ACK too. Bounded, so a vanished peer costs at most a few seconds.
+ */
+async function closeGracefully(stream: PseudoTcpStream): Promise<void> {
+  stream.end();
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5000);
+    const done = () => {
+      clearTimeout(timer);
+      setTimeout(resolve, 200);
+    };
+    if (stream.writableFinished) done();
+    else {
+      stream.once('finish', done);
+      stream.once('close', done);
+      stream.once('error', done);
+    }
+  });
+  stream.destroy();
+}
+
+export function assertNever(x: never): never {
+  throw new UserError(`unexpected ${String(x)}`, 1);
+}
