@@ -3,7 +3,7 @@
 # NATs). Without root or apt it says so and returns 0: those tests then skip (outside CI) with a reason.
 set -uo pipefail
 PKGS=(coturn miniupnpd miniupnpc libnice-dev libglib2.0-dev pkg-config gcc make iproute2 iptables nftables
-  libnetfilter-queue-dev iperf3 socat netcat-openbsd procps)
+  libnetfilter-queue-dev iperf3 socat netcat-openbsd procps openssl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
