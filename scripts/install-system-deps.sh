@@ -2,7 +2,7 @@
 # Installs the Debian packages behind the end-to-end tests (real coturn, miniupnpd, libnice, Linux
 # NATs). Without root or apt it says so and returns 0: those tests then skip (outside CI) with a reason.
 set -uo pipefail
-PKGS=(coturn miniupnpd miniupnpc libnice-dev libglib2.0-dev pkg-config gcc make iproute2 iptables nftables openssl
+PKGS=(coturn miniupnpd miniupnpc libnice-dev libglib2.0-dev pkg-config gcc make iproute2 iptables nftables
   libnetfilter-queue-dev iperf3 socat netcat-openbsd procps openssl)
 missing=()
 for p in "${PKGS[@]}"; do
