@@ -43,7 +43,7 @@ export async function applyImpairment(
   }
   if ((imp.delayMs ?? 0) > 0) {
     const bin = await nfqDelayBinary();
-    delay = nsSpawn(netns, bin, ['0', String(imp.delayMs)]);
+    delay = nsSpawn(netns, bin, ['0', String(imp.delayMs), netns]);
     await waitForOutput(delay, /ready/, 5000, `nfq-delay in ${netns}`);
     // raw PREROUTING: held where packets arrive, before conntrack, so a burst of a new flow
     // gets one conntrack entry rather than clashing unconfirmed ones.

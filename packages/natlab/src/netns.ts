@@ -6,9 +6,15 @@ import { isAlive, killPids, run } from './sh.js';
 
 let labCounter = 0;
 
-/** A prefix unique to this process and call: `nl<pid>x<n>`; the pid lets cleanupStale find leftovers. */
+/**
+ * A prefix unique to this process and call: `nl<pid>x<n><rand>`; the pid lets cleanupStale find
+ * leftovers, the random part keeps worker threads of one process apart.
+ */
 export function newPrefix(): string {
-  return `nl${process.pid}x${(labCounter++).toString(36)}`;
+  const rand = Math.floor(Math.random() * 36 ** 3)
+    .toString(36)
+    .padStart(3, '0');
+  return `nl${process.pid}x${(labCounter++).toString(36)}${rand}`;
 }
 
 /** Working directory for a lab's generated files (configs, certificates, logs). */

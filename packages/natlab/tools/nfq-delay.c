@@ -1,5 +1,5 @@
 // nfq-delay: hold every packet of an NFQUEUE for a fixed delay, then accept it, in arrival order.
-// Usage: nfq-delay QUEUE_NUM DELAY_MS
+// Usage: nfq-delay QUEUE_NUM DELAY_MS [LABEL]   (LABEL is ignored: it names the lab in `ps`)
 // Prints "ready" on stdout once bound to the queue; runs until killed.
 // Used by @p2pcat/natlab because the kernel here has no netem.
 #include <errno.h>
@@ -46,8 +46,8 @@ static int on_packet(struct nfq_q_handle *qh, struct nfgenmsg *msg, struct nfq_d
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: nfq-delay QUEUE_NUM DELAY_MS\n");
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: nfq-delay QUEUE_NUM DELAY_MS [LABEL]\n");
     return 2;
   }
   int qnum = atoi(argv[1]);
