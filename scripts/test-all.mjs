@@ -11,7 +11,7 @@ const reports = join(root, '.reports');
 rmSync(reports, { recursive: true, force: true });
 
 const turbo = join(root, 'node_modules', '.bin', 'turbo');
-const run = spawnSync(turbo, ['run', 'test', '--concurrency=4', ...process.argv.slice(2)], {
+const run = spawnSync(turbo, ['run', 'test', '--concurrency=4', '--continue', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
 });
