@@ -12,6 +12,7 @@ export interface ExecOptions {
   allowFailure?: boolean;
   /** text written to the command's stdin */
   input?: string;
+  /** kill the command after this long (default 10 minutes) */
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
@@ -25,7 +26,7 @@ export function run(cmd: string, args: string[] = [], opts: ExecOptions = {}): P
       args,
       {
         maxBuffer: 64 * 1024 * 1024,
-        timeout: opts.timeoutMs ?? 60_000,
+        timeout: opts.timeoutMs ?? 600_000,
         env: opts.env ?? process.env,
         cwd: opts.cwd,
         encoding: 'utf8',
