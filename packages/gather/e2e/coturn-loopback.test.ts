@@ -56,6 +56,30 @@ describe.skipIf(pre.skip)('gathering against coturn on loopback', () => {
     await g.close();
   });
 
+  test('close leaks nothing: no socket, connection or timer stays open', async () => {
+    const count = () =>
+      process.getActiveResourcesInfo().filter((r) => ['UDPWRAP', 'TCPWRAP', 'TLSWRAP', 'Timeout'].includes(r))
+        .length;
+    const before = count();
+    const g = gatherCandidates({
+      ...only127,
+      portMapping: false,
+      stunServers: [`127.0.0.1:${coturn.port}`],
+      turnServers: [
+        `turn:alice:wonderland@127.0.0.1:${coturn.port}`,
+        `turn:alice:wonderland@127.0.0.1:${coturn.port}?transport=tcp`,
+        `turns:alice:wonderland@127.0.0.1:${coturn.tlsPort}`,
+      ],
+      turnTls: { rejectUnauthorized: false },
+    });
+    const all = await g.done;
+    expect(all.filter((c) => c.type === 'relay')).toHaveLength(3);
+    expect(count()).toBeGreaterThan(before);
+    await g.close();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(count()).toBeLessThanOrEqual(before);
+  });
+
   test('wrong TURN password: reported as a failure of that source only', async () => {
     const g = gatherCandidates({
       ...only127,
