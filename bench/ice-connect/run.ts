@@ -2,19 +2,26 @@
 // ways on the chosen pair and (b) the pair nominated on both sides; ours vs libnice (C peer) vs
 // werift-ice, measured in the same run. Then CPU used while connected and idle.
 // Run: cd bench/ice-connect && npx tsx run.ts [runs]
+
+import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { IceConnection } from '@p2pcat/ice';
+import { checkPrerequisites, createLab, type Lab } from '@p2pcat/natlab';
 import { buildNicePeer, NicePeer } from '../../packages/ice/e2e/nice-peer.ts';
 import { WeriftPeer } from '../../packages/ice/e2e/werift-peer.ts';
 
-const RUNS = Number(process.argv[2] ?? 10);
-const IDLE_MS = 10_000;
+const RUNS = Number(process.argv[2] === '--idle' ? 0 : Number(process.argv[2]) || 20);
+const IDLE_MS = 20_000;
 
 interface Sample {
   data: number;
   nominated: number;
+  rtt?: number;
 }
 
 const median = (xs: number[]) => {
@@ -112,22 +119,134 @@ async function werift(keep = false): Promise<Sample & { close: () => Promise<voi
   return { data, nominated: Math.max(...connected), close };
 }
 
+// ---------------------------------------------------------------- NAT lab (root only)
+
+const iceDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'packages', 'ice');
+const LAB_RUNS = 5;
+// The lab adds the delay twice per direction on this path (measured RTT is about 4 x delayMs).
+const LAB_DELAY = 12.5;
+
+function lines(proc: ChildProcess): (prefix: string, timeoutMs?: number) => Promise<string> {
+  const seen: string[] = [];
+  const waiters: (() => void)[] = [];
+  createInterface({ input: proc.stdout as NodeJS.ReadableStream }).on('line', (l) => {
+    seen.push(l);
+    for (const w of waiters.splice(0)) w();
+  });
+  return (prefix, timeoutMs = 15_000) =>
+    new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`never saw "${prefix}": ${seen.join(' | ')}`)), timeoutMs);
+      const check = () => {
+        const l = seen.find((x) => x.startsWith(prefix));
+        if (l !== undefined) {
+          clearTimeout(t);
+          resolve(l);
+        } else waiters.push(check);
+      };
+      check();
+    });
+}
+
+async function oursInLab(lab: Lab): Promise<Sample> {
+  const stun = { family: 'IPv4', address: lab.server.address, port: 3478 };
+  const procs = (['h1', 'h2'] as const).map((h, i) =>
+    lab.spawn(
+      h,
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'e2e/lab-peer.ts',
+        JSON.stringify({ role: i === 0 ? 'controlling' : 'controlled', stun }),
+      ],
+      { cwd: iceDir, stdio: ['pipe', 'pipe', 'inherit'] },
+    ),
+  );
+  const waits = procs.map(lines);
+  try {
+    const descs = await Promise.all(waits.map((w) => w('desc ')));
+    procs[0]?.stdin?.write(`remote ${descs[1]?.slice(5)}\n`);
+    procs[1]?.stdin?.write(`remote ${descs[0]?.slice(5)}\n`);
+    const num = (l: string) => Number(l.split(' ')[1]);
+    const c = await Promise.all(waits.map((w) => w('connected ')));
+    const sel = await Promise.all(waits.map((w) => w('selected ')));
+    const rtt = Number(sel[0]?.split(' rtt ')[1]);
+    return { data: Math.max(...c.map(num)), nominated: Math.max(...sel.map(num)), rtt };
+  } finally {
+    for (const p of procs) p.kill();
+  }
+}
+
+async function libniceInLab(lab: Lab): Promise<Sample> {
+  const peers = (['h1', 'h2'] as const).map(
+    (h, i) =>
+      new NicePeer(i === 0, lab.hosts[h]?.address ?? '', {
+        stunServer: lab.server.address,
+        spawner: (cmd, args) => lab.spawn(h, cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] }),
+      }),
+  );
+  try {
+    const [x, y] = peers as [NicePeer, NicePeer];
+    const [dx, dy] = await Promise.all([x.description, y.description]);
+    x.setRemote(dy);
+    y.setRemote(dx);
+    const num = (l: string) => Number(l.split(' ')[1]);
+    const c = await Promise.all(peers.map((p) => p.waitFor('connected ')));
+    const sel = await Promise.all(peers.map((p) => p.waitFor('selected ')));
+    return { data: Math.max(...c.map(num)), nominated: Math.max(...sel.map(num)) };
+  } finally {
+    for (const p of peers) p.close();
+  }
+}
+
+async function labBench(rows: string[]): Promise<void> {
+  const pre = checkPrerequisites({ root: true, commands: ['turnserver', 'ip', 'iptables', 'nft'] });
+  if (pre.skip) {
+    rows.push(`NAT lab: skipped (${pre.reason})`);
+    return;
+  }
+  rows.push('');
+  rows.push(
+    `NAT lab, 50 ms RTT between the peers (25 ms added on arrival at each router WAN), ${LAB_RUNS} runs each;`,
+  );
+  rows.push(
+    'ms from both sides having the candidates (host + server-reflexive) to a valid pair ("data can flow")',
+  );
+  rows.push('and to the nominated pair, both sides. Target from the issue: 3 RTT + 4 Ta.');
+  rows.push(
+    '| NATs | agent pair | RTT measured (ours) | data can flow, median | nominated, median | nominated, max |',
+  );
+  rows.push('| --- | --- | --- | --- | --- | --- |');
+  for (const nat of ['full-cone', 'restricted'] as const) {
+    const lab = await createLab({ routers: [{ nat }, { nat }], impairment: { delayMs: LAB_DELAY } });
+    try {
+      const res: Record<string, Sample[]> = { ours: [], libnice: [] };
+      for (let i = 0; i < LAB_RUNS; i++) {
+        res.ours?.push(await oursInLab(lab));
+        res.libnice?.push(await libniceInLab(lab));
+      }
+      for (const [name, s] of Object.entries(res)) {
+        const n = s.map((x) => x.nominated);
+        const rtt = s.some((x) => x.rtt) ? `${median(s.map((x) => x.rtt ?? 0)).toFixed(0)} ms` : '';
+        rows.push(
+          `| ${nat}/${nat} | ${name} ↔ ${name} | ${rtt} | ${median(s.map((x) => x.data)).toFixed(0)} | ${median(n).toFixed(0)} | ${Math.max(...n).toFixed(0)} |`,
+        );
+      }
+    } finally {
+      await lab.down();
+    }
+  }
+}
+
 function procCpuMs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   const ticks = Number(f[11]) + Number(f[12]);
   return (ticks * 1000) / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 }
 
-async function idleCpu(kind: 'ours' | 'libnice' | 'werift'): Promise<number> {
-  if (kind === 'libnice') {
-    const r = await libnice(true);
-    const before = r.pids.reduce((s, p) => s + procCpuMs(p), 0);
-    await new Promise((res) => setTimeout(res, IDLE_MS));
-    const after = r.pids.reduce((s, p) => s + procCpuMs(p), 0);
-    r.close();
-    return ((after - before) / IDLE_MS) * 100;
-  }
-  const r = kind === 'ours' ? await ours(true) : await werift(true);
+/** CPU of a connected, idle pair of agents, measured in a fresh process so earlier runs' garbage does not count. */
+async function idleCpuChild(kind: 'ours' | 'werift' | 'baseline'): Promise<number> {
+  const r = kind === 'ours' ? await ours(true) : kind === 'werift' ? await werift(true) : { close: () => {} };
   await new Promise((res) => setTimeout(res, 2_000)); // let JIT and GC after connecting settle
   const u0 = process.cpuUsage();
   await new Promise((res) => setTimeout(res, IDLE_MS));
@@ -136,7 +255,29 @@ async function idleCpu(kind: 'ours' | 'libnice' | 'werift'): Promise<number> {
   return ((u.user + u.system) / 1000 / IDLE_MS) * 100;
 }
 
+async function idleCpu(kind: 'ours' | 'libnice' | 'werift' | 'baseline'): Promise<number> {
+  if (kind === 'libnice') {
+    const r = await libnice(true);
+    await new Promise((res) => setTimeout(res, 2_000));
+    const before = r.pids.reduce((s, p) => s + procCpuMs(p), 0);
+    await new Promise((res) => setTimeout(res, IDLE_MS));
+    const after = r.pids.reduce((s, p) => s + procCpuMs(p), 0);
+    r.close();
+    return ((after - before) / IDLE_MS) * 100;
+  }
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'run.ts', '--idle', kind], {
+    encoding: 'utf8',
+  });
+  return Number(out.trim().split('\n').at(-1));
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--lab-only')) {
+    const labRows: string[] = [];
+    await labBench(labRows);
+    console.log(labRows.join('\n'));
+    process.exit(0);
+  }
   buildNicePeer();
   const results: Record<string, Sample[]> = { ours: [], libnice: [], 'werift-ice': [] };
   for (let i = 0; i < RUNS; i++) {
@@ -170,10 +311,23 @@ async function main(): Promise<void> {
   rows.push(
     `CPU while connected and idle (${IDLE_MS / 1000} s window, both agents together, % of one core):`,
   );
-  for (const k of ['ours', 'libnice', 'werift'] as const)
-    rows.push(`- ${k}: ${(await idleCpu(k)).toFixed(3)} %`);
+  const labels = {
+    ours: 'ours (Node process, 2 agents)',
+    libnice: 'libnice (2 C processes)',
+    werift: 'werift-ice (Node process, 2 agents)',
+    baseline: 'baseline: a Node + tsx process with no agent (runtime housekeeping floor)',
+  };
+  for (const k of ['ours', 'libnice', 'werift', 'baseline'] as const)
+    rows.push(`- ${labels[k]}: ${(await idleCpu(k)).toFixed(3)} %`);
   console.log(rows.join('\n'));
+  const labRows: string[] = [];
+  if (!process.argv.includes('--no-lab')) await labBench(labRows);
+  console.log(labRows.join('\n'));
   process.exit(0);
 }
 
-await main();
+if (process.argv[2] === '--idle') {
+  const k = process.argv[3];
+  console.log(await idleCpuChild(k === 'werift' || k === 'baseline' ? k : 'ours'));
+  process.exit(0);
+} else await main();

@@ -77,9 +77,11 @@ async function main(): Promise<void> {
   conn.on('warning', (e: Error) => warnings.push(e.message));
   let transport: IceTransport | undefined;
   conn.on('selected-pair', (p) =>
-    out(`selected ${(performance.now() - t0).toFixed(1)} ${p.local.type} ${p.remote.type}`),
+    out(
+      `selected ${(performance.now() - t0).toFixed(1)} ${p.local.type} ${p.remote.type} rtt ${p.stats.rtt?.toFixed(1)}`,
+    ),
   );
-  conn.on('state', (s, r) => out(`state ${s}${r ? ` ${r}` : ''}`));
+  conn.on('state', (s, r) => out(`state ${s}${r ? ` ${r}` : ''} ${(performance.now() - t0).toFixed(1)}`));
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     if (line.startsWith('remote ')) {
@@ -102,6 +104,7 @@ async function main(): Promise<void> {
         valid: p.valid,
         nominated: p.nominated,
         sent: p.stats.requestsSent,
+        rtt: p.stats.rtt,
         rsent: p.stats.responsesSent,
         rrecv: p.stats.responsesReceived,
         reqrecv: p.stats.requestsReceived,

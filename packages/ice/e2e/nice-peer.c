@@ -8,8 +8,10 @@
  *   out: "recvat <ms>"    then "recv <text>": a datagram arrived; it is echoed back as "echo:<text>"
  *   in:  "send <text>"    send a datagram
  *   in:  "quit"
- * usage: nice-peer <controlling 0|1> [address] [autosend]
+ * usage: nice-peer <controlling 0|1> [address] [autosend|-] [stun-server-ip]
  *   autosend: send "first-byte" as soon as the component is READY (for the bench)
+ *   stun-server-ip: gather a server-reflexive candidate from it (port 3478)
+ *   also prints "connected <ms>" when the component first reaches CONNECTED (a valid pair: data can flow)
  */
 #include <nice/agent.h>
 #include <stdio.h>
@@ -46,7 +48,10 @@ static void on_gathering_done(NiceAgent *a, guint sid, gpointer d) {
 }
 
 static void on_state(NiceAgent *a, guint sid, guint cid, guint state, gpointer d) {
-  if (state == NICE_COMPONENT_STATE_READY) {
+  if (state == NICE_COMPONENT_STATE_CONNECTED) {
+    printf("connected %.3f\n", since_done());
+    fflush(stdout);
+  } else if (state == NICE_COMPONENT_STATE_READY) {
     printf("ready %.3f\n", since_done());
     fflush(stdout);
     if (autosend) nice_agent_send(a, sid, cid, 10, "first-byte");
@@ -122,6 +127,7 @@ int main(int argc, char **argv) {
   agent = nice_agent_new_full(g_main_loop_get_context(loop), NICE_COMPATIBILITY_RFC5245,
                               NICE_AGENT_OPTION_REGULAR_NOMINATION | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
   g_object_set(agent, "controlling-mode", controlling, "ice-tcp", FALSE, "upnp", FALSE, NULL);
+  if (argc > 4) g_object_set(agent, "stun-server", argv[4], "stun-server-port", 3478, NULL);
   NiceAddress a;
   nice_address_init(&a);
   nice_address_set_from_string(&a, addr);

@@ -35,12 +35,20 @@ export class NicePeer {
   constructor(
     controlling: boolean,
     address = '127.0.0.1',
-    options: { autosend?: boolean; binary?: string } = {},
+    options: {
+      autosend?: boolean;
+      /** gather a server-reflexive candidate from this STUN server (port 3478) */
+      stunServer?: string;
+      /** how to start the process (e.g. inside a lab namespace) */
+      spawner?: (cmd: string, args: string[]) => ChildProcess;
+    } = {},
   ) {
-    const args = [controlling ? '1' : '0', address, ...(options.autosend ? ['autosend'] : [])];
-    this.proc = spawn(options.binary ?? buildNicePeer(), args, {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const args = [controlling ? '1' : '0', address, options.autosend ? 'autosend' : '-'];
+    if (options.stunServer) args.push(options.stunServer);
+    const bin = buildNicePeer();
+    this.proc = options.spawner
+      ? options.spawner(bin, args)
+      : spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     const rl = createInterface({ input: this.proc.stdout as NodeJS.ReadableStream });
     rl.on('line', (l) => {
       this.lines.push(l);

@@ -27,6 +27,32 @@ describe('IceConnection (Node, UDP on loopback)', () => {
     }
   });
 
+  it('restarts ICE: the peer follows on seeing new credentials, data keeps flowing', async () => {
+    const alice = new IceConnection({ host: { addresses: ['127.0.0.1'] } });
+    const bob = new IceConnection({ host: { addresses: ['127.0.0.1'] } });
+    try {
+      const [da, db] = await Promise.all([alice.gather(), bob.gather()]);
+      alice.setRemoteDescription(db);
+      bob.setRemoteDescription(da);
+      const [ta, tb] = await Promise.all([alice.connect(), bob.connect()]);
+      const oldUfrag = da.ufrag;
+      const reselected = new Promise<void>((r) => alice.once('selected-pair', () => r()));
+      bob.once('restart', (d) => alice.setRemoteDescription(d));
+      const offer = alice.restart();
+      expect(offer.ufrag).not.toBe(oldUfrag);
+      ta.send(new Uint8Array([0x80, 1])); // the old pair still carries data
+      bob.setRemoteDescription(offer);
+      await reselected;
+      const got = new Promise<Uint8Array>((r) => tb.onMessage(r));
+      ta.send(new Uint8Array([0x80, 2]));
+      expect([...(await got)]).toContain(0x80);
+      expect(alice.agent.localCredentials.ufrag).toBe(offer.ufrag);
+    } finally {
+      alice.close();
+      bob.close();
+    }
+  });
+
   it('fails with a one-line reason when the peer does not exist', async () => {
     const alice = new IceConnection({
       host: { addresses: ['127.0.0.1'] },

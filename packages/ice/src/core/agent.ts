@@ -160,6 +160,13 @@ export class IceAgent {
   get localCredentials(): IceCredentials {
     return { ufrag: this.generation.localUfrag, pwd: this.generation.localPwd };
   }
+  /** The peer's credentials of the current generation, once set. */
+  get remoteCredentials(): IceCredentials | undefined {
+    const g = this.generation;
+    return g.remoteUfrag !== undefined && g.remotePwd !== undefined
+      ? { ufrag: g.remoteUfrag, pwd: g.remotePwd }
+      : undefined;
+  }
   get isLite(): boolean {
     return this.lite;
   }

@@ -21,7 +21,11 @@ export interface IceTimingConfig {
    * better-priority pairs are still waiting to be checked (they can still win later).
    */
   nominationBudget: number;
-  /** A better pair in progress is considered unlikely to succeed after max(rivalRtts * RTT of the valid pair, Ta). */
+  /**
+   * A better pair in progress is considered unlikely to succeed after max(rivalRtts * RTT of the valid pair, Ta)
+   * since its first check. Better pairs are usually shorter paths (host pairs on a LAN) whose RTT is well
+   * below the valid pair's, so two of its RTTs leave ample margin.
+   */
   rivalRtts: number;
 }
 
@@ -35,7 +39,7 @@ export const DEFAULT_TIMING: IceTimingConfig = {
   disconnectedTimeout: 12_000,
   connectTimeout: 30_000,
   nominationBudget: 1_000,
-  rivalRtts: 3,
+  rivalRtts: 2,
 };
 
 /** RFC 8445 §14.3 RTO for a new check. */

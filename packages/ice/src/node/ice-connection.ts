@@ -155,6 +155,13 @@ export class IceConnection extends EventEmitter {
       this.agent.setRole(this.agent.localCredentials.ufrag > remote.ufrag ? 'controlling' : 'controlled');
       this.roleFixed = true;
     }
+    const current = this.agent.remoteCredentials;
+    if (current && (current.ufrag !== remote.ufrag || current.pwd !== remote.pwd)) {
+      // RFC 8445 §9: new remote credentials mean the peer restarted ICE; restart too and hand the
+      // new local description (event 'restart') to the peer.
+      this.agent.restart();
+      this.emit('restart', this.localDescription());
+    }
     this.agent.setRemoteCredentials({ ufrag: remote.ufrag, pwd: remote.pwd }, { lite: remote.lite ?? false });
     for (const line of remote.candidates) this.addRemoteCandidate(line);
     if (remote.endOfCandidates) this.agent.endOfRemoteCandidates();
