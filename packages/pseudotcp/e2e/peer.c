@@ -20,6 +20,7 @@
  *   CLOSED error=<n>                libnice's Closed callback (aborted connection)
  *   SENDERROR errno=<n>             pseudo_tcp_socket_send failed for good (e.g. EPIPE after the peer's FIN)
  *   DONE                            the socket reached CLOSED (get_next_clock returned FALSE)
+ * PEER_TRACE=1 in the environment adds "STATE <n>" lines (PseudoTcpState) on each change.
  * Exit: 0 after DONE, 2 on watchdog timeout, 1 on usage/socket errors.
  * Without --remote-port, the remote address is learnt from the first datagram received.
  */
@@ -274,6 +275,13 @@ static void adjust_clock(void) {
     fflush(stderr);
     finish(0);
     return;
+  }
+  if (getenv("PEER_TRACE")) {
+    static guint last_state = 999;
+    guint st = 0;
+    g_object_get(sock, "state", &st, NULL);
+    if (st != last_state) fprintf(stderr, "STATE %u\n", st);
+    last_state = st;
   }
   guint64 now = (guint64)(g_get_monotonic_time() / 1000);
   guint delay = timeout > now ? (guint)(timeout - now) : 0;

@@ -35,20 +35,21 @@ export function udpTransport(
       // already closed
     }
   };
+  // One callback for every send (no closure per datagram). A send error (e.g. a full socket
+  // buffer) is a lost datagram; pseudo-TCP recovers.
+  const sent = () => {
+    inFlight--;
+    if (closing && inFlight === 0) closeNow();
+  };
   return {
     send(data) {
       if (closing) return;
       inFlight++;
-      const done = () => {
-        inFlight--;
-        if (closing && inFlight === 0) closeNow();
-      };
       try {
-        // A send error (e.g. a full socket buffer) is a lost datagram; pseudo-TCP recovers.
-        socket.send(data, remote.port, remote.address, done);
+        socket.send(data, remote.port, remote.address, sent);
       } catch {
         // the socket was closed under us: nothing more can be sent
-        done();
+        sent();
       }
     },
     onMessage(listener) {
