@@ -51,10 +51,14 @@ const scenarios = {
 };
 const out = { rtt: [] };
 for (const name of Object.keys(scenarios)) out[name] = [];
+const entries = Object.entries(scenarios);
 for (let i = -1; i < cfg.rounds; i++) {
   const r = await rtt();
   if (i >= 0) out.rtt.push(r);
-  for (const [name, options] of Object.entries(scenarios)) {
+  // rotate the order each round so that no scenario always follows the same one (e.g. the idle
+  // second of the unreachable-server scenario)
+  const k = Math.max(0, i) % entries.length;
+  for (const [name, options] of [...entries.slice(k), ...entries.slice(0, k)]) {
     const res = await gather(options);
     if (i >= 0) out[name].push(res);
   }

@@ -176,12 +176,14 @@ const lines = [
 const failures = [...plain.ours.stun, ...plain.ours.turn, ...plain.ours.both].flatMap((r) => r.failures);
 if (failures.length > 0) lines.push('', `unexpected failures: ${[...new Set(failures)].join('; ')}`);
 console.log(lines.join('\n'));
-console.log('\nraw libnice done times (ms):');
+console.log('\nraw libnice times per round (ms from the gather call; -1 = none):');
 for (const [name, res] of [
   ['no delay', plain],
   ['+25 ms', delayed],
 ] as const) {
   if (!res.nice) continue;
   for (const mode of ['stun', 'turn', 'both'] as const)
-    console.log(`  ${name} ${mode}: ${res.nice[mode].map((t) => t.done.toFixed(0)).join(' ')}`);
+    console.log(
+      `  ${name} ${mode}: done ${res.nice[mode].map((t) => t.done.toFixed(0)).join(' ')}; srflx ${res.nice[mode].map((t) => t.srflx.toFixed(0)).join(' ')}; relay ${res.nice[mode].map((t) => t.relay.toFixed(0)).join(' ')}`,
+    );
 }
