@@ -5,7 +5,13 @@
 import { createSocket } from 'node:dgram';
 import { createServer, type Socket as TcpSocket, connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createPseudoTcpStream, type PseudoTcpStream, udpTransport } from '@p2pcat/pseudotcp';
+import type * as PseudoTcpModule from '@p2pcat/pseudotcp';
+import type { PseudoTcpStream } from '@p2pcat/pseudotcp';
+
+// run.ts points PSEUDOTCP_MODULE at the build it measures (by default the committed HEAD).
+const { createPseudoTcpStream, udpTransport } = (await import(
+  process.env.PSEUDOTCP_MODULE ?? '@p2pcat/pseudotcp'
+)) as typeof PseudoTcpModule;
 
 const [
   proto = 'ours',

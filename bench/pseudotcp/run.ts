@@ -5,8 +5,10 @@
 //   CPU per MB and peak memory of our processes.
 // Impaired runs use @p2pcat/natlab createImpairedLink (two namespaces, a veth, NFQUEUE delay on
 // arrival, nft loss) and are time-bounded. Run as root from bench/pseudotcp: npx tsx run.ts
-// Options: --quick (smaller loopback size, shorter impaired runs), --no-impaired.
+// Options: --quick (smaller loopback size, shorter impaired runs), --no-impaired, --working-tree
+// (measure the checkout instead of the committed HEAD).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkPrerequisites, createImpairedLink, type ImpairedLink } from '@p2pcat/natlab';
@@ -16,6 +18,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..');
 const quick = process.argv.includes('--quick');
 const impaired = !process.argv.includes('--no-impaired');
+const workingTree = process.argv.includes('--working-tree');
 const MB = 1024 * 1024;
 const LOOPBACK_BYTES = (quick ? 50 : 200) * MB;
 const IMPAIRED_MS = quick ? 10_000 : 20_000;
@@ -206,10 +209,35 @@ async function attempt<T>(what: string, f: () => Promise<T>): Promise<T | undefi
 }
 
 async function main(): Promise<void> {
-  // Fresh builds: our package (imported by peer.ts through its dist) and the libnice C peer.
-  execFileSync('npx', ['tsc', '-p', join(repo, 'packages/pseudotcp/tsconfig.json')], { stdio: 'inherit' });
+  // Fresh builds: our package and the libnice C peer. By default the package is built from the
+  // committed HEAD (git archive into bench/.work), so that work in progress in the checkout does
+  // not change the figures; --working-tree measures the checkout as it is.
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+    cwd: repo,
+    encoding: 'utf8',
+  }).trim();
+  let module = join(repo, 'packages/pseudotcp/dist/index.js');
+  if (workingTree) {
+    execFileSync('npx', ['tsc', '-p', join(repo, 'packages/pseudotcp/tsconfig.json')], { stdio: 'inherit' });
+  } else {
+    const dir = join(repo, 'bench/.work/pseudotcp-head');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execFileSync(
+      'sh',
+      ['-c', `git archive HEAD tsconfig.base.json packages/pseudotcp | tar -x -C ${JSON.stringify(dir)}`],
+      {
+        cwd: repo,
+      },
+    );
+    execFileSync('npx', ['tsc', '-p', join(dir, 'packages/pseudotcp/tsconfig.json')], { stdio: 'inherit' });
+    module = join(dir, 'packages/pseudotcp/dist/index.js');
+  }
+  process.env.PSEUDOTCP_MODULE = module;
   buildNicePeer();
-  console.log(`pseudotcp benchmark ${new Date().toISOString()}${quick ? ' (quick)' : ''}`);
+  console.log(
+    `pseudotcp benchmark ${new Date().toISOString()}, ours = ${workingTree ? 'working tree' : `commit ${commit}`}${quick ? ' (quick)' : ''}`,
+  );
 
   console.log(`\nloopback, ${LOOPBACK_BYTES / MB} MB one way`);
   const lbNice = await attempt('libnice<->libnice', () => runLibnice(undefined, LOOPBACK_BYTES, 0, 120_000));

@@ -112,6 +112,10 @@ export class PseudoTcpStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.coreClosed) {
+      callback(new PseudoTcpError('closed', HINTS.closed));
+      return;
+    }
     this.pending = { data: chunk, callback };
     this.tryWrite();
     this.flushTransmits();
