@@ -168,7 +168,7 @@ async function oursInLab(lab: Lab): Promise<Sample> {
     procs[0]?.stdin?.write(`remote ${descs[1]?.slice(5)}\n`);
     procs[1]?.stdin?.write(`remote ${descs[0]?.slice(5)}\n`);
     const num = (l: string) => Number(l.split(' ')[1]);
-    const c = await Promise.all(waits.map((w) => w('connected ')));
+    const c = await Promise.all(waits.map((w) => w('connected ', 10_000)));
     const sel = await Promise.all(waits.map((w) => w('selected ')));
     const rtt = Number(sel[0]?.split(' rtt ')[1]);
     return { data: Math.max(...c.map(num)), nominated: Math.max(...sel.map(num)), rtt };
@@ -191,7 +191,7 @@ async function libniceInLab(lab: Lab): Promise<Sample> {
     x.setRemote(dy);
     y.setRemote(dx);
     const num = (l: string) => Number(l.split(' ')[1]);
-    const c = await Promise.all(peers.map((p) => p.waitFor('connected ')));
+    const c = await Promise.all(peers.map((p) => p.waitFor('connected ', 10_000)));
     const sel = await Promise.all(peers.map((p) => p.waitFor('selected ')));
     return { data: Math.max(...c.map(num)), nominated: Math.max(...sel.map(num)) };
   } finally {
@@ -221,10 +221,24 @@ async function labBench(rows: string[]): Promise<void> {
     const lab = await createLab({ routers: [{ nat }, { nat }], impairment: { delayMs: LAB_DELAY } });
     try {
       const res: Record<string, Sample[]> = { ours: [], libnice: [] };
+      const failed: Record<string, string[]> = { ours: [], libnice: [] };
       for (let i = 0; i < LAB_RUNS; i++) {
-        res.ours?.push(await oursInLab(lab));
-        res.libnice?.push(await libniceInLab(lab));
+        for (const [name, run] of [
+          ['ours', oursInLab],
+          ['libnice', libniceInLab],
+        ] as const) {
+          try {
+            res[name]?.push(await run(lab));
+          } catch (e) {
+            failed[name]?.push((e as Error).message.slice(0, 200));
+          }
+        }
       }
+      for (const [name, f] of Object.entries(failed))
+        if (f.length > 0)
+          rows.push(
+            `(${nat}/${nat} ${name}: ${f.length} of ${LAB_RUNS} runs did not connect within 10 s: ${f[0]})`,
+          );
       for (const [name, s] of Object.entries(res)) {
         const n = s.map((x) => x.nominated);
         const rtt = s.some((x) => x.rtt) ? `${median(s.map((x) => x.rtt ?? 0)).toFixed(0)} ms` : '';

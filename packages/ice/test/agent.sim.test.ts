@@ -295,6 +295,70 @@ describe('ICE agent on a simulated network', () => {
   });
 });
 
+describe('sessions, limits and failures', () => {
+  it('negotiates a stream with two components, each with its own selected pair', () => {
+    const { net, A, B, na, nb } = makePair(
+      { seed: 21, delay: [5, 5] },
+      { base: v4('192.0.2.10', 5000), options: { streams: [2] } },
+      { base: v4('192.0.2.20', 6000), options: { streams: [2] } },
+    );
+    na.bases.push(v4('192.0.2.10', 5001));
+    nb.bases.push(v4('192.0.2.20', 6001));
+    A.addLocalCandidate({ type: 'host', address: v4('192.0.2.10', 5000), component: 1 });
+    A.addLocalCandidate({ type: 'host', address: v4('192.0.2.10', 5001), component: 2 });
+    B.addLocalCandidate({ type: 'host', address: v4('192.0.2.20', 6000), component: 1 });
+    B.addLocalCandidate({ type: 'host', address: v4('192.0.2.20', 6001), component: 2 });
+    signal(na, nb);
+    signal(nb, na);
+    net.run(5_000, both(na, nb));
+    expect(connected(na) && connected(nb)).toBe(true);
+    expect(A.getSelectedPair(1)?.remote.address.port).toBe(6000);
+    expect(A.getSelectedPair(2)?.remote.address.port).toBe(6001);
+    expect(B.getSelectedPair(2)?.remote.address.port).toBe(5001);
+    expect(A.send(2, new Uint8Array([0x80, 9]))).toBe(true);
+    net.run(net.now + 100);
+    expect(nb.events.some((e) => e.type === 'data' && e.component === 2)).toBe(true);
+  });
+
+  it('keeps at most pairLimit pairs, dropping the lowest priorities', () => {
+    const A = new IceAgent({ random: seededRandom(1), pairLimit: 10 });
+    for (let i = 0; i < 5; i++)
+      A.addLocalCandidate({ type: 'host', address: v4(`192.0.2.${i + 1}`, 5000), localPreference: 1000 * i });
+    A.setRemoteCredentials({ ufrag: 'abcd', pwd: 'abcdefghijklmnopqrstuvwx' });
+    for (let i = 0; i < 5; i++)
+      A.addRemoteCandidate({
+        type: 'host',
+        address: v4(`198.51.100.${i + 1}`, 6000),
+        priority: 1000 + i,
+        foundation: `f${i}`,
+      });
+    const pairs = A.getPairs();
+    expect(pairs.length).toBe(10);
+    const min = pairs.reduce((m, p) => (p.priority < m ? p.priority : m), pairs[0]?.priority ?? 0n);
+    // Pair priority is dominated by the lower candidate priority (the remote ones here): the pairs with
+    // the two best remote candidates survive.
+    expect(pairs.every((p) => p.remote.priority >= 1003)).toBe(true);
+    expect(min > 0n).toBe(true);
+  });
+
+  it('fails with reason no-pairs when the candidates share no address family', () => {
+    const A = new IceAgent({ random: seededRandom(1) });
+    A.addLocalCandidate({ type: 'host', address: v4('192.0.2.1', 5000) });
+    A.setRemoteCredentials({ ufrag: 'abcd', pwd: 'abcdefghijklmnopqrstuvwx' });
+    A.addRemoteCandidate({
+      type: 'host',
+      address: { family: 'IPv6', address: '2001:db8::1', port: 1 },
+      priority: 1,
+      foundation: 'x',
+    });
+    A.endOfRemoteCandidates();
+    A.handleTimeout(0);
+    const events = [];
+    for (let e = A.pollEvent(); e; e = A.pollEvent()) events.push(e);
+    expect(events).toContainEqual({ type: 'state', state: 'failed', reason: 'no-pairs' });
+  });
+});
+
 describe('security', () => {
   function setup() {
     const A = new IceAgent({ random: seededRandom(1), role: 'controlled' });

@@ -548,8 +548,11 @@ export class IceAgent {
         inProgress += s.checkList.count('in-progress');
       }
       rto = checkRto(this.timing, this.streams.size, waiting, inProgress);
-      if (pair.state !== 'in-progress') pair.firstCheckAt = now;
-      pair.state = 'in-progress';
+      // A repeat check on a pair that already succeeded (nomination) leaves it Succeeded.
+      if (pair.state !== 'succeeded') {
+        if (pair.state !== 'in-progress') pair.firstCheckAt = now;
+        pair.state = 'in-progress';
+      }
     }
     const maxRequests = kind === 'consent' ? 4 : this.timing.maxCheckRequests;
     const id = hex(transactionId);
@@ -824,15 +827,19 @@ export class IceAgent {
     }
 
     // RFC 8445 §7.3.1.4: triggered checks.
-    switch (pair.state) {
+    // A validated pair is not checked again, except that a nomination still unanswered is repeated now
+    // (as RFC 8445 §7.3.1.4 does for an In-Progress pair): the peer's request shows the path works.
+    const renominate = !!pair.validPair && pair.nominating && this.role === 'controlling';
+    switch (pair.validPair && !renominate ? 'succeeded' : renominate ? 'in-progress' : pair.state) {
       case 'succeeded':
+        // Already validated (its nominating or consent check may be in flight): nothing to trigger.
         break;
       case 'in-progress': {
         // Cancel the pending transaction's retransmissions (a late answer still counts) and re-check now.
         for (const tx of this.transactions.values())
           if (tx.pair === pair && tx.kind === 'check') tx.cancelled = true;
         if (!this.triggered.includes(pair)) this.triggered.push(pair);
-        pair.state = 'waiting';
+        if (!renominate) pair.state = 'waiting';
         break;
       }
       default:
@@ -891,8 +898,9 @@ export class IceAgent {
         // RFC 8445 §12: data may arrive on any pair of the check list (the peer may have validated and
         // nominated it before our own check on it completed); sources outside the list are dropped.
         for (const p of s.checkList.pairs) {
+          if (p.local.component !== c) continue;
           if (p.validPair) cands.push(p.validPair);
-          if (p.local.component === c) cands.push(p);
+          cands.push(p);
         }
         const pair = cands.find((p) => sameAddress(p.remote.address, from) && sameAddress(p.local.base, to));
         if (pair) {
@@ -970,7 +978,6 @@ export class IceAgent {
         for (const tx of this.transactions.values())
           if (tx.pair === checked && tx.kind === 'check') tx.cancelled = true;
         this.startCheck(checked, now, true);
-        checked.state = 'in-progress';
       }
     }
   }
@@ -982,6 +989,7 @@ export class IceAgent {
         let best: CandidatePair | undefined;
         for (const p of s.checkList.pairs) {
           const v = p.validPair;
+          if (p.local.component !== c) continue;
           if (
             v?.nominated &&
             v.valid &&
