@@ -74,6 +74,7 @@ export class SimNetwork {
   readonly prng: Prng;
   private readonly heap = new Heap();
   private order = 0;
+  private stuck = 0;
   private readonly linkFree = [0, 0];
   readonly links: [LinkConfig, LinkConfig];
   readonly events: [PseudoTcpEvent[], PseudoTcpEvent[]] = [[], []];
@@ -140,6 +141,15 @@ export class SimNetwork {
     if (!Number.isFinite(t) || t > until) {
       this.now = Math.max(this.now, Math.min(until, t));
       return false;
+    }
+    if (t <= this.now) {
+      if (++this.stuck > 100_000) {
+        throw new Error(
+          `simulation stuck at ${this.now} ms: states ${this.peers.map((p) => p.state)}, timeouts ${this.peers.map((p) => p.pollTimeout())}`,
+        );
+      }
+    } else {
+      this.stuck = 0;
     }
     this.now = Math.max(this.now, t);
     for (let n = this.heap.peek(); n !== undefined && n.at <= this.now; n = this.heap.peek()) {

@@ -308,11 +308,16 @@ export class PseudoTcp {
     if (seg.conv !== this.conv) return;
     if (this.isClosed()) {
       if (seg.flags & FLAG_RST) return; // never an RST to an RST
-      const end = unwrap(seg.seq, this.rcvNxt) + seg.payload.length;
-      if (this.closedNormally && this.connectReceived && end < this.rcvNxt) {
+      const fin = (seg.flags & FLAG_FIN) !== 0;
+      const end = unwrap(seg.seq, this.rcvNxt) + seg.payload.length + (fin ? 1 : 0);
+      const carriesSomething = seg.payload.length > 0 || fin;
+      if (this.closedNormally && this.connectReceived && carriesSomething && end <= this.rcvNxt) {
         // A retransmission of something we acknowledged before a normal close (our ACK was
         // lost): acknowledge it again rather than reset a peer that did nothing wrong.
         this.sendPureAck(true);
+      } else if (this.closedNormally && !carriesSomething && (seg.flags & FLAG_CTL) === 0) {
+        // A pure ACK (perhaps overtaken by the segment that let us close) or a probe: dropped.
+        // Without FIN-ACK the peer cannot tell that we closed; its idle timeout ends it.
       } else {
         this.sendRst(seg); // a segment arriving in CLOSED is answered with RST
       }
@@ -356,7 +361,8 @@ export class PseudoTcp {
       this.closeDown('normal');
       return;
     }
-    if (this.idleTimeout !== false && this.isSynchronized() && now - this.lastRecv >= this.idleTimeout) {
+    // Deadlines are compared exactly as pollTimeout() computes them (no float drift).
+    if (this.idleTimeout !== false && this.isSynchronized() && now >= this.lastRecv + this.idleTimeout) {
       this.closeDown(
         'timeout',
         `no segment from the peer for ${this.idleTimeout} ms; the peer or the path is gone`,
@@ -375,7 +381,7 @@ export class PseudoTcp {
         return;
       }
       this.sendProbe(now);
-      this.rtt.backOff();
+      this.rtt.backOff(this.maxBackoff());
     } else if (this.keepaliveDue(now)) {
       this.sendProbe(now);
       this.lastKeepalive = now;
@@ -941,7 +947,7 @@ export class PseudoTcp {
     }
     // RFC 6298 §5.5-5.6: back off and retransmit; here every segment not known received.
     const connecting = this._state === 'syn-sent' || this._state === 'syn-received';
-    this.rtt.backOff(connecting ? INITIAL_RTO : MAX_RTO);
+    this.rtt.backOff(connecting ? INITIAL_RTO : this.maxBackoff());
     for (let i = 0; i < this.segs.length; i++) {
       const s = this.segs.at(i) as SendSeg;
       if (!s.acked && !s.sacked && !s.lost) {
@@ -996,6 +1002,14 @@ export class PseudoTcp {
       this.removeFromPipe(s);
       this.retxCursor = Math.min(this.retxCursor, fin);
     }
+  }
+
+  /**
+   * The backed-off RTO stays well under the idle timeout, so that a lossy but live path gets
+   * several retransmissions (and chances of an answer) before the idle timeout declares it dead.
+   */
+  private maxBackoff(): number {
+    return this.idleTimeout === false ? MAX_RTO : Math.min(MAX_RTO, this.idleTimeout / 8);
   }
 
   private lookupTx(id: number): Tx | undefined {
