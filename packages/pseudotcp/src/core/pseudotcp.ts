@@ -721,7 +721,8 @@ export class PseudoTcp {
 
     // The echoed transmission has arrived at the peer.
     if (echo !== undefined && !echo.seg.acked) {
-      if (!echo.seg.sacked && echo.seg.seq >= this.sndUna) {
+      if (!echo.seg.sacked && echo.seg.seq > ack) {
+        // Strictly above the ACK point: a segment at the ACK point was seen but not taken.
         this.clearLost(echo.seg);
         echo.seg.sacked = true;
         deliver(echo.seg);
