@@ -200,6 +200,7 @@ async function startOne(opts: StartCoturnOptions): Promise<Coturn> {
       ? spawn('ip', ['netns', 'exec', opts.netns, 'turnserver', ...args], { stdio: 'ignore', detached })
       : spawn('turnserver', args, { stdio: 'ignore', detached }),
   );
+  child.unref(); // a forgotten coturn must not keep Node running (the exit hook or cleanupStale removes it)
   let exited = false;
   child.once('exit', () => {
     exited = true;

@@ -45,6 +45,10 @@ export async function applyImpairment(
     const bin = await nfqDelayBinary();
     delay = nsSpawn(netns, bin, ['0', String(imp.delayMs), netns]);
     await waitForOutput(delay, /ready/, 5000, `nfq-delay in ${netns}`);
+    // From here on it says nothing; let go of it so a forgotten lab never keeps Node running.
+    delay.stdout?.destroy();
+    delay.stderr?.destroy();
+    delay.unref();
     // raw PREROUTING: held where packets arrive, before conntrack, so a burst of a new flow
     // gets one conntrack entry rather than clashing unconfirmed ones.
     for (const i of ifaces) {

@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { type Coturn, type CoturnOptions, startCoturn } from './coturn.js';
 import { applyImpairment, type Impairment } from './impairment.js';
 import { configureNat, type NatType } from './nat.js';
-import { addNetns, cleanupStale, deleteNetns, newPrefix, workDir } from './netns.js';
+import { addNetns, cleanupStale, deleteNetns, newPrefix, trackNamespaces, workDir } from './netns.js';
 import { type ExecOptions, type ExecResult, nsRun, nsSpawn, run, sleep } from './sh.js';
 
 export interface RouterOptions {
@@ -117,7 +117,9 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
   let coturn: Coturn | undefined;
   const dir = workDir(prefix);
   await cleanupStale(); // leftovers of crashed runs (their process is gone)
+  const untrack = trackNamespaces(namespaces, dir);
   const down = async (): Promise<void> => {
+    untrack();
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
     if (coturn) await coturn.stop().catch(() => undefined);
     await deleteNetns(namespaces);

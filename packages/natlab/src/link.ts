@@ -2,7 +2,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { applyImpairment } from './impairment.js';
 import type { LabHost } from './lab.js';
-import { addNetns, cleanupStale, deleteNetns, newPrefix } from './netns.js';
+import { addNetns, cleanupStale, deleteNetns, newPrefix, trackNamespaces } from './netns.js';
 import { type ExecOptions, type ExecResult, nsRun, nsSpawn, run } from './sh.js';
 
 export interface ImpairedLinkOptions {
@@ -37,7 +37,9 @@ export async function createImpairedLink(options: ImpairedLinkOptions): Promise<
   await cleanupStale(); // leftovers of crashed runs (their process is gone)
   const namespaces: string[] = [];
   const children: ChildProcess[] = [];
+  const untrack = trackNamespaces(namespaces);
   const down = async (): Promise<void> => {
+    untrack();
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
     await deleteNetns(namespaces);
   };

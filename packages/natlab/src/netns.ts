@@ -1,4 +1,6 @@
 // Network namespaces: create, list, delete (killing every process inside first).
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,4 +78,42 @@ export async function cleanupStale(opts: { all?: boolean; only?: string } = {}):
   const prefixes = new Set(victims.map(prefixOf).filter((p): p is string => p !== undefined));
   for (const p of prefixes) await rm(workDir(p), { recursive: true, force: true });
   return victims;
+}
+
+// Namespaces of labs that are up in this process, removed synchronously at process exit when a test
+// forgot down() or crashed (a killed process is reaped by the next cleanupStale instead).
+const live = new Map<string[], string | undefined>();
+let exitHookInstalled = false;
+
+function removeAtExit(): void {
+  for (const [names, dir] of live) {
+    for (const n of names) {
+      try {
+        const pids = execFileSync('ip', ['netns', 'pids', n], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        for (const p of pids.split('\n').filter((s) => s.trim().length > 0)) {
+          try {
+            process.kill(Number(p), 'SIGKILL');
+          } catch {}
+        }
+        execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
+      } catch {}
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+  live.clear();
+}
+
+/** Registers a lab's namespaces (the array is read at exit, so later pushes count); returns an untrack function. */
+export function trackNamespaces(names: string[], dir?: string): () => void {
+  if (!exitHookInstalled) {
+    process.once('exit', removeAtExit);
+    exitHookInstalled = true;
+  }
+  live.set(names, dir);
+  return () => {
+    live.delete(names);
+  };
 }
