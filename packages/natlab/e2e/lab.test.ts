@@ -8,7 +8,7 @@ import { run, sleep } from '../src/sh.js';
 
 const pre = checkPrerequisites({
   root: true,
-  commands: ['ip', 'iptables', 'nft', 'tc', 'turnserver', 'gcc', 'iperf3'],
+  commands: ['ip', 'iptables', 'nft', 'tc', 'turnserver', 'gcc', 'iperf3', 'miniupnpd', 'upnpc', 'openssl'],
 });
 const probe = fileURLToPath(new URL('./stun-probe.mjs', import.meta.url));
 const udpPing = fileURLToPath(new URL('./udp-ping.mjs', import.meta.url));
