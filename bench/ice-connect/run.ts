@@ -207,7 +207,7 @@ async function labBench(rows: string[]): Promise<void> {
   }
   rows.push('');
   rows.push(
-    `NAT lab, 50 ms RTT between the peers (25 ms added on arrival at each router WAN), ${LAB_RUNS} runs each;`,
+    `NAT lab, natlab impairment delayMs ${LAB_DELAY} on every router WAN (RTT measured below), ${LAB_RUNS} runs each;`,
   );
   rows.push(
     'ms from both sides having the candidates (host + server-reflexive) to a valid pair ("data can flow")',

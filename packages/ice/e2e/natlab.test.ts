@@ -67,7 +67,8 @@ describe.skipIf(pre.skip)('NAT lab matrix (our agent on both sides)', () => {
     }, async () => {
       let lab: Lab | undefined;
       try {
-        // 50 ms on arrival at each router's WAN (100 ms RTT between the peers). Linux conntrack NATs need
+        // delayMs 50 on each router's WAN (about 200 ms RTT between the peers: the lab adds it twice per
+        // direction on this path). Linux conntrack NATs need
         // both sides' first checks to cross in flight: a check that reaches the peer's router before the
         // peer's own check left it creates an entry that makes that router pick a new port (a simultaneous-
         // open artefact of conntrack). The delay gives peers started by a loaded machine enough slack.
