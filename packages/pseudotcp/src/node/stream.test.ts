@@ -121,4 +121,39 @@ describe('PseudoTcpStream over UDP on loopback', () => {
     expect(e).toBeInstanceOf(PseudoTcpError);
     expect((e as PseudoTcpError).code).toBe('ECONNRESET');
   });
+
+  it('recovers from loss and reordering with real timers (in-memory lossy transport, seeded)', async () => {
+    // xorshift32: deterministic drops and delays
+    let seed = 0x2545f491;
+    const rand = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) / 2 ** 32;
+    };
+    const listeners: [((d: Uint8Array) => void) | undefined, ((d: Uint8Array) => void) | undefined] = [
+      undefined,
+      undefined,
+    ];
+    const end = (me: 0 | 1): DatagramTransport => ({
+      send(data) {
+        if (rand() < 0.05) return; // 5% loss
+        const copy = data.slice();
+        setTimeout(() => listeners[me === 0 ? 1 : 0]?.(copy), 2 + Math.floor(rand() * 8)); // 2-10 ms, reorders
+      },
+      onMessage(listener) {
+        listeners[me] = listener;
+        return () => {
+          listeners[me] = undefined;
+        };
+      },
+    });
+    const a = createPseudoTcpStream(end(0));
+    const b = createPseudoTcpStream(end(1));
+    const data = randomBytes(2 * 1024 * 1024);
+    const got = collect(b);
+    a.end(data);
+    expect(sha256(await got)).toBe(sha256(data));
+    expect(a.stats().retransmits).toBeGreaterThan(0);
+  }, 60_000);
 });
