@@ -9,6 +9,7 @@ const pre = checkPrerequisites({
   commands: ['ip', 'iptables', 'nft', 'turnserver', 'gcc', 'openssl'],
 });
 const udpPing = fileURLToPath(new URL('./udp-ping.mjs', import.meta.url));
+const punchPeer = fileURLToPath(new URL('./punch-peer.mjs', import.meta.url));
 
 describe.skipIf(pre.skip)('natlab extras', () => {
   it('startCoturn on loopback answers STUN with RFC 5780 attributes and relays for its user', async () => {
@@ -71,6 +72,25 @@ describe.skipIf(pre.skip)('natlab extras', () => {
       expect(rtts[3]).toBeLessThan(32);
     } finally {
       await lab.down();
+    }
+  }, 30_000);
+
+  it('UDP hole punching works between two port-restricted NATs and fails between two symmetric ones', async () => {
+    for (const [nat, expected] of [
+      ['restricted', 'ok'],
+      ['symmetric', 'none'],
+    ] as const) {
+      const lab = await createLab({ routers: [{ nat }, { nat }], coturn: false });
+      try {
+        const [r1, r2] = lab.routers;
+        const [a, b] = await Promise.all([
+          lab.exec('h1', process.execPath, [punchPeer, '5000', r2?.wanAddress ?? '', '5000']),
+          lab.exec('h2', process.execPath, [punchPeer, '5000', r1?.wanAddress ?? '', '5000']),
+        ]);
+        expect([nat, a.stdout.trim(), b.stdout.trim()]).toEqual([nat, expected, expected]);
+      } finally {
+        await lab.down();
+      }
     }
   }, 30_000);
 });

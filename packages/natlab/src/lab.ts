@@ -220,7 +220,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       hosts[router.name] = { name: router.name, netns: rns, address: p.wan, addresses: [p.wan, p.lan] };
       hosts[host.name] = host;
       routers.push(router);
-      await configureNat(router);
+      await configureNat(o.miniupnpd ? { ...router, acceptInputFrom: [...SERVER_ADDRESSES] } : router);
     }
     // Routes to public ('none') LANs from every internet-attached namespace.
     for (const r of routers.filter((x) => x.nat === 'none')) {

@@ -19,6 +19,8 @@ interface NatRouter {
   wanAddress: string;
   lanSubnet: string;
   host: { address: string };
+  /** sources whose unsolicited packets the router itself accepts (miniupnpd's STUN check) */
+  acceptInputFrom?: string[];
 }
 
 export async function configureNat(r: NatRouter): Promise<void> {
@@ -81,6 +83,13 @@ export async function configureNat(r: NatRouter): Promise<void> {
       );
       break;
   }
+  // Unsolicited packets to the router itself are dropped before conntrack confirms an entry for
+  // them: otherwise that entry (peer -> WAN:p) would hold the tuple that a later outbound mapping
+  // LAN:p -> WAN:p needs, MASQUERADE would pick another port, and hole punching between two
+  // port-restricted NATs would fail where a real cone NAT lets it work.
+  for (const src of r.acceptInputFrom ?? [])
+    await ipt('-A', 'INPUT', '-i', 'eth0', '-s', src, '-j', 'ACCEPT');
+  await ipt('-A', 'INPUT', '-i', 'eth0', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP');
   // Nothing new enters the LAN from the WAN unless a DNAT (full-cone, miniupnpd) sent it there.
   for (const state of ['ESTABLISHED,RELATED', 'DNAT'])
     await ipt(
