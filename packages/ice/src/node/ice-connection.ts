@@ -232,7 +232,10 @@ export class IceConnection extends EventEmitter {
 
   private transport(): IceTransport {
     return {
-      send: (data) => this.send(data),
+      // A datagram transport may lose datagrams (pseudo-TCP retransmits): no pair to send on is a drop here.
+      send: (data) => {
+        if (this.agent.send(1, data)) this.drive();
+      },
       onMessage: (cb) => {
         this.messageListeners.add(cb);
         return () => this.messageListeners.delete(cb);
