@@ -128,3 +128,59 @@ describe.skipIf(pre.skip)('NAT lab matrix (our agent on both sides)', () => {
     });
   }
 });
+
+describe.skipIf(pre.skip || checkPrerequisites({ pkgConfig: ['nice'], commands: ['gcc'] }).skip)(
+  'NAT lab: our agent with libnice, restricted/restricted',
+  () => {
+    for (const ourRole of ['controlling', 'controlled'] as const) {
+      it(`connects with our agent ${ourRole}, data both ways`, { timeout: 120_000 }, async () => {
+        const { NicePeer } = await import('./nice-peer.js');
+        let lab: Lab | undefined;
+        try {
+          lab = await createLab({
+            routers: [{ nat: 'restricted' }, { nat: 'restricted' }],
+            impairment: { delayMs: 50 },
+          });
+          const l = lab;
+          const stun = { family: 'IPv4' as const, address: l.server.address, port: 3478 };
+          const ours = new LabPeer(
+            l.spawn(
+              'h1',
+              process.execPath,
+              [
+                '--import',
+                'tsx',
+                join(pkgDir, 'e2e', 'lab-peer.ts'),
+                JSON.stringify({ role: ourRole, stun }),
+              ],
+              {
+                cwd: pkgDir,
+                stdio: ['pipe', 'pipe', 'inherit'],
+              },
+            ),
+          );
+          const nice = new NicePeer(ourRole === 'controlled', l.hosts.h2?.address ?? '', {
+            stunServer: l.server.address,
+            spawner: (cmd, args) => l.spawn('h2', cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] }),
+          });
+          try {
+            const [mine, theirs] = await Promise.all([ours.waitFor('desc '), nice.description]);
+            nice.setRemote(JSON.parse(mine.slice(5)));
+            ours.write(`remote ${JSON.stringify(theirs)}`);
+            await Promise.all([ours.waitFor('selected'), nice.waitFor('selected')]);
+            ours.write('send ping-from-ts');
+            await nice.waitFor('recv ping-from-ts');
+            nice.send('hello-from-nice');
+            await Promise.all([ours.waitFor('recv hello-from-nice'), ours.waitFor('recv echo:ping-from-ts')]);
+          } finally {
+            ours.write('quit');
+            ours.proc.kill();
+            nice.close();
+          }
+        } finally {
+          await lab?.down();
+        }
+      });
+    }
+  },
+);
