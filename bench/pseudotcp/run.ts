@@ -187,6 +187,18 @@ async function runIperf(link: ImpairedLink, cc: 'bbr' | 'cubic', seconds: number
   }
 }
 
+/** UDP RcvbufErrors of each namespace (/proc/net/snmp is per namespace). */
+async function udpRcvbufErrors(link: ImpairedLink): Promise<{ a: number; b: number }> {
+  const read = async (side: 'a' | 'b') => {
+    const { stdout } = await link.exec(side, 'cat', ['/proc/net/snmp']);
+    const rows = stdout.split('\n').filter((l) => l.startsWith('Udp:'));
+    const names = rows[0]?.split(/\s+/) ?? [];
+    const values = rows[1]?.split(/\s+/) ?? [];
+    return Number(values[names.indexOf('RcvbufErrors')] ?? 0);
+  };
+  return { a: await read('a'), b: await read('b') };
+}
+
 const fmt = (m: Measure | undefined) =>
   m
     ? `${m.MBps.toFixed(2).padStart(8)} MB/s  (${(m.bytes / MB).toFixed(1)} MB in ${(m.ms / 1000).toFixed(1)} s)` +
@@ -268,9 +280,14 @@ async function main(): Promise<void> {
       const s = inNs(link, 'a');
       const r = inNs(link, 'b');
       const timeout = IMPAIRED_MS + 90_000;
+      const before = await udpRcvbufErrors(link);
       const ours = await attempt('ours', () =>
         runNode('ours', s, r, link.b.address, link.a.address, IMPAIRED_CAP, IMPAIRED_MS, timeout),
       );
+      const after = await udpRcvbufErrors(link);
+      if (ours) {
+        ours.note = `${ours.note ?? ''}; UDP socket-buffer drops: sender ${after.a - before.a}, receiver ${after.b - before.b}`;
+      }
       console.log(`  ours (BBR-style)   ${fmt(ours)}`);
       const bbr = await attempt('iperf3 bbr', () => runIperf(link, 'bbr', IMPAIRED_MS / 1000));
       console.log(`  Linux TCP BBR      ${fmt(bbr)}`);
