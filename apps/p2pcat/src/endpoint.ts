@@ -2,6 +2,7 @@
 // the very sockets that gathering used (the NAT holes were punched for them), and turns the
 // selected pair into a pseudo-TCP byte stream.
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:dgram';
 import {
   type Candidate as GatheredCandidate,
   type Gathering,
@@ -94,10 +95,34 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     async close() {
       if (closed) return;
       closed = true;
-      ice.close();
-      await gathering.close(); // TURN allocations deleted, port mappings removed
+      // Gathering first: TURN allocations are deleted (and port mappings removed) through the host
+      // sockets, which must still be open; ICE owns those sockets and closing it first made the
+      // TURN client's pending refresh throw ERR_SOCKET_DGRAM_NOT_RUNNING from a timer.
+      await gathering.close();
+      try {
+        ice.close(); // closes the (already closed) host sockets again: tolerate that
+      } catch (e) {
+        opts.log?.(`closing ICE: ${(e as Error).message}`);
+      }
     },
   };
+}
+
+/**
+ * The TURN client keeps a retransmission timer after its allocation was deleted and then sends on
+ * the host socket that is already closed; dgram throws ERR_SOCKET_DGRAM_NOT_RUNNING from that
+ * timer, which would crash p2pcat at exit. A datagram to a closed socket is simply dropped here.
+ */
+export function tolerateSendAfterClose(socket: Socket): void {
+  const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+  const guarded = (...args: unknown[]): void => {
+    try {
+      send(...args);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ERR_SOCKET_DGRAM_NOT_RUNNING') throw e;
+    }
+  };
+  socket.send = guarded as Socket['send'];
 }
 
 /** Puts the gathered bases and candidates into the ICE agent. */
@@ -105,6 +130,7 @@ function adopt(ice: IceConnectionType, gathering: Gathering, gathered: GatheredC
   const claimersByBase = new Map<string, ((d: Uint8Array, f: TransportAddress) => boolean)[]>();
   const key = (a: TransportAddress) => `${a.address}|${a.port}`;
   for (const hb of gathering.hostBases as HostBase[]) {
+    tolerateSendAfterClose(hb.socket);
     claimersByBase.set(key(hb.local), hb.detach());
     ice.addBase({ address: hb.local, socket: hb.socket });
   }

@@ -120,17 +120,25 @@ export async function runTransfer(
       ? { kind: 'files', paths: cmd.sendPaths }
       : { kind: 'pipe', input: process.stdin, inputIsTty: process.stdin.isTTY === true };
     const t0 = performance.now();
-    const result = await runSession({
-      stream: connected.stream,
-      keys,
-      send,
-      output: stdoutSink(),
-      outDir: cmd.outDir,
-      force: cmd.force,
-      signal,
-      onProgress: (p) => reporter.progress(p),
-      log: (l) => reporter.detail(l),
-    });
+    let result: Awaited<ReturnType<typeof runSession>>;
+    try {
+      result = await runSession({
+        stream: connected.stream,
+        keys,
+        send,
+        output: stdoutSink(),
+        outDir: cmd.outDir,
+        force: cmd.force,
+        signal,
+        onProgress: (p) => reporter.progress(p),
+        log: (l) => reporter.detail(l),
+      });
+    } catch (e) {
+      // The session queued an ABORT record for the peer: let pseudo-TCP deliver it before the
+      // sockets close, so that the peer stops at once (exit 4) instead of timing out.
+      await closeGracefully(connected.stream, 1500);
+      throw e;
+    }
     reporter.finish();
     const secs = (performance.now() - t0) / 1000;
     const bytes = result.bytesSent + result.bytesReceived;
@@ -156,10 +164,10 @@ export async function runTransfer(
  * everything acknowledged (our FIN included), then linger briefly so that the peer's FIN gets its
  * ACK too. Bounded, so a vanished peer costs at most a few seconds.
  */
-async function closeGracefully(stream: PseudoTcpStream): Promise<void> {
+async function closeGracefully(stream: PseudoTcpStream, limitMs = 5000): Promise<void> {
   stream.end();
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 5000);
+    const timer = setTimeout(resolve, limitMs);
     const done = () => {
       clearTimeout(timer);
       setTimeout(resolve, 200);
