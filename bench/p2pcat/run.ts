@@ -1,0 +1,184 @@
+// p2pcat benchmark (issue 9, Performance): in one run,
+//   loopback: 1 GiB through two p2pcat processes (pipe mode, encrypted), throughput and the peak
+//   RSS (VmHWM) of each side; Linux TCP (socat) on loopback for reference;
+//   impaired path (natlab createImpairedLink: 25 ms each way = 50 ms RTT, 1% loss each way):
+//   p2pcat vs Linux TCP (iperf3 -C bbr, and cubic) on the very same path, with ratios.
+// Run as root from bench/p2pcat (builds nothing: build p2pcat first):  npx tsx run.ts [--quick]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkPrerequisites, createImpairedLink } from '@p2pcat/natlab';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CLI = join(here, '..', '..', 'apps', 'p2pcat', 'dist', 'cli.js');
+const quick = process.argv.includes('--quick');
+const MiB = 1024 * 1024;
+const LOOPBACK_BYTES = quick ? 256 * MiB : 1024 * MiB;
+const IMPAIRED_BYTES = quick ? 50 * MiB : 200 * MiB;
+const IPERF_SECONDS = quick ? 10 : 20;
+
+type Spawner = (cmd: string, args: string[], stdio: ('pipe' | 'ignore')[]) => ChildProcess;
+const local: Spawner = (cmd, args, stdio) => spawn(cmd, args, { stdio });
+
+interface Side {
+  code: number | null;
+  events: Record<string, unknown>[];
+  stderr: string;
+  hwmKiB: number;
+  received: number;
+}
+
+/** Peak RSS: VmHWM of the process, read until it exits (the last value is the peak). */
+function watchHwm(pid: number | undefined, into: { hwm: number }): NodeJS.Timeout {
+  return setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) into.hwm = Math.max(into.hwm, Number(m[1]));
+    } catch {}
+  }, 100);
+}
+
+function runSide(child: ChildProcess, countStdout: boolean): Promise<Side> {
+  const hwm = { hwm: 0 };
+  const timer = watchHwm(child.pid, hwm);
+  let stderr = '';
+  let received = 0;
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  if (countStdout)
+    child.stdout?.on('data', (d: Buffer) => {
+      received += d.length;
+    });
+  return new Promise((resolve) => {
+    child.once('close', (code) => {
+      clearInterval(timer);
+      const events = stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      resolve({ code, events, stderr, hwmKiB: hwm.hwm, received });
+    });
+  });
+}
+
+/** One p2pcat pipe transfer of `bytes` zero bytes (content is irrelevant: everything is encrypted). */
+async function p2pcatRun(
+  spawnIn: (side: 'a' | 'b') => Spawner,
+  bytes: number,
+  opts: string[],
+): Promise<{ MBps: number; seconds: number; inviter: Side; joiner: Side }> {
+  const dir = mkdtempSync(join(tmpdir(), 'p2pcat-bench-'));
+  try {
+    const invitePath = join(dir, 'invite.txt');
+    const answerPath = join(dir, 'answer.txt');
+    const inviterChild = spawnIn('a')(
+      'sh',
+      [
+        '-c',
+        `head -c ${bytes} /dev/zero | exec "${process.execPath}" "${CLI}" --invite --json -q --invite-to ${invitePath} --answer-from ${answerPath} ${opts.join(' ')}`,
+      ],
+      ['ignore', 'ignore', 'pipe'],
+    );
+    const inviter = runSide(inviterChild, false);
+    for (let i = 0; i < 300 && !existsSync(invitePath); i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50));
+    const invite = readFileSync(invitePath, 'utf8').trim();
+    const joinerChild = spawnIn('b')(
+      process.execPath,
+      [CLI, invite, '--json', '-q', '--answer-to', answerPath, ...opts],
+      ['ignore', 'pipe', 'pipe'],
+    );
+    const joiner = runSide(joinerChild, true);
+    const [i, j] = await Promise.all([inviter, joiner]);
+    if (i.code !== 0 || j.code !== 0 || j.received !== bytes)
+      throw new Error(
+        `p2pcat run failed: inviter ${i.code}, joiner ${j.code}, ${j.received} of ${bytes} bytes\n${i.stderr}\n${j.stderr}`,
+      );
+    const done = j.events.find((e) => e.event === 'done') as { seconds: number } | undefined;
+    const seconds = done?.seconds ?? Number.NaN;
+    return { MBps: bytes / 1e6 / seconds, seconds, inviter: i, joiner: j };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Linux TCP on loopback: socat from /dev/zero to a counting reader. */
+async function socatLoopback(bytes: number): Promise<number> {
+  const port = 40000 + (process.pid % 20000);
+  const server = spawn('socat', ['-u', `TCP-LISTEN:${port},reuseaddr`, 'STDOUT'], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let got = 0;
+  let t0 = 0;
+  server.stdout.on('data', (d: Buffer) => {
+    if (!t0) t0 = performance.now();
+    got += d.length;
+  });
+  await new Promise((r) => setTimeout(r, 300));
+  const client = spawn('sh', ['-c', `head -c ${bytes} /dev/zero | socat -u STDIN TCP:127.0.0.1:${port}`], {
+    stdio: 'ignore',
+  });
+  await new Promise((r) => server.once('close', r));
+  client.kill();
+  return got / 1e6 / ((performance.now() - t0) / 1000);
+}
+
+const fmt = (n: number) => n.toFixed(1);
+const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error(`build p2pcat first: ${CLI} is missing`);
+  console.log(`p2pcat benchmark ${new Date().toISOString()} ${quick ? '(quick)' : ''}`);
+  const lo = await p2pcatRun(() => local, LOOPBACK_BYTES, ['--no-stun', '--no-portmap', '--loopback']);
+  const tcpLo = await socatLoopback(LOOPBACK_BYTES);
+  console.log(
+    `loopback ${LOOPBACK_BYTES / MiB} MiB: p2pcat ${fmt(lo.MBps)} MB/s (${fmt(lo.seconds)} s), ` +
+      `peak RSS sender ${mib(lo.inviter.hwmKiB)}, receiver ${mib(lo.joiner.hwmKiB)}; ` +
+      `Linux TCP (socat) ${fmt(tcpLo)} MB/s; ratio p2pcat/TCP ${(lo.MBps / tcpLo).toFixed(3)}x ` +
+      `(targets: >= 100 MB/s, RSS < 100 MiB)`,
+  );
+
+  const pre = checkPrerequisites({ root: true, commands: ['iperf3', 'nft', 'iptables'] });
+  if (pre.skip) {
+    console.log(`impaired path skipped: ${pre.reason}`);
+    return;
+  }
+  const link = await createImpairedLink({ delayMs: 25, lossPercent: 1 });
+  try {
+    const inNs =
+      (side: 'a' | 'b'): Spawner =>
+      (cmd, args, stdio) =>
+        link.spawn(side, cmd, args, { stdio });
+    const imp = await p2pcatRun(inNs, IMPAIRED_BYTES, ['--no-stun', '--no-portmap']);
+    const iperf = async (cc: string) => {
+      link.spawn('b', 'iperf3', ['-s', '-1'], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 500));
+      const r = await link.exec(
+        'a',
+        'iperf3',
+        ['-c', link.b.address, '-t', String(IPERF_SECONDS), '-C', cc, '-J'],
+        { timeoutMs: (IPERF_SECONDS + 30) * 1000 },
+      );
+      const j = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
+      return j.end.sum_received.bits_per_second / 8 / 1e6;
+    };
+    const bbr = await iperf('bbr');
+    const cubic = await iperf('cubic');
+    console.log(
+      `impaired (50 ms RTT, 1% loss each way), ${IMPAIRED_BYTES / MiB} MiB: p2pcat ${fmt(imp.MBps)} MB/s (${fmt(imp.seconds)} s), ` +
+        `peak RSS ${mib(imp.inviter.hwmKiB)} / ${mib(imp.joiner.hwmKiB)}; TCP BBR ${fmt(bbr)} MB/s, CUBIC ${fmt(cubic)} MB/s ` +
+        `(iperf3 ${IPERF_SECONDS} s); ratio p2pcat/BBR ${(imp.MBps / bbr).toFixed(2)}x (target >= 0.5x), ` +
+        `p2pcat/CUBIC ${(imp.MBps / cubic).toFixed(2)}x`,
+    );
+  } finally {
+    await link.down();
+  }
+}
+
+main().catch((e) => {
+  console.error(`bench failed: ${(e as Error).message}`);
+  process.exitCode = 1;
+});
