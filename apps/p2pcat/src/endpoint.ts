@@ -206,7 +206,12 @@ export async function connectToPeer(
   }
   const connectMs = performance.now() - t0;
   const pair = ep.ice.selectedPair();
-  const stream = createPseudoTcpStream(transport, { conversation: CONVERSATION });
+  // Without `close`: pseudo-TCP would close the ICE connection (and the host sockets) when the
+  // stream ends, before the endpoint deleted its TURN allocations through those sockets.
+  const stream = createPseudoTcpStream(
+    { send: (d) => transport.send(d), onMessage: (cb) => transport.onMessage(cb) },
+    { conversation: CONVERSATION },
+  );
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new UserError('the peer did not open the data stream in time', ExitCode.NoConnection)),

@@ -91,6 +91,9 @@ export async function runTransfer(
     const keys = deriveSessionKeys(keyPair, peer.publicKey, role, inviteRaw, answerRaw);
     reporter.info('Connecting ...');
     const connected = await connectToPeer(endpoint, peer, epOptions);
+    // From here on the session handles Ctrl-C: it sends ABORT, which must leave before the
+    // sockets close (closing the endpoint at once raced it and the peer timed out instead).
+    signal.removeEventListener('abort', onAbort);
     const pair = connected.pair;
     const pathWords = pair
       ? `${connected.pathType} (${pair.local.type} -> ${pair.remote.type})`
