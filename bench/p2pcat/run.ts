@@ -64,24 +64,44 @@ function runSide(child: ChildProcess, countStdout: boolean): Promise<Side> {
   });
 }
 
+/** Writes `bytes` zero bytes into the child's standard input, with backpressure. */
+function feedZeros(child: ChildProcess, bytes: number): void {
+  const block = Buffer.alloc(MiB);
+  let left = bytes;
+  const stdin = child.stdin;
+  if (!stdin) throw new Error('no stdin pipe');
+  stdin.on('error', () => {});
+  const pump = (): void => {
+    while (left > 0) {
+      const n = Math.min(left, block.length);
+      left -= n;
+      if (!stdin.write(block.subarray(0, n))) {
+        stdin.once('drain', pump);
+        return;
+      }
+    }
+    stdin.end();
+  };
+  pump();
+}
+
 /** One p2pcat pipe transfer of `bytes` zero bytes (content is irrelevant: everything is encrypted). */
 async function p2pcatRun(
   spawnIn: (side: 'a' | 'b') => Spawner,
   bytes: number,
   opts: string[],
+  deadlineMs: number,
 ): Promise<{ MBps: number; seconds: number; inviter: Side; joiner: Side }> {
   const dir = mkdtempSync(join(tmpdir(), 'p2pcat-bench-'));
   try {
     const invitePath = join(dir, 'invite.txt');
     const answerPath = join(dir, 'answer.txt');
     const inviterChild = spawnIn('a')(
-      'sh',
-      [
-        '-c',
-        `head -c ${bytes} /dev/zero | exec "${process.execPath}" "${CLI}" --invite --json -q --invite-to ${invitePath} --answer-from ${answerPath} ${opts.join(' ')}`,
-      ],
-      ['ignore', 'ignore', 'pipe'],
+      process.execPath,
+      [CLI, '--invite', '--json', '-q', '--invite-to', invitePath, '--answer-from', answerPath, ...opts],
+      ['pipe', 'ignore', 'pipe'],
     );
+    feedZeros(inviterChild, bytes);
     const inviter = runSide(inviterChild, false);
     for (let i = 0; i < 300 && !existsSync(invitePath); i++) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 50));
@@ -92,7 +112,12 @@ async function p2pcatRun(
       ['ignore', 'pipe', 'pipe'],
     );
     const joiner = runSide(joinerChild, true);
+    const limit = setTimeout(() => {
+      inviterChild.kill('SIGKILL');
+      joinerChild.kill('SIGKILL');
+    }, deadlineMs);
     const [i, j] = await Promise.all([inviter, joiner]);
+    clearTimeout(limit);
     if (i.code !== 0 || j.code !== 0 || j.received !== bytes)
       throw new Error(
         `p2pcat run failed: inviter ${i.code}, joiner ${j.code}, ${j.received} of ${bytes} bytes\n${i.stderr}\n${j.stderr}`,
@@ -132,7 +157,12 @@ const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error(`build p2pcat first: ${CLI} is missing`);
   console.log(`p2pcat benchmark ${new Date().toISOString()} ${quick ? '(quick)' : ''}`);
-  const lo = await p2pcatRun(() => local, LOOPBACK_BYTES, ['--no-stun', '--no-portmap', '--loopback']);
+  const lo = await p2pcatRun(
+    () => local,
+    LOOPBACK_BYTES,
+    ['--no-stun', '--no-portmap', '--loopback'],
+    300_000,
+  );
   const tcpLo = await socatLoopback(LOOPBACK_BYTES);
   console.log(
     `loopback ${LOOPBACK_BYTES / MiB} MiB: p2pcat ${fmt(lo.MBps)} MB/s (${fmt(lo.seconds)} s), ` +
@@ -148,22 +178,30 @@ async function main(): Promise<void> {
   }
   const link = await createImpairedLink({ delayMs: 25, lossPercent: 1 });
   try {
+    // natlab sometimes leaves side b's eth0 administratively DOWN (seen on 2026-11-22): bring
+    // both ends up again, or p2pcat in b finds no usable address.
+    for (const s of ['a', 'b'] as const) await link.exec(s, 'ip', ['link', 'set', 'eth0', 'up']);
     const inNs =
       (side: 'a' | 'b'): Spawner =>
       (cmd, args, stdio) =>
         link.spawn(side, cmd, args, { stdio });
-    const imp = await p2pcatRun(inNs, IMPAIRED_BYTES, ['--no-stun', '--no-portmap']);
+    const imp = await p2pcatRun(inNs, IMPAIRED_BYTES, ['--no-stun', '--no-portmap'], 300_000);
+    link.spawn('b', 'iperf3', ['-s'], { stdio: 'ignore' }); // killed by link.down()
+    await new Promise((r) => setTimeout(r, 500));
     const iperf = async (cc: string) => {
-      link.spawn('b', 'iperf3', ['-s', '-1'], { stdio: 'ignore' });
-      await new Promise((r) => setTimeout(r, 500));
       const r = await link.exec(
         'a',
         'iperf3',
         ['-c', link.b.address, '-t', String(IPERF_SECONDS), '-C', cc, '-J'],
         { timeoutMs: (IPERF_SECONDS + 30) * 1000 },
       );
-      const j = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
-      return j.end.sum_received.bits_per_second / 8 / 1e6;
+      const j = JSON.parse(r.stdout) as {
+        error?: string;
+        end?: { sum_received?: { bits_per_second: number } };
+      };
+      const bps = j.end?.sum_received?.bits_per_second;
+      if (bps === undefined) throw new Error(`iperf3 -C ${cc}: ${j.error ?? r.stdout.slice(0, 300)}`);
+      return bps / 8 / 1e6;
     };
     const bbr = await iperf('bbr');
     const cubic = await iperf('cubic');
