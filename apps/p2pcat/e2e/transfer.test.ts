@@ -80,6 +80,21 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
       expect(await sha256File(out)).toBe(src.sha);
       expect(r.joiner.stderr).toMatch(new RegExp(`over a ${c.path}`));
       expect(r.invite.length).toBeLessThanOrEqual(250);
+      if (c.turn) {
+        // a normal exit deletes the TURN allocations too: coturn frees both relay ports
+        const ports = [r.inviter.stderr, r.joiner.stderr].map((e) =>
+          Number(/local candidate relay [\d.]+:(\d+)/.exec(e)?.[1]),
+        );
+        for (const port of ports) {
+          expect(port).toBeGreaterThan(0);
+          let listening = true;
+          for (let i = 0; i < 30 && listening; i++) {
+            listening = (await lab.exec('server', 'ss', ['-Huln', `sport = :${port}`])).stdout.trim() !== '';
+            if (listening) await new Promise((res) => setTimeout(res, 100));
+          }
+          expect(listening, `coturn still holds relay port ${port}`).toBe(false);
+        }
+      }
       await rm(sub, { recursive: true, force: true });
     }, 120_000);
 
