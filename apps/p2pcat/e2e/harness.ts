@@ -2,7 +2,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, existsSync, openSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +36,17 @@ export interface Running {
   done: Promise<PeerResult>;
 }
 
+const workDirs: string[] = [];
+
 export async function workDir(tag: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `p2pcat-e2e-${process.pid}-${tag}-`));
+  const dir = await mkdtemp(join(tmpdir(), `p2pcat-e2e-${process.pid}-${tag}-`));
+  workDirs.push(dir);
+  return dir;
+}
+
+/** Removes every work directory made so far (afterAll: also those of failed tests). */
+export async function removeWorkDirs(): Promise<void> {
+  for (const d of workDirs.splice(0)) await rm(d, { recursive: true, force: true });
 }
 
 /** Starts `node cli.js ARGS` in a lab host with files for stdin/stdout; stderr is collected. */

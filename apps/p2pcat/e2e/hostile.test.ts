@@ -17,6 +17,7 @@ import {
   CLI,
   dropUnsolicited,
   labArgs,
+  removeWorkDirs,
   runPair,
   startPeer,
   waitForFile,
@@ -118,6 +119,7 @@ describe.skipIf(pre.skip)('Ctrl-C and a record altered in flight (natlab, miniup
   }, 120_000);
   afterAll(async () => {
     await lab?.down();
+    await removeWorkDirs();
   }, 60_000);
 
   const mappings = async () =>

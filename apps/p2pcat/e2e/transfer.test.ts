@@ -3,7 +3,15 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkPrerequisites, createLab, type Lab } from '@p2pcat/natlab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropUnsolicited, labArgs, runPair, sha256File, workDir, writeRandomFile } from './harness.js';
+import {
+  dropUnsolicited,
+  labArgs,
+  removeWorkDirs,
+  runPair,
+  sha256File,
+  workDir,
+  writeRandomFile,
+} from './harness.js';
 
 const pre = checkPrerequisites({ root: true, commands: ['turnserver', 'nft', 'iptables'] });
 const MB = 1_000_000;
@@ -47,6 +55,7 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
 
   afterAll(async () => {
     await lab?.down();
+    await removeWorkDirs();
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
