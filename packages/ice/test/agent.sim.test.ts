@@ -295,6 +295,56 @@ describe('ICE agent on a simulated network', () => {
   });
 });
 
+describe('an answer that travels through a human (p2pcat)', () => {
+  it('a controlled agent keeps checking at a capped pace until the late answer arrives, then connects', () => {
+    const natA = new SimNat('203.0.113.1', 'EIM', 'APDF');
+    const natB = new SimNat('203.0.113.2', 'EIM', 'APDF');
+    const a = { base: v4('10.0.0.2', 5000), nat: natA, srflx: true };
+    const patient = { maxRetransmitInterval: 2_000, maxCheckRequests: 1_000, connectTimeout: 300_000 };
+    const b = { base: v4('10.1.0.2', 6000), nat: natB, srflx: true, options: { timing: patient } };
+    const { net, na, nb } = makePair({ seed: 21, delay: [20, 30] }, a, b);
+    gather(na, a);
+    gather(nb, b);
+    signal(na, nb, { endOfCandidates: true }); // B has the invite; A waits 90 s for the answer
+    net.run(90_000);
+    expect(nb.agent.connectionState).toBe('checking');
+    const sentBy90 = nb.agent.getPairs().reduce((n, p) => n + p.stats.requestsSent, 0);
+    expect(sentBy90).toBeGreaterThan(40); // still probing every 2 s, so B's NAT binding stays open
+    signal(nb, na, { endOfCandidates: true });
+    net.run(100_000, both(na, nb));
+    expect(connected(na) && connected(nb)).toBe(true);
+    exchangeData(net, na, nb);
+  });
+
+  it('without the cap the same controlled agent gives up before the answer arrives', () => {
+    const natA = new SimNat('203.0.113.1', 'EIM', 'APDF');
+    const a = { base: v4('10.0.0.2', 5000), nat: natA, srflx: true };
+    const b = { base: v4('10.1.0.2', 6000), nat: new SimNat('203.0.113.2', 'EIM', 'APDF'), srflx: true };
+    const { net, na, nb } = makePair({ seed: 22, delay: [20, 30] }, a, b);
+    gather(na, a);
+    gather(nb, b);
+    signal(na, nb, { endOfCandidates: true });
+    net.run(90_000);
+    expect(nb.agent.connectionState).toBe('failed');
+  });
+
+  it('reports a valid pair to a controlled agent whose checks the peer answers before it has the answer', () => {
+    const a = { base: v4('198.51.100.7', 5000) }; // public, like a full-cone inviter
+    const b = { base: v4('10.1.0.2', 6000), nat: new SimNat('203.0.113.2', 'APDM', 'APDF'), srflx: true };
+    const { net, na, nb } = makePair({ seed: 23, delay: [20, 20] }, a, b);
+    gather(na, a);
+    gather(nb, b);
+    signal(na, nb, { endOfCandidates: true });
+    net.run(2_000, () => nb.events.some((e) => e.type === 'valid-pair'));
+    const valid = nb.events.find((e) => e.type === 'valid-pair');
+    expect(valid?.type === 'valid-pair' && valid.pair.remote.address.address).toBe('198.51.100.7');
+    expect(na.agent.connectionState).toBe('new'); // A answered without knowing B's credentials
+    signal(nb, na, { endOfCandidates: true }); // the answer, e.g. carried in-band on that pair
+    net.run(net.now + 5_000, both(na, nb));
+    expect(connected(na) && connected(nb)).toBe(true);
+  });
+});
+
 describe('sessions, limits and failures', () => {
   it('negotiates a stream with two components, each with its own selected pair', () => {
     const { net, A, B, na, nb } = makePair(

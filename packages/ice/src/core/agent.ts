@@ -704,6 +704,12 @@ export class IceAgent {
       valid.valid = true;
       valid.lastConsentAt = now;
       this.firstValidAt ??= now;
+      this.events.push({
+        type: 'valid-pair',
+        streamId: valid.local.streamId,
+        component: valid.local.component,
+        pair: this.info(valid),
+      });
     }
     pair.lastConsentAt = now;
     valid.lastConsentAt = now;

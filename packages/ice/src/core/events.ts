@@ -32,6 +32,8 @@ export type IceEvent =
   /** The pair data now goes over; may fire again when a better pair wins. The application always sends on the latest. */
   | { type: 'selected-pair'; streamId: number; component: number; pair: PairInfo }
   | { type: 'data'; streamId: number; component: number; data: Uint8Array; from: TransportAddress }
+  /** A check succeeded and produced this valid pair (RFC 8445 §7.2.5.3.2); it is not yet selected. */
+  | { type: 'valid-pair'; streamId: number; component: number; pair: PairInfo }
   /** A peer-reflexive candidate learned from the network (local from a response, remote from a request). */
   | { type: 'prflx-candidate'; side: 'local' | 'remote'; candidate: Candidate }
   | { type: 'role'; role: 'controlling' | 'controlled' };

@@ -27,6 +27,12 @@ export interface IceTimingConfig {
    * below the valid pair's, so two of its RTTs leave ample margin.
    */
   rivalRtts: number;
+  /**
+   * Upper bound of the wait between two transmissions of one check (default: none, the RFC schedule).
+   * With a cap and a large maxCheckRequests a check keeps going at a steady pace, which keeps NAT
+   * bindings open while the peer's answer is still on its way through a human (p2pcat's joiner).
+   */
+  maxRetransmitInterval: number;
 }
 
 export const DEFAULT_TIMING: IceTimingConfig = {
@@ -40,6 +46,7 @@ export const DEFAULT_TIMING: IceTimingConfig = {
   connectTimeout: 30_000,
   nominationBudget: 1_000,
   rivalRtts: 2,
+  maxRetransmitInterval: Number.POSITIVE_INFINITY,
 };
 
 /** RFC 8445 §14.3 RTO for a new check. */
@@ -59,8 +66,8 @@ export function retransmitWait(
   requestsSent: number,
   maxRequests: number,
 ): number {
-  if (requestsSent >= maxRequests) return rto * cfg.rm;
-  return rto * 2 ** (requestsSent - 1);
+  const wait = requestsSent >= maxRequests ? rto * cfg.rm : rto * 2 ** (requestsSent - 1);
+  return Math.min(wait, cfg.maxRetransmitInterval);
 }
 
 /** RFC 7675 §5.1: interval randomised uniformly between 0.8 and 1.2 times the base. */

@@ -101,8 +101,17 @@ export class IceConnection extends EventEmitter {
     this.drive();
   }
 
-  /** Sends a datagram from a base socket (for a TURN client sharing it). */
+  /**
+   * Sends a datagram from a local base: a host socket (e.g. for a TURN client sharing it) or a
+   * relayed address (through its TURN allocation). Unknown bases and closed connections drop it.
+   */
   sendFromBase(base: TransportAddress, data: Uint8Array, destination: TransportAddress): void {
+    if (this.closed) return;
+    const relay = this.relays.get(addressKey(base));
+    if (relay) {
+      relay.send(data, destination);
+      return;
+    }
     const b = this.bases.find((x) => addressKey(x.address) === addressKey(base));
     b?.socket.send(data, destination.port, destination.address);
   }
@@ -226,7 +235,14 @@ export class IceConnection extends EventEmitter {
     this.agent.close();
     this.drain();
     if (this.timer) clearTimeout(this.timer);
-    for (const b of this.bases) b.socket.close();
+    for (const b of this.bases) {
+      try {
+        b.socket.close();
+      } catch (e) {
+        // Whoever lent us the socket may have closed it already (ERR_SOCKET_DGRAM_NOT_RUNNING).
+        if ((e as NodeJS.ErrnoException).code !== 'ERR_SOCKET_DGRAM_NOT_RUNNING') throw e;
+      }
+    }
     this.bases = [];
   }
 
