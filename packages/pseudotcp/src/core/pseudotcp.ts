@@ -106,6 +106,8 @@ const MAX_TRANSMITS_ESTABLISHED = 15;
 const ZERO_WINDOW_ABORT_MS = 15_000;
 const TIME_WAIT_MS = 1;
 const FIN_WAIT_2_TIMEOUT = 60_000;
+/** An owed in-order ACK goes out at once when this much data arrived since the last ACK. */
+const OWED_ACK_LIMIT = 64 * 1024;
 /** Rings start small and double on demand, so idle connections stay cheap. */
 const INITIAL_RING = 64 * 1024;
 
@@ -207,6 +209,13 @@ export class PseudoTcp {
   private tsLastAck = 0;
   private readonly libniceEcho: boolean;
   private ackNow = false;
+  /**
+   * An in-order ACK that waits until the caller drains pollTransmit(): a caller that feeds a batch
+   * of datagrams before draining sends one cumulative ACK for the batch instead of one per two
+   * segments (fewer datagrams both ways). Out-of-order segments are still acknowledged one by one:
+   * each ACK echoes the segment that triggered it, which the sender's loss detection relies on.
+   */
+  private ackOwed = false;
   private ackDeadline: number | undefined;
   private unackedSegments = 0;
   private lastAdvertised = 0;
@@ -390,6 +399,9 @@ export class PseudoTcp {
   }
 
   pollTransmit(): Uint8Array | undefined {
+    const d = this.outbox.shift();
+    if (d !== undefined || !this.ackOwed) return d;
+    this.sendPureAck();
     return this.outbox.shift();
   }
 
@@ -476,6 +488,7 @@ export class PseudoTcp {
     if (force || this.readableBytes > 0) {
       this.sendRst(undefined);
       this.ackNow = false;
+      this.ackOwed = false;
       this.ackDeadline = undefined;
       this.closeDown('normal');
       this.closedNormally = false; // later segments from the peer get RST
@@ -607,7 +620,7 @@ export class PseudoTcp {
 
   private closeDown(reason: PseudoTcpCloseReason, error?: string): void {
     if (this.isClosed()) return;
-    if (reason === 'normal' && (this.ackNow || this.ackDeadline !== undefined)) {
+    if (reason === 'normal' && (this.ackNow || this.ackOwed || this.ackDeadline !== undefined)) {
       // A graceful close first acknowledges what arrived, as libnice does (it reports closed only
       // once no delayed ACK is pending); otherwise the peer resends its last segment forever.
       this.sendPureAck();
@@ -617,6 +630,7 @@ export class PseudoTcp {
     this.timeWaitDeadline = undefined;
     this.ackDeadline = undefined;
     this.ackNow = false;
+    this.ackOwed = false;
     this.segs.clear();
     this.lostCount = 0;
     this.retxCursor = 0;
@@ -822,8 +836,13 @@ export class PseudoTcp {
       this.mergeOutOfOrder();
       this.bytesReceived += this.rcvNxt - before;
       this.unackedSegments++;
-      if (filledHole || this.ackDelay === 0 || this.unackedSegments >= 2) this.ackNow = true;
-      else if (this.ackDeadline === undefined) this.ackDeadline = now + this.ackDelay;
+      if (filledHole || this.ackDelay === 0) this.ackNow = true;
+      else if (this.unackedSegments >= 2) {
+        // The second in-order segment is acknowledged at once, i.e. when the caller next drains
+        // pollTransmit (see ackOwed); a very large batch still gets an ACK every 64 KiB.
+        if (this.rcvNxt - this.tsLastAck >= OWED_ACK_LIMIT) this.ackNow = true;
+        else this.ackOwed = true;
+      } else if (this.ackDeadline === undefined) this.ackDeadline = now + this.ackDelay;
       if (!this.readablePending) {
         this.readablePending = true;
         this.events.push({ type: 'readable' });
@@ -1237,6 +1256,7 @@ export class PseudoTcp {
 
   private afterAckSent(wnd: number): void {
     this.ackNow = false;
+    this.ackOwed = false;
     this.ackDeadline = undefined;
     this.unackedSegments = 0;
     this.lastAdvertised = wnd;
