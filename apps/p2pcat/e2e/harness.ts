@@ -89,6 +89,11 @@ export interface PairSpec {
   joiner: PeerSpec;
   /** both are killed (SIGKILL) after this long; default 100 s */
   timeoutMs?: number;
+  /**
+   * How the joiner's answer reaches the inviter: at once through the file (default), after a
+   * delay (a human pasting it late), or never (only the in-band path can deliver it).
+   */
+  answer?: { delayMs: number } | 'in-band-only';
 }
 
 /** Inviter writes the invite to a file, joiner reads it, answer comes back through a file. */
@@ -122,10 +127,21 @@ export async function runPair(
     inviter.child.kill('SIGKILL');
     throw e;
   }
+  // The joiner writes its own file; it reaches the inviter's at once, later, or never.
+  const joinerAnswerPath = spec.answer ? join(spec.dir, 'answer-joiner.txt') : answerPath;
   const joiner = startPeer(lab, {
     ...spec.joiner,
-    args: [invite, '--answer-to', answerPath, ...spec.common, ...spec.joiner.args],
+    args: [invite, '--answer-to', joinerAnswerPath, ...spec.common, ...spec.joiner.args],
   });
+  const answer = spec.answer;
+  if (answer && answer !== 'in-band-only') {
+    void waitForFile(joinerAnswerPath, 30_000)
+      .then(async (text) => {
+        await new Promise((r) => setTimeout(r, answer.delayMs));
+        writeFileSync(answerPath, `${text}\n`);
+      })
+      .catch(() => {});
+  }
   const limit = setTimeout(() => {
     inviter.child.kill('SIGKILL');
     joiner.child.kill('SIGKILL');

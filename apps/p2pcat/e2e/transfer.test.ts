@@ -33,7 +33,7 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
   }
 
   beforeAll(async () => {
-    // h1, h2: public (none); h3, h4: restricted; h5, h6: symmetric
+    // h1, h2: public (none); h3, h4: restricted; h5, h6: symmetric; h7: full cone
     lab = await createLab({
       name: 'p2pcat',
       routers: [
@@ -43,6 +43,7 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
         { nat: 'restricted' },
         { nat: 'symmetric' },
         { nat: 'symmetric' },
+        { nat: 'full-cone' },
       ],
     });
     // Like a home router, drop unsolicited packets addressed to the router itself. natlab's routers
@@ -159,4 +160,40 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
     expect((await stat(join(outDir, 'tree', 'emptydir'))).isDirectory()).toBe(true);
     await rm(sub, { recursive: true, force: true });
   }, 120_000);
+
+  it('one-way fast path: inviter behind a full-cone NAT connects with the answer never pasted', async () => {
+    const src = await input(1 * MB);
+    const sub = await workDir('inband');
+    const out = join(sub, 'got.bin');
+    const r = await runPair(lab, {
+      dir: sub,
+      common: labArgs(lab),
+      inviter: { host: 'h7', args: [], stdin: src.path },
+      joiner: { host: 'h5', args: [], stdout: out }, // symmetric: only its own checks open its NAT
+      answer: 'in-band-only',
+      timeoutMs: 60_000,
+    });
+    expect(r.inviter.code, r.inviter.stderr).toBe(0);
+    expect(r.joiner.code, r.joiner.stderr).toBe(0);
+    expect(r.inviter.stderr).toMatch(/answer arrived directly from the other side/);
+    expect(await sha256File(out)).toBe(src.sha);
+  }, 90_000);
+
+  it('an answer pasted 45 s late (after a whole STUN retransmission budget) still connects two restricted NATs', async () => {
+    const src = await input(1 * MB);
+    const sub = await workDir('late');
+    const out = join(sub, 'got.bin');
+    const r = await runPair(lab, {
+      dir: sub,
+      common: labArgs(lab),
+      inviter: { host: 'h3', args: [], stdin: src.path },
+      joiner: { host: 'h4', args: [], stdout: out },
+      answer: { delayMs: 45_000 },
+      timeoutMs: 110_000,
+    });
+    expect(r.inviter.code, r.inviter.stderr).toBe(0);
+    expect(r.joiner.code, r.joiner.stderr).toBe(0);
+    expect(r.inviter.stderr).not.toMatch(/answer arrived directly/); // restricted: no way in before the paste
+    expect(await sha256File(out)).toBe(src.sha);
+  }, 130_000);
 });

@@ -13,6 +13,7 @@ import { IceConnection, type IceConnection as IceConnectionType, type PairInfo }
 import { createPseudoTcpStream, type PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { TransportAddress } from '@p2pcat/stun';
 import { ExitCode, UserError } from './exit-codes.js';
+import { isInbandAnswer, openInbandAnswer } from './inband-answer.js';
 import { credentialsFromBytes, PWD_BYTES, type Token, type TokenCandidate, UFRAG_BYTES } from './token.js';
 
 /** Pseudo-TCP conversation id: its first byte (0x50) is application data in RFC 7983's ranges. */
@@ -30,6 +31,12 @@ export interface EndpointOptions {
   gatherTimeout?: number;
   /** ms to find a path once both sides have each other's candidates */
   connectTimeout: number;
+  /**
+   * Joiner only: ms its answer may take to reach the inviter (a human pastes it) on top of
+   * connectTimeout. Meanwhile its checks keep going at a steady pace, which keeps its NAT's
+   * bindings open, so the inviter's first checks after the paste find the way in.
+   */
+  answerWaitMs?: number;
   log?: (line: string) => void;
 }
 
@@ -73,7 +80,7 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
   const ice = new IceConnection({
     role: opts.role === 'inviter' ? 'controlling' : 'controlled',
     credentials,
-    timing: { connectTimeout: opts.connectTimeout },
+    timing: iceTiming(opts),
     gatherer: { gather: async () => [] },
   });
   ice.on('warning', () => {});
@@ -142,6 +149,20 @@ export function enlargeSocketBuffers(socket: Socket, log?: (line: string) => voi
   }
 }
 
+/** Probing pace of a joiner's checks while its answer is on its way (keeps NAT bindings open). */
+export const JOINER_CHECK_INTERVAL_MS = 2000;
+
+function iceTiming(opts: EndpointOptions) {
+  const wait = opts.role === 'joiner' ? (opts.answerWaitMs ?? 0) : 0;
+  if (wait <= 0) return { connectTimeout: opts.connectTimeout };
+  const connectTimeout = opts.connectTimeout + wait;
+  return {
+    connectTimeout,
+    maxRetransmitInterval: JOINER_CHECK_INTERVAL_MS,
+    maxCheckRequests: Math.ceil(connectTimeout / JOINER_CHECK_INTERVAL_MS) + 7,
+  };
+}
+
 /** Puts the gathered bases and candidates into the ICE agent. */
 function adopt(
   ice: IceConnectionType,
@@ -168,6 +189,84 @@ function adopt(
     }
   }
   for (const rb of gathering.relayBases) ice.addRelay(rb.turn);
+}
+
+/** Resolves when ICE reaches 'completed' (the controlling side nominated); rejects on failure or after ms. */
+function untilNominated(ice: IceConnectionType, ms: number): Promise<void> {
+  if (ice.state === 'completed') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      cleanup();
+      reject(new UserError(why, ExitCode.NoConnection));
+    };
+    const onState = (state: string) => {
+      if (state === 'completed') {
+        cleanup();
+        resolve();
+      } else if (state === 'failed' || state === 'closed')
+        fail('the connection to the inviter was lost before it chose a path');
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          'the inviter answered our checks but never used our answer: was the answer pasted on the inviting side?',
+        ),
+      Math.max(0, ms),
+    );
+    const cleanup = () => {
+      clearTimeout(timer);
+      ice.off('state', onState);
+    };
+    ice.on('state', onState);
+  });
+}
+
+/**
+ * Joiner: sends the sealed answer on every path its checks proved (the 'valid-pair' event), again
+ * every second, until stopped (the inviter nominated, so it has an answer) or after a minute.
+ */
+export function offerInbandAnswer(ep: PreparedEndpoint, datagram: Uint8Array): () => void {
+  const targets = new Map<string, { base: TransportAddress; to: TransportAddress }>();
+  const send = (t: { base: TransportAddress; to: TransportAddress }) =>
+    ep.ice.sendFromBase(t.base, datagram, t.to);
+  const onValid = (e: { pair: PairInfo }) => {
+    const t = { base: e.pair.local.base, to: e.pair.remote.address };
+    const k = `${t.base.address}|${t.base.port}>${t.to.address}|${t.to.port}`;
+    if (targets.has(k)) return;
+    targets.set(k, t);
+    send(t);
+  };
+  let rounds = 0;
+  const timer = setInterval(() => {
+    if (++rounds > 60) stop();
+    else for (const t of targets.values()) send(t);
+  }, 1000);
+  timer.unref();
+  const onState = (state: string) => {
+    if (state === 'completed' || state === 'failed' || state === 'closed') stop();
+  };
+  function stop() {
+    clearInterval(timer);
+    ep.ice.off('valid-pair', onValid);
+    ep.ice.off('state', onState);
+  }
+  ep.ice.on('valid-pair', onValid);
+  ep.ice.on('state', onState);
+  return stop;
+}
+
+/**
+ * Inviter: calls `onAnswer` with the text of every authentic in-band answer (see inband-answer.ts).
+ * Such datagrams never reach the ICE agent, authentic or not.
+ */
+export function listenForInbandAnswer(ep: PreparedEndpoint, onAnswer: (text: string) => void): void {
+  const pwd = ep.ice.agent.localCredentials.pwd;
+  ep.ice.addInterceptor((data) => {
+    if (!isInbandAnswer(data)) return false;
+    const text = openInbandAnswer(data, pwd);
+    if (text !== undefined) onAnswer(text);
+    return true;
+  });
 }
 
 export interface Connected {
@@ -203,6 +302,12 @@ export async function connectToPeer(
         : 'no path found, not even through the TURN relay: check that the TURN server is reachable from both sides';
     opts.log?.((e as Error).message);
     throw new UserError(relayHint, ExitCode.NoConnection);
+  }
+  if (opts.role === 'joiner') {
+    // Our checks can succeed (the inviter answers them) before the inviter has our answer; it
+    // nominates a pair only once it has it. Pseudo-TCP opens after that, so that its connect
+    // attempts do not run out while a human is still pasting.
+    await untilNominated(ep.ice, opts.connectTimeout + (opts.answerWaitMs ?? 0) - (performance.now() - t0));
   }
   const connectMs = performance.now() - t0;
   const pair = ep.ice.selectedPair();

@@ -3,14 +3,25 @@ import { writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { Command } from './args.js';
-import { connectToPeer, type EndpointOptions, type PreparedEndpoint, prepareEndpoint } from './endpoint.js';
+import {
+  connectToPeer,
+  type EndpointOptions,
+  listenForInbandAnswer,
+  offerInbandAnswer,
+  type PreparedEndpoint,
+  prepareEndpoint,
+} from './endpoint.js';
 import { ExitCode, UserError } from './exit-codes.js';
 import { formatBytes } from './files-receiver.js';
+import { sealInbandAnswer } from './inband-answer.js';
 import { deriveSessionKeys, generateEphemeralKeyPair } from './keys.js';
 import type { Reporter } from './reporter.js';
 import { runSession, type SendSpec } from './session.js';
 import { encodeToken, type Token } from './token.js';
 import { parsePeerToken, readPeerToken } from './token-input.js';
+
+/** How long a joiner waits for its answer to reach the inviter, on top of --timeout. */
+export const ANSWER_WAIT_MS = 10 * 60_000;
 
 type TransferCommand = Extract<Command, { kind: 'invite' | 'join' }>;
 
@@ -45,11 +56,17 @@ export async function runTransfer(
     ipv6: cmd.ipv6,
     includeLoopback: cmd.loopback,
     connectTimeout: cmd.timeoutMs,
+    // The joiner's answer goes through a human: it keeps its checks going meanwhile (up to
+    // ANSWER_WAIT_MS, never past the invite's expiry).
+    ...(invite
+      ? { answerWaitMs: Math.max(0, Math.min(ANSWER_WAIT_MS, invite.expiresAt * 1000 - Date.now())) }
+      : {}),
     log: (l) => reporter.detail(l),
   };
   const keyPair = generateEphemeralKeyPair();
   const endpoint: PreparedEndpoint = await prepareEndpoint(epOptions);
   const onAbort = () => void endpoint.close();
+  let stopOffering = () => {};
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (const c of endpoint.candidates)
@@ -76,12 +93,17 @@ export async function runTransfer(
       reporter.info(
         cmd.answerFrom ? `Waiting for the answer in ${cmd.answerFrom} ...` : 'Paste their answer here:',
       );
-      peer = await readPeerToken(cmd.answerFrom, 'answer', signal);
+      peer = await awaitAnswer(endpoint, cmd.answerFrom, signal, reporter);
     } else {
       peer = invite!;
+      // When the inviter's NAT lets our checks in, the answer also travels in-band on that path.
+      stopOffering = offerInbandAnswer(endpoint, sealInbandAnswer(ownToken.text, peer.pwd));
       if (cmd.answerTo) await writeFile(cmd.answerTo, `${ownToken.text}\n`);
       reporter.event('answer', { token: ownToken.text });
-      reporter.info('Send this answer back to the side that invited you:');
+      reporter.info(
+        'Send this answer back to the side that invited you (when their network lets us reach ' +
+          'them directly, it gets there by itself; pasting it as well does no harm):',
+      );
       reporter.always(ownToken.text);
     }
     for (const c of peer.candidates)
@@ -91,6 +113,7 @@ export async function runTransfer(
     const keys = deriveSessionKeys(keyPair, peer.publicKey, role, inviteRaw, answerRaw);
     reporter.info('Connecting ...');
     const connected = await connectToPeer(endpoint, peer, epOptions);
+    stopOffering();
     // From here on the session handles Ctrl-C: it sends ABORT, which must leave before the
     // sockets close (closing the endpoint at once raced it and the peer timed out instead).
     signal.removeEventListener('abort', onAbort);
@@ -156,9 +179,52 @@ export async function runTransfer(
     await closeGracefully(connected.stream);
     return ExitCode.Success;
   } finally {
+    stopOffering();
     reporter.finish();
     signal.removeEventListener('abort', onAbort);
     await endpoint.close();
+  }
+}
+
+/**
+ * Inviter: the answer pasted (or read from --answer-from), or the same answer carried in-band by
+ * the joiner's first successful path, whichever comes first.
+ */
+async function awaitAnswer(
+  endpoint: PreparedEndpoint,
+  answerFrom: string | undefined,
+  signal: AbortSignal,
+  reporter: Reporter,
+): Promise<Token> {
+  const reading = new AbortController();
+  const onAbort = () => reading.abort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let delivered = false;
+  const inband = new Promise<Token>((resolve) => {
+    listenForInbandAnswer(endpoint, (text) => {
+      if (delivered) return;
+      try {
+        const t = parsePeerToken(text, 'answer');
+        delivered = true;
+        resolve(t);
+      } catch (e) {
+        reporter.detail(`in-band answer refused: ${(e as Error).message}`);
+      }
+    });
+  });
+  try {
+    return await Promise.race([
+      readPeerToken(answerFrom, 'answer', reading.signal),
+      inband.then((t) => {
+        reporter.info('The answer arrived directly from the other side: no need to paste it.');
+        reporter.event('answer-in-band');
+        return t;
+      }),
+    ]);
+  } finally {
+    delivered = true;
+    signal.removeEventListener('abort', onAbort);
+    reading.abort(); // stops reading the terminal / polling the file
   }
 }
 
