@@ -173,17 +173,40 @@ describe.skipIf(pre.skip)('natlab', () => {
     expect(tls.stderr).toMatch(/CN = natlab-turn/);
   }, 40_000);
 
-  it('impaired link: RTT is twice the one-way delay, TCP runs across it', async () => {
+  it('impaired link: RTT is twice the one-way delay, both ends up at once, TCP runs across it', async () => {
     const link = await createImpairedLink({ delayMs: 25, rateMbit: 20 });
     try {
+      // Right when createImpairedLink resolves, both ends must be administratively up, have carrier
+      // and be operationally UP: Node (libuv) lists only interfaces that are up and running, so an
+      // application started at once in either namespace must already see 192.0.2.x on eth0.
+      for (const s of ['a', 'b'] as const) {
+        const [show, ifs] = await Promise.all([
+          link.exec(s, 'ip', ['-j', 'link', 'show', 'dev', 'eth0']),
+          link.exec(s, process.execPath, [
+            '-e',
+            'console.log(JSON.stringify(Object.keys(require("node:os").networkInterfaces())))',
+          ]),
+        ]);
+        const [dev] = JSON.parse(show.stdout) as { flags: string[]; operstate: string }[];
+        expect([s, dev?.flags.includes('UP'), dev?.flags.includes('LOWER_UP'), dev?.operstate]).toEqual([
+          s,
+          true,
+          true,
+          'UP',
+        ]);
+        expect(JSON.parse(ifs.stdout)).toContain('eth0');
+      }
       const echo = link.spawn('b', process.execPath, [udpPing, 'server', '7']);
       await new Promise((r) => echo.stdout?.once('data', r));
       const out = await link.exec('a', process.execPath, [udpPing, 'client', link.b.address, '7', '10']);
-      const rtts = (JSON.parse(out.stdout) as number[]).sort((x, y) => x - y);
+      const rtts = JSON.parse(out.stdout) as number[];
       expect(rtts.length).toBe(10);
-      const median = rtts[5] ?? 0;
-      expect(median).toBeGreaterThanOrEqual(50);
-      expect(median).toBeLessThan(65);
+      // The minimum over 10 pings: the delay is held for every packet, so no RTT can be below
+      // 2 x 25 ms (strict), while scheduling on a loaded 2-core CI machine only ever adds time, so
+      // the upper bound is generous (it still tells 2 x delay from 4 x delay).
+      const min = Math.min(...rtts);
+      expect(min).toBeGreaterThanOrEqual(50);
+      expect(min).toBeLessThan(100);
       link.spawn('b', 'iperf3', ['-s', '-1', '-B', link.b.address]);
       await sleep(300);
       const ip = await link.exec('a', 'iperf3', ['-c', link.b.address, '-t', '2', '-C', 'cubic', '-J']);

@@ -4,7 +4,7 @@ import { nfqDelayBinary } from './nfqDelay.js';
 import { nsRun, nsSpawn, run, waitForOutput } from './sh.js';
 
 export interface Impairment {
-  /** added to every packet where it arrives (one way); RTT grows by 2 x delayMs when both ends are impaired */
+  /** added to every packet where it arrives (one way): createImpairedLink RTT = 2 x delayMs; lab WAN: 2 x delayMs host to server, 4 x delayMs host to host (README) */
   delayMs?: number;
   /** random loss per direction, 0..100 (not seedable: the kernel's PRNG) */
   lossPercent?: number;

@@ -4,7 +4,15 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { type Coturn, type CoturnOptions, startCoturn } from './coturn.js';
 import { applyImpairment, type Impairment } from './impairment.js';
 import { configureNat, type NatType } from './nat.js';
-import { addNetns, cleanupStale, deleteNetns, newPrefix, trackNamespaces, workDir } from './netns.js';
+import {
+  addNetns,
+  cleanupStale,
+  deleteNetns,
+  newPrefix,
+  trackNamespaces,
+  waitLinksUp,
+  workDir,
+} from './netns.js';
 import { type ExecOptions, type ExecResult, nsRun, nsSpawn, run, sleep } from './sh.js';
 
 export interface RouterOptions {
@@ -227,6 +235,13 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       for (const n of [srv, ...routers.filter((x) => x !== r).map((x) => x.netns)]) {
         await run('ip', ['-n', n, 'route', 'add', r.lanSubnet, 'via', r.wanAddress]);
       }
+    }
+    // Every veth end operationally UP before anything runs in the lab (see waitLinksUp).
+    await waitLinksUp(inet, ['server', ...routers.map((r) => r.name)]);
+    await waitLinksUp(srv, ['eth0']);
+    for (const r of routers) {
+      await waitLinksUp(r.netns, ['eth0', 'lan0']);
+      await waitLinksUp(r.host.netns, ['eth0']);
     }
     for (const [i, r] of routers.entries()) {
       const o = routerOpts[i];

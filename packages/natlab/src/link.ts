@@ -2,11 +2,11 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { applyImpairment } from './impairment.js';
 import type { LabHost } from './lab.js';
-import { addNetns, cleanupStale, deleteNetns, newPrefix, trackNamespaces } from './netns.js';
+import { addNetns, cleanupStale, deleteNetns, newPrefix, trackNamespaces, waitLinksUp } from './netns.js';
 import { type ExecOptions, type ExecResult, nsRun, nsSpawn, run } from './sh.js';
 
 export interface ImpairedLinkOptions {
-  /** one-way delay added on arrival at each end: RTT = 2 x delayMs */
+  /** one-way delay added on arrival at each end: RTT = 2 x delayMs (plus scheduling noise) */
   delayMs: number;
   /** random loss each way, percent */
   lossPercent?: number;
@@ -65,6 +65,11 @@ export async function createImpairedLink(options: ImpairedLinkOptions): Promise<
     for (const h of [a, b]) {
       await run('ip', ['-n', h.netns, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0']);
       await run('ip', ['-n', h.netns, 'link', 'set', 'eth0', 'up']);
+    }
+    // Both ends are up now, but the kernel applies the carrier to the operational state later
+    // (see waitLinksUp): returning before that let side b look DOWN to a program started at once.
+    for (const h of [a, b]) await waitLinksUp(h.netns, ['eth0']);
+    for (const h of [a, b]) {
       const d = await applyImpairment(h.netns, [{ ingress: 'eth0', egress: 'eth0' }], {
         delayMs: options.delayMs,
         lossPercent: options.lossPercent ?? 0,

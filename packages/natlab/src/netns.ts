@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive, killPids, run } from './sh.js';
+import { isAlive, killPids, run, sleep } from './sh.js';
 
 let labCounter = 0;
 
@@ -27,6 +27,54 @@ export function workDir(prefix: string): string {
 export async function addNetns(name: string): Promise<void> {
   await run('ip', ['netns', 'add', name]);
   await run('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+}
+
+interface LinkState {
+  ifname: string;
+  flags: string[];
+  operstate: string;
+}
+
+/**
+ * Waits until each of `devs` in the namespace is administratively up, has carrier and is
+ * operationally UP.
+ *
+ * `ip link set up` returns before the kernel is done: a veth end gets its carrier when its peer
+ * comes up, but its operational state is set later by the kernel's link-watch work
+ * (net/core/link_watch.c), which is shared by the whole machine and, for events it does not count
+ * as urgent, runs at most once a second. A veth end whose ifindex equals its peer's ifindex (two
+ * fresh namespaces: both ends are `eth0@if2`) is not urgent, so on a machine busy creating other
+ * links the end brought up last can stay "<UP,LOWER_UP> state DOWN" for up to a second. Meanwhile
+ * Node's os.networkInterfaces() (libuv lists only interfaces with IFF_UP and IFF_RUNNING) does not
+ * show its address, which a program started at once reads as "no usable address". An end found
+ * administratively down is brought up again.
+ */
+export async function waitLinksUp(netns: string, devs: string[], timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await run('ip', ['-j', '-n', netns, 'link', 'show'], { allowFailure: true });
+    let links: LinkState[] = [];
+    try {
+      links = JSON.parse(r.stdout || '[]') as LinkState[];
+    } catch {}
+    const pending = devs.filter((d) => {
+      const l = links.find((x) => x.ifname === d);
+      return !(l?.flags.includes('UP') && l.flags.includes('LOWER_UP') && l.operstate === 'UP');
+    });
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) {
+      const seen = pending.map((d) => {
+        const l = links.find((x) => x.ifname === d);
+        return l ? `${d} <${l.flags.join(',')}> state ${l.operstate}` : `${d} missing`;
+      });
+      throw new Error(`natlab: links in ${netns} not up after ${timeoutMs} ms: ${seen.join('; ')}`);
+    }
+    for (const d of pending) {
+      const l = links.find((x) => x.ifname === d);
+      if (l && !l.flags.includes('UP')) await run('ip', ['-n', netns, 'link', 'set', d, 'up']);
+    }
+    await sleep(10);
+  }
 }
 
 export async function listNetns(): Promise<string[]> {
