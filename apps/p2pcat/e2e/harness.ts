@@ -182,14 +182,15 @@ export function writeRandomFile(path: string, bytes: number, seed: string): void
 }
 
 /** Standard arguments: the lab's coturn as STUN server, no port mapping, a bounded timeout. */
-export function labArgs(lab: Lab, extra: { turn?: boolean; portmap?: boolean } = {}): string[] {
+export function labArgs(lab: Lab, extra: { turn?: boolean | 'tcp'; portmap?: boolean } = {}): string[] {
   const c = lab.coturn;
   if (!c) throw new Error('the lab has no coturn');
   const args = ['--stun', `${c.addresses[0]}:${c.port}`, '--timeout', '30', '-v'];
   if (!extra.portmap) args.push('--no-portmap');
   if (extra.turn) {
     const [user, pass] = Object.entries(c.users)[0] ?? ['user', 'pass'];
-    args.push('--turn', `turn:${user}:${pass}@${c.addresses[0]}:${c.port}`);
+    const transport = extra.turn === 'tcp' ? '?transport=tcp' : '';
+    args.push('--turn', `turn:${user}:${pass}@${c.addresses[0]}:${c.port}${transport}`);
   }
   return args;
 }

@@ -60,18 +60,27 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
+  // 50 MB each way: pipe from inviter to joiner, files from joiner to inviter (the matrix).
   const combos = [
     { name: 'none/none', a: 'h1', b: 'h2', turn: false, size: 50 * MB, path: 'direct' },
-    { name: 'restricted/restricted', a: 'h3', b: 'h4', turn: false, size: 5 * MB, path: 'direct' },
+    { name: 'restricted/restricted', a: 'h3', b: 'h4', turn: false, size: 50 * MB, path: 'direct' },
     {
       name: 'restricted/symmetric via coturn',
       a: 'h3',
       b: 'h5',
       turn: true,
-      size: 5 * MB,
+      size: 50 * MB,
       path: '(direct|relayed)',
     },
-    { name: 'symmetric/symmetric via coturn', a: 'h5', b: 'h6', turn: true, size: 5 * MB, path: 'relayed' },
+    { name: 'symmetric/symmetric via coturn', a: 'h5', b: 'h6', turn: true, size: 50 * MB, path: 'relayed' },
+    {
+      name: 'symmetric/symmetric via coturn over TCP',
+      a: 'h5',
+      b: 'h6',
+      turn: 'tcp',
+      size: 5 * MB,
+      path: 'relayed',
+    },
   ] as const;
 
   for (const c of combos) {
