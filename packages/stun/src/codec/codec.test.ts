@@ -3,7 +3,7 @@ import { StunMessageBuilder } from './builder.js';
 import { bytesToHex } from './bytes.js';
 import { decodeChannelData, encodeChannelData } from './channel-data.js';
 import { AttributeType, StunMethod } from './constants.js';
-import { longTermKey, opaqueString, shortTermKey, userhash } from './credentials.js';
+import { longTermKey, opaqueString, PrecisError, shortTermKey, userhash } from './credentials.js';
 import { demultiplex } from './demultiplex.js';
 import { StunDecodeError } from './errors.js';
 import { decodeMessageClass, decodeMessageMethod, encodeMessageType, isStunMessage } from './header.js';
@@ -209,6 +209,19 @@ describe('credentials', () => {
   test('OpaqueString maps non-ASCII spaces and applies NFC (RFC 8265 §4.2)', () => {
     expect(opaqueString('a\u00a0b\u3000c')).toBe('a b c');
     expect(opaqueString('e\u0301')).toBe('\u00e9');
+  });
+
+  test('OpaqueString refuses what RFC 8265 / RFC 8264 FreeformClass disallows, naming the character', () => {
+    expect(() => opaqueString('')).toThrow(/empty/);
+    expect(() => longTermKey('user', 'realm', 'pa\tss')).toThrow(/password holds U\+0009/);
+    expect(() => longTermKey('user', 'bad\u0000realm', 'pass')).toThrow(/realm holds U\+0000/);
+    expect(() => opaqueString('x\u0085')).toThrow(PrecisError); // C1 control
+    expect(() => opaqueString('x\ud800')).toThrow(PrecisError); // lone surrogate
+    expect(() => opaqueString('x\ufdd0')).toThrow(PrecisError); // noncharacter
+    expect(() => opaqueString('\u1100')).toThrow(PrecisError); // conjoining jamo alone
+    expect(opaqueString('\u1100\u1161')).toBe('\uac00'); // composed by NFC into a syllable: fine
+    expect(opaqueString('correct horse battery staple')).toBe('correct horse battery staple');
+    expect(opaqueString('p\u00e4ssw\u00f6rd\u{1f511}')).toBe('p\u00e4ssw\u00f6rd\u{1f511}');
     expect(bytesToHex(shortTermKey('e\u0301'))).toBe('c3a9');
   });
 

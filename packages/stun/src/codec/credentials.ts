@@ -20,19 +20,45 @@ function isMappedToNothing(c: number): boolean {
 }
 
 /**
- * PRECIS OpaqueString preparation (RFC 8265 §4.2), used by RFC 8489 §9.2.2 for passwords and
- * realms: non-ASCII spaces become U+0020, then Unicode NFC. (Disallowed code points are not
- * rejected: the string is passed through as the peer sent it.)
+ * RFC 8264 §9 (FreeformClass, the base of OpaqueString): code points no string may hold after
+ * mapping and normalisation: controls (Cc, §9.12), surrogates (Cs), unassigned code points and
+ * noncharacters (Cn), and conjoining Hangul jamo (OldHangulJamo, §9.9: Hangul_Syllable_Type L, V
+ * or T; NFC has already composed the modern ones into syllables).
  */
-export function opaqueString(s: string): string {
+const DISALLOWED = /[\p{Cc}\p{Cs}\p{Cn}\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff]/u;
+
+/** A password, realm or username that a PRECIS profile refuses (RFC 8265 §4.2 / RFC 8264 §9). */
+export class PrecisError extends RangeError {
+  override readonly name = 'PrecisError';
+}
+
+function describeCodePoint(ch: string): string {
+  const cp = ch.codePointAt(0) ?? 0;
+  return `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * PRECIS OpaqueString preparation (RFC 8265 §4.2), used by RFC 8489 §9.2.2 for passwords and
+ * realms: non-ASCII spaces become U+0020, then Unicode NFC; the result MUST NOT be empty nor hold
+ * a code point FreeformClass disallows (RFC 8265 §4.2.2), else a PrecisError names the culprit.
+ */
+export function opaqueString(s: string, what = 'string'): string {
+  if (s.length === 0) throw new PrecisError(`the ${what} is empty, which RFC 8265 OpaqueString refuses`);
   // RFC 8265 §4.2.2: additional mapping rule maps non-ASCII space to ASCII space; NFC.
   let out = s;
   for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) >= 0x80) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
       out = s.replace(NON_ASCII_SPACE, ' ').normalize('NFC');
       break;
     }
+    if (c < 0x20 || c === 0x7f) break; // ASCII control: the check below names it
   }
+  const bad = DISALLOWED.exec(out);
+  if (bad)
+    throw new PrecisError(
+      `the ${what} holds ${describeCodePoint(bad[0])}, a character RFC 8265 OpaqueString disallows`,
+    );
   return out;
 }
 
@@ -48,7 +74,7 @@ export function saslPrep(s: string): string {
 
 /** RFC 8489 §9.1.1: the short-term key is the OpaqueString-prepared password as UTF-8. */
 export function shortTermKey(password: string): Uint8Array {
-  return encoder.encode(opaqueString(password));
+  return encoder.encode(opaqueString(password, 'password'));
 }
 
 export interface LongTermKeyOptions {
@@ -67,8 +93,10 @@ export function longTermKey(
   algorithm: 'MD5' | 'SHA-256' = 'MD5',
   options: LongTermKeyOptions = {},
 ): Uint8Array {
-  const prep = options.prepare === 'saslprep' ? saslPrep : opaqueString;
-  const input = encoder.encode(`${username}:${prep(realm)}:${prep(password)}`);
+  const input =
+    options.prepare === 'saslprep'
+      ? encoder.encode(`${username}:${saslPrep(realm)}:${saslPrep(password)}`)
+      : encoder.encode(`${username}:${opaqueString(realm, 'realm')}:${opaqueString(password, 'password')}`);
   if (algorithm === 'MD5') return md5(input);
   if (algorithm === 'SHA-256') return sha256(input);
   throw new RangeError(`password algorithm "${String(algorithm)}" is unknown: use 'MD5' or 'SHA-256'`);
@@ -76,5 +104,5 @@ export function longTermKey(
 
 /** RFC 8489 §14.4: USERHASH = SHA-256(OpaqueString(username) ":" OpaqueString(realm)). */
 export function userhash(username: string, realm: string): Uint8Array {
-  return sha256(encoder.encode(`${opaqueString(username)}:${opaqueString(realm)}`));
+  return sha256(encoder.encode(`${opaqueString(username, 'username')}:${opaqueString(realm, 'realm')}`));
 }

@@ -9,6 +9,7 @@ export {
   type LongTermKeyOptions,
   longTermKey,
   opaqueString,
+  PrecisError,
   saslPrep,
   shortTermKey,
   userhash,
