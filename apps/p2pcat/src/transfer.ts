@@ -117,21 +117,32 @@ export async function runTransfer(
     // From here on the session handles Ctrl-C: it sends ABORT, which must leave before the
     // sockets close (closing the endpoint at once raced it and the peer timed out instead).
     signal.removeEventListener('abort', onAbort);
-    const pair = connected.pair;
-    const pathWords = pair
-      ? `${connected.pathType} (${pair.local.type} -> ${pair.remote.type})`
+    const pair = endpoint.ice.selectedPair() ?? connected.pair; // chosen while the stream opened
+    let pathType: typeof connected.pathType = pair
+      ? pair.local.type === 'relay' || pair.remote.type === 'relay'
+        ? 'relayed'
+        : 'direct'
       : connected.pathType;
-    reporter.path = connected.pathType;
+    const describePath = (p: typeof pair) =>
+      p ? `${pathType} (${p.local.type} -> ${p.remote.type})` : pathType;
+    let pathWords = describePath(pair);
+    reporter.path = pathType;
     reporter.rttMs = pair?.stats.rtt;
     if (pair)
       reporter.detail(
         `selected pair ${pair.local.address.address}:${pair.local.address.port} -> ${pair.remote.address.address}:${pair.remote.address.port}`,
       );
-    endpoint.ice.on('selected-pair', (p: NonNullable<typeof pair>) =>
+    // The controlling side may start sending before its nomination settles: the pair's types and
+    // RTT join the progress line and the summary when the selection is announced.
+    endpoint.ice.on('selected-pair', (p: NonNullable<typeof pair>) => {
+      pathType = p.local.type === 'relay' || p.remote.type === 'relay' ? 'relayed' : 'direct';
+      reporter.path = pathType;
+      pathWords = describePath(p);
+      reporter.rttMs = p.stats.rtt;
       reporter.detail(
         `selected pair now ${p.local.address.address}:${p.local.address.port} -> ${p.remote.address.address}:${p.remote.address.port}`,
-      ),
-    );
+      );
+    });
     reporter.event('connected', {
       path: connected.pathType,
       local: pair?.local.type,
@@ -172,7 +183,7 @@ export async function runTransfer(
     reporter.event('done', {
       ...result,
       seconds: secs,
-      path: connected.pathType,
+      path: pathType,
       totalSeconds: (performance.now() - started) / 1000,
     });
     reporter.info(summary);
