@@ -189,8 +189,14 @@ export function labArgs(lab: Lab, extra: { turn?: boolean | 'tcp'; portmap?: boo
   if (!extra.portmap) args.push('--no-portmap');
   if (extra.turn) {
     const [user, pass] = Object.entries(c.users)[0] ?? ['user', 'pass'];
-    const transport = extra.turn === 'tcp' ? '?transport=tcp' : '';
-    args.push('--turn', `turn:${user}:${pass}@${c.addresses[0]}:${c.port}${transport}`);
+    if (extra.turn === 'tls') {
+      if (c.tlsPort === undefined) throw new Error('the lab coturn has no TLS listener');
+      // natlab's certificate is self-signed
+      args.push('--turn', `turns:${user}:${pass}@${c.addresses[0]}:${c.tlsPort}`, '--turn-insecure');
+    } else {
+      const transport = extra.turn === 'tcp' ? '?transport=tcp' : '';
+      args.push('--turn', `turn:${user}:${pass}@${c.addresses[0]}:${c.port}${transport}`);
+    }
   }
   return args;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { checkPrerequisites, createLab, type Lab } from '@p2pcat/natlab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  CLI,
   dropUnsolicited,
   labArgs,
   removeWorkDirs,
@@ -78,6 +79,14 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
       a: 'h5',
       b: 'h6',
       turn: 'tcp',
+      size: 5 * MB,
+      path: 'relayed',
+    },
+    {
+      name: 'symmetric/symmetric via coturn over TLS (turns:)',
+      a: 'h5',
+      b: 'h6',
+      turn: 'tls',
       size: 5 * MB,
       path: 'relayed',
     },
@@ -205,4 +214,16 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
     expect(r.inviter.stderr).not.toMatch(/answer arrived directly/); // restricted: no way in before the paste
     expect(await sha256File(out)).toBe(src.sha);
   }, 130_000);
+
+  it('a turns: server whose certificate cannot be verified is refused with a hint, unless --turn-insecure', async () => {
+    const c = lab.coturn!;
+    const [user, pass] = Object.entries(c.users)[0]!;
+    const url = `turns:${user}:${pass}@${c.addresses[0]}:${c.tlsPort}`;
+    const common = ['candidates', '--stun', `${c.addresses[0]}:${c.port}`, '--turn', url, '--no-portmap'];
+    const strict = await lab.exec('h5', process.execPath, [CLI, ...common]);
+    expect(strict.stdout).not.toMatch(/relay/);
+    expect(strict.stderr).toMatch(/certificate/i);
+    const insecure = await lab.exec('h5', process.execPath, [CLI, ...common, '--turn-insecure']);
+    expect(insecure.stdout).toMatch(/relay/);
+  }, 60_000);
 });

@@ -26,6 +26,8 @@ Options:
   --answer-to FILE       (joining side) also write the answer to FILE
   --stun HOST:PORT       STUN server; repeatable; replaces the default list (--no-stun: none)
   --turn URL             TURN relay: turn:USER:PASS@HOST:PORT[?transport=tcp] or turns:...; repeatable
+  --turn-insecure        accept any TLS certificate from turns: servers (self-signed ones); the data
+                         stays end-to-end encrypted, but the TURN login is exposed to an impostor
   --no-portmap           do not map a port on the router (UPnP-IGD / NAT-PMP / PCP)
   --ipv4, --ipv6         use only this address family
   --loopback             also use loopback addresses (same-machine tests)
@@ -42,6 +44,8 @@ Exit codes: 0 success, 1 transfer error, 2 usage or bad token, 3 no connection, 
 export interface CommonOptions {
   stunServers: string[];
   turnServers: string[];
+  /** turns: certificates are not verified */
+  turnInsecure: boolean;
   portMapping: boolean;
   ipv4: boolean;
   ipv6: boolean;
@@ -104,6 +108,7 @@ export function parseCommand(argv: string[]): Command {
         stun: { type: 'string', multiple: true },
         'no-stun': { type: 'boolean' },
         turn: { type: 'string', multiple: true },
+        'turn-insecure': { type: 'boolean' },
         'no-portmap': { type: 'boolean' },
         ipv4: { type: 'boolean' },
         ipv6: { type: 'boolean' },
@@ -132,6 +137,7 @@ export function parseCommand(argv: string[]): Command {
   const common: CommonOptions = {
     stunServers: v['no-stun'] ? [] : (v.stun ?? DEFAULT_STUN_SERVERS),
     turnServers: v.turn ?? [],
+    turnInsecure: v['turn-insecure'] ?? false,
     portMapping: !v['no-portmap'],
     ipv4: !v.ipv6,
     ipv6: !v.ipv4,

@@ -23,6 +23,8 @@ export interface EndpointOptions {
   role: 'inviter' | 'joiner';
   stunServers: string[];
   turnServers: string[];
+  /** accept any certificate from turns: servers */
+  turnInsecure?: boolean;
   portMapping: boolean;
   ipv4: boolean;
   ipv6: boolean;
@@ -38,6 +40,8 @@ export interface EndpointOptions {
    */
   answerWaitMs?: number;
   log?: (line: string) => void;
+  /** lines the user must see even without -v (a TURN server given on the command line failed) */
+  warn?: (line: string) => void;
 }
 
 export interface PreparedEndpoint {
@@ -66,10 +70,14 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     includeLoopback: opts.includeLoopback ?? false,
     excludeInterfaces: [/^docker/, /^br-/, /^veth/, /^virbr/],
     timeout: opts.gatherTimeout ?? 3000,
-    turnTls: { rejectUnauthorized: false },
+    turnTls: turnTlsOptions(opts.turnInsecure ?? false),
   });
   const gathered = await gathering.done;
-  for (const f of gathering.failures) opts.log?.(`candidate source ${f.source}: ${f.message}`);
+  for (const f of gathering.failures) {
+    const line = `candidate source ${f.source}: ${f.message}`;
+    if (/^turns?:/.test(f.source)) opts.warn?.(`warning: TURN server ${f.source}: ${tlsHint(f.message)}`);
+    else opts.log?.(line);
+  }
   if (gathered.length === 0) {
     await gathering.close();
     throw new UserError(
@@ -147,6 +155,17 @@ export function enlargeSocketBuffers(socket: Socket, log?: (line: string) => voi
   } catch (e) {
     log?.(`cannot enlarge the UDP socket buffers: ${(e as Error).message}`);
   }
+}
+
+/** turns: certificates are verified against the system CAs (and NODE_EXTRA_CA_CERTS) unless insecure. */
+export function turnTlsOptions(insecure: boolean): { rejectUnauthorized: boolean } {
+  return { rejectUnauthorized: !insecure };
+}
+
+function tlsHint(message: string): string {
+  return /certificate|self.signed|CERT_|altnames/i.test(message)
+    ? `${message} (its certificate could not be verified: --turn-insecure accepts it anyway)`
+    : message;
 }
 
 /** Probing pace of a joiner's checks while its answer is on its way (keeps NAT bindings open). */

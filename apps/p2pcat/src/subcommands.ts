@@ -2,6 +2,7 @@
 import { formatCandidateTable, gatherCandidates } from '@p2pcat/gather';
 import { discoverNatBehavior, startStunServer } from '@p2pcat/stun';
 import type { Command } from './args.js';
+import { turnTlsOptions } from './endpoint.js';
 import { ExitCode, UserError } from './exit-codes.js';
 import type { Reporter } from './reporter.js';
 
@@ -40,7 +41,7 @@ export async function runCandidates(
     ipv4: cmd.ipv4,
     ipv6: cmd.ipv6,
     includeLoopback: cmd.loopback,
-    turnTls: { rejectUnauthorized: false },
+    turnTls: turnTlsOptions(cmd.turnInsecure),
   });
   const all = await g.done;
   if (cmd.json) {

@@ -51,6 +51,7 @@ export async function runTransfer(
     role,
     stunServers: cmd.stunServers,
     turnServers: cmd.turnServers,
+    turnInsecure: cmd.turnInsecure,
     portMapping: cmd.portMapping,
     ipv4: cmd.ipv4,
     ipv6: cmd.ipv6,
@@ -62,6 +63,7 @@ export async function runTransfer(
       ? { answerWaitMs: Math.max(0, Math.min(ANSWER_WAIT_MS, invite.expiresAt * 1000 - Date.now())) }
       : {}),
     log: (l) => reporter.detail(l),
+    warn: (l) => reporter.info(l),
   };
   const keyPair = generateEphemeralKeyPair();
   const endpoint: PreparedEndpoint = await prepareEndpoint(epOptions);
