@@ -4,6 +4,9 @@
 //   impaired path (natlab createImpairedLink: 25 ms each way = 50 ms RTT, 1% loss each way):
 //   p2pcat vs Linux TCP (iperf3 -C bbr, and cubic) on the very same path, with ratios.
 // Run as root from bench/p2pcat (builds nothing: build p2pcat first):  npx tsx run.ts [--quick]
+// Options: --quick (256 MiB loopback, 50 MiB impaired, 10 s iperf3), --no-impaired,
+// --loopback-mib N (loopback size), --repeat N (loopback runs, each printed);
+// P2PCAT_NODE_ARGS="--cpu-prof ..." passes node options to both p2pcat processes (profiling).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +18,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const CLI = join(here, '..', '..', 'apps', 'p2pcat', 'dist', 'cli.js');
 const quick = process.argv.includes('--quick');
 const MiB = 1024 * 1024;
-const LOOPBACK_BYTES = quick ? 256 * MiB : 1024 * MiB;
+const argValue = (name: string): number | undefined => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+};
+const LOOPBACK_BYTES = (argValue('--loopback-mib') ?? (quick ? 256 : 1024)) * MiB;
+const REPEAT = argValue('--repeat') ?? 1;
+const impairedRun = !process.argv.includes('--no-impaired');
+const NODE_ARGS = (process.env.P2PCAT_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const IMPAIRED_BYTES = quick ? 50 * MiB : 200 * MiB;
 const IPERF_SECONDS = quick ? 10 : 20;
 
@@ -98,7 +108,18 @@ async function p2pcatRun(
     const answerPath = join(dir, 'answer.txt');
     const inviterChild = spawnIn('a')(
       process.execPath,
-      [CLI, '--invite', '--json', '-q', '--invite-to', invitePath, '--answer-from', answerPath, ...opts],
+      [
+        ...NODE_ARGS,
+        CLI,
+        '--invite',
+        '--json',
+        '-q',
+        '--invite-to',
+        invitePath,
+        '--answer-from',
+        answerPath,
+        ...opts,
+      ],
       ['pipe', 'ignore', 'pipe'],
     );
     feedZeros(inviterChild, bytes);
@@ -108,7 +129,7 @@ async function p2pcatRun(
     const invite = readFileSync(invitePath, 'utf8').trim();
     const joinerChild = spawnIn('b')(
       process.execPath,
-      [CLI, invite, '--json', '-q', '--answer-to', answerPath, ...opts],
+      [...NODE_ARGS, CLI, invite, '--json', '-q', '--answer-to', answerPath, ...opts],
       ['ignore', 'pipe', 'pipe'],
     );
     const joiner = runSide(joinerChild, true);
@@ -157,19 +178,22 @@ const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error(`build p2pcat first: ${CLI} is missing`);
   console.log(`p2pcat benchmark ${new Date().toISOString()} ${quick ? '(quick)' : ''}`);
-  const lo = await p2pcatRun(
-    () => local,
-    LOOPBACK_BYTES,
-    ['--no-stun', '--no-portmap', '--loopback'],
-    300_000,
-  );
-  const tcpLo = await socatLoopback(LOOPBACK_BYTES);
-  console.log(
-    `loopback ${LOOPBACK_BYTES / MiB} MiB: p2pcat ${fmt(lo.MBps)} MB/s (${fmt(lo.seconds)} s), ` +
-      `peak RSS sender ${mib(lo.inviter.hwmKiB)}, receiver ${mib(lo.joiner.hwmKiB)}; ` +
-      `Linux TCP (socat) ${fmt(tcpLo)} MB/s; ratio p2pcat/TCP ${(lo.MBps / tcpLo).toFixed(3)}x ` +
-      `(targets: >= 100 MB/s, RSS < 100 MiB)`,
-  );
+  for (let run = 0; run < REPEAT; run++) {
+    const lo = await p2pcatRun(
+      () => local,
+      LOOPBACK_BYTES,
+      ['--no-stun', '--no-portmap', '--loopback'],
+      300_000,
+    );
+    const tcpLo = await socatLoopback(LOOPBACK_BYTES);
+    console.log(
+      `loopback ${LOOPBACK_BYTES / MiB} MiB: p2pcat ${fmt(lo.MBps)} MB/s (${fmt(lo.seconds)} s), ` +
+        `peak RSS sender ${mib(lo.inviter.hwmKiB)}, receiver ${mib(lo.joiner.hwmKiB)}; ` +
+        `Linux TCP (socat) ${fmt(tcpLo)} MB/s; ratio p2pcat/TCP ${(lo.MBps / tcpLo).toFixed(3)}x ` +
+        `(targets: >= 100 MB/s, RSS < 100 MiB)`,
+    );
+  }
+  if (!impairedRun) return;
 
   const pre = checkPrerequisites({ root: true, commands: ['iperf3', 'nft', 'iptables'] });
   if (pre.skip) {

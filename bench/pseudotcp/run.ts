@@ -6,7 +6,8 @@
 // Impaired runs use @p2pcat/natlab createImpairedLink (two namespaces, a veth, NFQUEUE delay on
 // arrival, nft loss) and are time-bounded. Run as root from bench/pseudotcp: npx tsx run.ts
 // Options: --quick (smaller loopback size, shorter impaired runs), --no-impaired, --working-tree
-// (measure the checkout instead of the committed HEAD).
+// (measure the checkout instead of the committed HEAD), --repeat N (N loopback rounds of
+// libnice then ours, each printed, then the median of the per-round ratios).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,6 +20,8 @@ const repo = join(here, '..', '..');
 const quick = process.argv.includes('--quick');
 const impaired = !process.argv.includes('--no-impaired');
 const workingTree = process.argv.includes('--working-tree');
+const repeatAt = process.argv.indexOf('--repeat');
+const REPEAT = repeatAt >= 0 ? Math.max(1, Number(process.argv[repeatAt + 1])) : 1;
 const MB = 1024 * 1024;
 const LOOPBACK_BYTES = (quick ? 50 : 200) * MB;
 const IMPAIRED_MS = quick ? 10_000 : 20_000;
@@ -252,12 +255,27 @@ async function main(): Promise<void> {
   );
 
   console.log(`\nloopback, ${LOOPBACK_BYTES / MB} MB one way`);
-  const lbNice = await attempt('libnice<->libnice', () => runLibnice(undefined, LOOPBACK_BYTES, 0, 120_000));
-  console.log(`  libnice<->libnice  ${fmt(lbNice)}`);
-  const lbOurs = await attempt('ours<->ours', () =>
-    runNode('ours', local, local, '127.0.0.1', '127.0.0.1', LOOPBACK_BYTES, 0, 120_000),
-  );
-  console.log(`  ours<->ours        ${fmt(lbOurs)}`);
+  let lbNice: Measure | undefined;
+  let lbOurs: Measure | undefined;
+  const roundRatios: number[] = [];
+  for (let round = 0; round < REPEAT; round++) {
+    // Back to back in each round, so that both see about the same load from other processes.
+    lbNice = await attempt('libnice<->libnice', () => runLibnice(undefined, LOOPBACK_BYTES, 0, 120_000));
+    console.log(`  libnice<->libnice  ${fmt(lbNice)}`);
+    lbOurs = await attempt('ours<->ours', () =>
+      runNode('ours', local, local, '127.0.0.1', '127.0.0.1', LOOPBACK_BYTES, 0, 120_000),
+    );
+    console.log(`  ours<->ours        ${fmt(lbOurs)}`);
+    if (lbOurs && lbNice) roundRatios.push(lbOurs.MBps / lbNice.MBps);
+  }
+  if (REPEAT > 1 && roundRatios.length > 0) {
+    const sorted = [...roundRatios].sort((x, y) => x - y);
+    const median = sorted[Math.floor((sorted.length - 1) / 2)] as number;
+    console.log(
+      `  ours/libnice per round: ${roundRatios.map((r) => `${r.toFixed(2)}x`).join(' ')}; median ${median.toFixed(2)}x, ` +
+        `range ${(sorted[0] as number).toFixed(2)}-${(sorted[sorted.length - 1] as number).toFixed(2)}x`,
+    );
+  }
   const lbTcp = await attempt('node net TCP', () =>
     runNode('tcp', local, local, '127.0.0.1', '127.0.0.1', LOOPBACK_BYTES, 0, 120_000),
   );
