@@ -38,6 +38,7 @@ interface Waiter {
   match: (e: TurnEvent) => boolean;
   resolve: (e: TurnEvent) => void;
   reject: (err: TurnError) => void;
+  what: 'allocate' | 'request';
 }
 
 /**
@@ -56,6 +57,7 @@ export class TurnSocket extends EventEmitter {
   private timerAt = Number.POSITIVE_INFINITY;
   private waiters: Waiter[] = [];
   private finished = false;
+  private closing: Promise<void> | undefined;
 
   constructor(options: TurnSocketOptions) {
     super();
@@ -88,9 +90,12 @@ export class TurnSocket extends EventEmitter {
 
   /** Opens the transport and allocates. Rejects with a TurnError. */
   async allocate(): Promise<TurnAllocated> {
+    // Checked first, so a closed socket never opens a transport that nothing would close again.
+    if (this.finished || this.closing) throw closedError('allocate');
     if (this.kind === 'udp') await this.openUdp();
     else if (this.kind === 'tcp' || this.kind === 'tls') await this.openStream(this.core.server);
-    const done = this.waitFor((e) => e.type === 'allocated');
+    if (this.finished || this.closing) throw closedError('allocate');
+    const done = this.waitFor((e) => e.type === 'allocated', 'allocate');
     this.core.allocate(now());
     this.pump();
     await done;
@@ -145,24 +150,37 @@ export class TurnSocket extends EventEmitter {
     return consumed;
   }
 
-  /** Deletes the allocation (Refresh LIFETIME 0) and closes the transport this socket opened. */
-  async close(): Promise<void> {
-    if (this.finished) return;
-    const done = this.waitFor((e) => e.type === 'closed').catch(() => undefined);
-    this.core.close(now());
-    this.pump();
-    await done;
+  /**
+   * Deletes the allocation (Refresh LIFETIME 0, RFC 8656 §8) and closes the transport this socket
+   * opened. Requests still in flight (allocate, createPermission, bindChannel) are rejected at once
+   * with a 'closed' TurnError. Resolves when the server confirmed the deletion, when the deletion
+   * timed out (deadline) or when the caller's socket was found closed; from then on no timer is
+   * left and nothing is sent.
+   */
+  close(): Promise<void> {
+    if (this.finished) return Promise.resolve();
+    if (this.closing) return this.closing;
+    this.closing = new Promise<void>((resolve) => {
+      this.once('close', () => resolve());
+      this.rejectWaiters();
+      this.core.close(now());
+      this.pump();
+    });
+    return this.closing;
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
 
-  private waitFor(match: (e: TurnEvent) => boolean): Promise<TurnEvent> {
+  private waitFor(
+    match: (e: TurnEvent) => boolean,
+    what: 'allocate' | 'request' = 'request',
+  ): Promise<TurnEvent> {
     return new Promise((resolve, reject) => {
-      if (this.finished) {
-        reject(new TurnError('closed', 'TURN allocation is closed: allocate again'));
+      if (this.finished || this.closing) {
+        reject(closedError(what));
         return;
       }
-      this.waiters.push({ match, resolve, reject });
+      this.waiters.push({ match, resolve, reject, what });
     });
   }
 
@@ -182,9 +200,13 @@ export class TurnSocket extends EventEmitter {
       // ICMP-driven send errors surface as timeouts in the core; nothing to do here.
     });
     await new Promise<void>((resolve, reject) => {
+      // close() while binding closes the socket, and then dgram never calls the bind callback.
+      const onClose = () => reject(closedError('allocate'));
       socket.once('error', reject);
+      socket.once('close', onClose);
       socket.bind({ port: 0, address: this.options.localAddress }, () => {
         socket.off('error', reject);
+        socket.off('close', onClose);
         resolve();
       });
     });
@@ -200,16 +222,16 @@ export class TurnSocket extends EventEmitter {
             `cannot connect to TURN server ${server.address}:${server.port} over ${this.kind}: ${err.message}`,
           ),
         );
+      let connected = false;
+      const onConnect = () => {
+        connected = true;
+        socket.off('error', onConnectError);
+        resolve();
+      };
       const socket: net.Socket =
         this.kind === 'tls'
-          ? tls.connect({ host: server.address, port: server.port, ...this.options.tls }, () => {
-              socket.off('error', onConnectError);
-              resolve();
-            })
-          : net.connect({ host: server.address, port: server.port }, () => {
-              socket.off('error', onConnectError);
-              resolve();
-            });
+          ? tls.connect({ host: server.address, port: server.port, ...this.options.tls }, onConnect)
+          : net.connect({ host: server.address, port: server.port }, onConnect);
       socket.setNoDelay(true);
       socket.once('error', onConnectError);
       socket.on('error', () => {
@@ -230,6 +252,17 @@ export class TurnSocket extends EventEmitter {
         this.pump();
       });
       socket.on('close', () => {
+        // Closed before it connected (by close(), or by the server without an error): settle the
+        // connect, which would otherwise wait forever (a no-op when an error already rejected it).
+        if (!connected)
+          reject(
+            this.finished
+              ? closedError('allocate')
+              : new TurnError(
+                  'server-unreachable',
+                  `TURN server ${server.address}:${server.port} closed the ${this.kind} connection before it was established`,
+                ),
+          );
         if (this.stream !== socket) return;
         this.stream = undefined;
         this.core.handleConnectionClosed(now());
@@ -242,15 +275,37 @@ export class TurnSocket extends EventEmitter {
   private pump(): void {
     for (let e = this.core.pollEvent(); e; e = this.core.pollEvent()) this.dispatch(e);
     for (let t = this.core.pollTransmit(); t; t = this.core.pollTransmit()) {
-      if (this.sender) this.sender.send(t.data, t.destination);
-      else if (this.udp) this.udp.send(t.data, t.destination.port, t.destination.address);
-      else if (this.stream && !this.stream.destroyed) {
-        // A datagram socket drops when its buffer is full; so does this one for data (never for requests).
-        if (this.stream.writableLength > STREAM_BUFFER_LIMIT && isData(t.data)) this.core.stats.dropped++;
-        else this.stream.write(t.data);
-      }
+      // Once finished nothing is sent: the transport is closed or no longer ours to use.
+      if (!this.finished) this.transmit(t.data, t.destination);
     }
     this.schedule();
+  }
+
+  private transmit(data: Uint8Array, destination: TransportAddress): void {
+    try {
+      if (this.sender) this.sender.send(data, destination);
+      else if (this.udp) this.udp.send(data, destination.port, destination.address);
+      else if (this.stream && !this.stream.destroyed) {
+        // A datagram socket drops when its buffer is full; so does this one for data (never for requests).
+        if (this.stream.writableLength > STREAM_BUFFER_LIMIT && isData(data)) this.core.stats.dropped++;
+        else this.stream.write(data);
+      }
+    } catch (err) {
+      // dgram throws synchronously only when the socket is closed (ERR_SOCKET_DGRAM_NOT_RUNNING) or the
+      // destination is unusable: typically the caller closed the socket it shares with us. Nothing can
+      // be sent or received any more, so stop here rather than throw again from every retransmission
+      // timer. A deletion that cannot be sent is given up: the server frees the allocation when its
+      // time-to-expiry runs out (RFC 8656 §6).
+      const reason = err instanceof Error ? err.message : String(err);
+      if (this.closing) this.finish(undefined);
+      else
+        this.finish(
+          new TurnError(
+            'connection-lost',
+            `cannot send to TURN server ${destination.address}:${destination.port} (${reason}): the socket under the allocation is closed; allocate again`,
+          ),
+        );
+    }
   }
 
   private schedule(): void {
@@ -268,6 +323,7 @@ export class TurnSocket extends EventEmitter {
       () => {
         this.timer = undefined;
         this.timerAt = Number.POSITIVE_INFINITY;
+        if (this.finished) return;
         this.core.handleTimeout(now());
         this.pump();
       },
@@ -308,13 +364,17 @@ export class TurnSocket extends EventEmitter {
     }
   }
 
+  /** Settles every request in flight: with `error`, or as closed. */
+  private rejectWaiters(error?: TurnError): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(error ?? closedError(w.what));
+  }
+
   private finish(error: TurnError | undefined): void {
     if (this.finished) return;
     this.finished = true;
-    const waiters = this.waiters;
-    this.waiters = [];
-    const reason = error ?? new TurnError('closed', 'TURN allocation is closed: allocate again');
-    for (const w of waiters) w.reject(reason);
+    this.rejectWaiters(error);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.udp?.close();
@@ -329,6 +389,15 @@ export class TurnSocket extends EventEmitter {
 }
 
 const STREAM_BUFFER_LIMIT = 4 * 1024 * 1024;
+
+function closedError(what: 'allocate' | 'request'): TurnError {
+  return new TurnError(
+    'closed',
+    what === 'allocate'
+      ? 'TURN socket was closed before the allocation was made: create a new TurnSocket to allocate again'
+      : 'TURN socket was closed before the request completed: create a new TurnSocket to allocate again',
+  );
+}
 
 /** ChannelData or a STUN indication (Send): data that may be dropped like a datagram. */
 function isData(bytes: Uint8Array): boolean {
