@@ -191,11 +191,21 @@ function adopt(
 ): void {
   const claimersByBase = new Map<string, ((d: Uint8Array, f: TransportAddress) => boolean)[]>();
   const key = (a: TransportAddress) => `${a.address}|${a.port}`;
+  // The gatherer ranked the interfaces (RFC 8445 §5.1.2.1, RFC 8421 interleaving): keep its local
+  // preference, which is bits 8..23 of the priority.
+  const localPref = (c: GatheredCandidate) => Math.floor(c.priority / 256) % 65536;
+  const hostPref = new Map<string, number>();
+  for (const c of gathered) if (c.type === 'host') hostPref.set(key(c.base.local), localPref(c));
   for (const hb of gathering.hostBases as HostBase[]) {
     tolerateSendAfterClose(hb.socket);
     enlargeSocketBuffers(hb.socket, opts.log);
     claimersByBase.set(key(hb.local), hb.detach());
-    ice.addBase({ address: hb.local, socket: hb.socket });
+    const pref = hostPref.get(key(hb.local));
+    ice.addBase({
+      address: hb.local,
+      socket: hb.socket,
+      ...(pref !== undefined ? { localPreference: pref } : {}),
+    });
   }
   // TURN allocations sharing a host socket still see their datagrams first.
   ice.addInterceptor((data, from, base) => {
@@ -204,10 +214,21 @@ function adopt(
   });
   for (const c of gathered) {
     if (c.type === 'srflx' && c.base.kind === 'host') {
-      ice.addServerReflexive({ family: c.family, address: c.address, port: c.port }, c.base.local);
+      ice.addServerReflexive(
+        { family: c.family, address: c.address, port: c.port },
+        c.base.local,
+        undefined,
+        localPref(c),
+      );
     }
   }
-  for (const rb of gathering.relayBases) ice.addRelay(rb.turn);
+  for (const rb of gathering.relayBases) {
+    const relayed = rb.turn.relayedAddress;
+    const c = gathered.find(
+      (x) => x.type === 'relay' && relayed && x.address === relayed.address && x.port === relayed.port,
+    );
+    ice.addRelay(rb.turn, undefined, c ? localPref(c) : undefined);
+  }
 }
 
 /** Resolves when ICE reaches 'completed' (the controlling side nominated); rejects on failure or after ms. */

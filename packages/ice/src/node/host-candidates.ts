@@ -8,6 +8,8 @@ import type { TransportAddress } from '@p2pcat/stun';
 export interface BaseSocket {
   readonly address: TransportAddress;
   readonly socket: dgram.Socket;
+  /** RFC 8445 §5.1.2.1 local preference of its host candidate (0..65535, default 65535) */
+  readonly localPreference?: number;
 }
 
 /** Supplies the base sockets (and extra candidates) of an IceConnection. */

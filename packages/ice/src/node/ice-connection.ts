@@ -97,7 +97,11 @@ export class IceConnection extends EventEmitter {
       this.drive();
     });
     base.socket.on('error', (e) => this.emit('warning', e));
-    this.agent.addLocalCandidate({ type: 'host', address: base.address });
+    this.agent.addLocalCandidate({
+      type: 'host',
+      address: base.address,
+      ...(base.localPreference !== undefined ? { localPreference: base.localPreference } : {}),
+    });
     this.drive();
   }
 
@@ -124,7 +128,7 @@ export class IceConnection extends EventEmitter {
   }
 
   /** Adds a relayed candidate whose base is a TURN allocation. */
-  addRelay(relay: RelayAllocation, server?: TransportAddress): void {
+  addRelay(relay: RelayAllocation, server?: TransportAddress, localPreference?: number): void {
     const relayed = relay.relayedAddress;
     if (!relayed)
       throw new Error('TURN allocation has no relayed address yet; await allocate() before addRelay()');
@@ -137,18 +141,25 @@ export class IceConnection extends EventEmitter {
       type: 'relay',
       address: relayed,
       ...(server ? { server } : {}),
+      ...(localPreference !== undefined ? { localPreference } : {}),
     });
     this.drive();
   }
 
   /** Adds a server-reflexive candidate learnt elsewhere (e.g. by a STUN query on a base socket). */
-  addServerReflexive(address: TransportAddress, base: TransportAddress, server?: TransportAddress): void {
+  addServerReflexive(
+    address: TransportAddress,
+    base: TransportAddress,
+    server?: TransportAddress,
+    localPreference?: number,
+  ): void {
     this.agent.addLocalCandidate({
       type: 'srflx',
       address,
       base,
       relatedAddress: base,
       ...(server ? { server } : {}),
+      ...(localPreference !== undefined ? { localPreference } : {}),
     });
     this.drive();
   }
