@@ -147,6 +147,32 @@ describe('gathering', () => {
     await g2.close();
   });
 
+  test('no port mapping is tried without an IPv4 default route or without an address on its adapter', async () => {
+    const asked: number[] = [];
+    const mapPort = (async (o: { internalPort: number }) => {
+      asked.push(o.internalPort);
+      throw new Error('no port-mapping service found');
+    }) as unknown as GatherDependencies['mapPort'];
+    for (const [route, message] of [
+      [undefined, 'no IPv4 default route, so no router to map a port on'],
+      ['wlan0', 'no IPv4 address on the default-route adapter wlan0'],
+    ] as const) {
+      const g = gatherCandidates(
+        { ...base, portMapping: true },
+        deps({ mapPort, defaultRouteInterface: () => route }),
+      );
+      await g.done;
+      expect(g.failures.find((f) => f.source === 'port mapping')?.message).toBe(message);
+      await g.close();
+    }
+    expect(asked).toEqual([]);
+    // On the default-route adapter the mapping is asked for that adapter's socket.
+    const g = gatherCandidates({ ...base, portMapping: true }, deps({ mapPort }));
+    await g.done;
+    expect(asked).toEqual([g.hostBases.find((b) => b.interfaceName === 'eth0')?.local.port]);
+    await g.close();
+  });
+
   test('redundant candidates are dropped: a server-reflexive address equal to its base', async () => {
     const s = createSocket('udp4');
     sockets.push(s);

@@ -416,11 +416,13 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
 
   private async gatherPortMapping(): Promise<void> {
     const route = this.deps.defaultRouteInterface();
-    const base =
-      this.hostBases.find((b) => b.local.family === 'IPv4' && b.interfaceName === route) ??
-      (route === undefined ? undefined : undefined);
+    if (route === undefined) {
+      this.fail('port mapping', new Error('no IPv4 default route, so no router to map a port on'));
+      return;
+    }
+    const base = this.hostBases.find((b) => b.local.family === 'IPv4' && b.interfaceName === route);
     if (!base) {
-      this.fail('port mapping', new Error('no IPv4 address on the default-route adapter'));
+      this.fail('port mapping', new Error(`no IPv4 address on the default-route adapter ${route}`));
       return;
     }
     try {
