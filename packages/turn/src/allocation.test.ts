@@ -96,6 +96,24 @@ describe('TurnAllocation: Allocate with long-term credentials', () => {
     expect(a.pollTimeout()).toBeUndefined();
   });
 
+  it('fails with a typed error, never a throw, on a REALM or a password that OpaqueString refuses', () => {
+    const hostile = setup({ realm: 'evil\u0000realm' });
+    hostile.a.allocate(0);
+    expect(() => hostile.sim.runUntil(100_000)).not.toThrow();
+    const f1 = hostile.sim.events().find((e) => e?.type === 'failed');
+    expect(f1?.type === 'failed' && f1.error.code).toBe('protocol');
+    expect(f1?.type === 'failed' && f1.error.message).toMatch(/REALM .*U\+0000/);
+    expect(hostile.s.requests).toHaveLength(1);
+
+    const badPassword = setup({}, { password: 'pa\tss' });
+    badPassword.a.allocate(0);
+    badPassword.sim.runUntil(100_000);
+    const f2 = badPassword.sim.events().find((e) => e?.type === 'failed');
+    expect(f2?.type === 'failed' && f2.error.code).toBe('invalid-credentials');
+    expect(f2?.type === 'failed' && f2.error.message).toMatch(/password holds U\+0009/);
+    expect(badPassword.a.pollTimeout()).toBeUndefined();
+  });
+
   it('retries a 438 Stale Nonce with the new nonce', () => {
     const { s, a, sim } = setup({ staleNonces: 1 });
     a.allocate(0);

@@ -8,6 +8,7 @@ import {
   demultiplex,
   encodeChannelData,
   longTermKey,
+  PrecisError,
   StunClientTransactions,
   type StunMessage,
   StunMessageBuilder,
@@ -647,7 +648,9 @@ export class TurnAllocation {
     }
     if (code === 401 && !pending.authenticated) {
       // RFC 8489 §9.2.3: the challenge; retry with credentials.
-      if (!this.learnChallenge(message)) {
+      const learnt = this.learnChallenge(message);
+      if (learnt === 'failed') return;
+      if (learnt === 'missing') {
         this.stats.malformed++;
         this.protocolFailure(spec, 'a 401 without REALM and NONCE');
         return;
@@ -660,7 +663,9 @@ export class TurnAllocation {
       const nonce = safeGet(message, 'NONCE');
       if (nonce !== undefined) {
         if (this.key === undefined) {
-          if (!this.learnChallenge(message)) {
+          const learnt = this.learnChallenge(message);
+          if (learnt === 'failed') return;
+          if (learnt === 'missing') {
             this.stats.malformed++;
             return this.protocolFailure(spec, 'a 438 without REALM and NONCE');
           }
@@ -757,14 +762,32 @@ export class TurnAllocation {
     else this.onRequestRefused(spec, error);
   }
 
-  private learnChallenge(message: StunMessage): boolean {
+  /** 'failed': the allocation failed (a realm, password or username OpaqueString refuses). */
+  private learnChallenge(message: StunMessage): 'ok' | 'missing' | 'failed' {
     const realm = safeGet(message, 'REALM');
     const nonce = safeGet(message, 'NONCE');
-    if (realm === undefined || nonce === undefined) return false;
+    if (realm === undefined || nonce === undefined) return 'missing';
     this.realm = realm;
     this.nonce = nonce;
-    this.applyNonceCookie(message);
-    return true;
+    try {
+      this.applyNonceCookie(message);
+      if (this.useUserhash) userhash(this.opts.username, realm);
+    } catch (e) {
+      if (!(e instanceof PrecisError)) throw e;
+      // RFC 8489 §9.2.2: realm and password go through OpaqueString; one it refuses has no key.
+      const fromServer = /\brealm\b/.test(e.message);
+      this.stats.malformed += fromServer ? 1 : 0;
+      this.fail(
+        new TurnError(
+          fromServer ? 'protocol' : 'invalid-credentials',
+          fromServer
+            ? `TURN server sent a REALM that cannot be used: ${e.message}`
+            : `TURN credentials cannot be used: ${e.message} (RFC 8489 §9.2.2)`,
+        ),
+      );
+      return 'failed';
+    }
+    return 'ok';
   }
 
   /** RFC 8489 §9.2.3-9.2.4: security features announced in the nonce cookie select algorithm and USERHASH. */

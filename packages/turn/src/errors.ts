@@ -7,6 +7,8 @@ export type TurnErrorCode =
   | 'allocation-mismatch'
   | 'address-family-not-supported'
   | 'wrong-credentials'
+  /** a username or password that RFC 8265 OpaqueString refuses (control characters, ...) */
+  | 'invalid-credentials'
   | 'unsupported-transport'
   | 'allocation-quota-reached'
   | 'insufficient-capacity'
