@@ -20,6 +20,7 @@ interface State {
 }
 
 const usage = `usage: natlab up [--nat TYPE,TYPE...] [--hairpin] [--delay MS] [--loss PCT] [--rate MBIT]
+                 [--reorder PCT [--reorder-ms MS] [--seed N]]
        natlab down
        natlab status
        natlab exec HOST -- COMMAND [ARGS...]
@@ -68,7 +69,23 @@ async function up(args: string[]): Promise<void> {
   const delay = Number(optionValue(args, '--delay') ?? 0);
   const loss = Number(optionValue(args, '--loss') ?? 0);
   const rate = Number(optionValue(args, '--rate') ?? 0);
-  if (delay || loss || rate) options.impairment = { delayMs: delay, lossPercent: loss, rateMbit: rate };
+  const reorder = Number(optionValue(args, '--reorder') ?? 0);
+  const reorderMs = optionValue(args, '--reorder-ms');
+  const seed = optionValue(args, '--seed');
+  for (const [name, v] of [
+    ['--delay', delay],
+    ['--loss', loss],
+    ['--rate', rate],
+    ['--reorder', reorder],
+    ['--reorder-ms', Number(reorderMs ?? 0)],
+    ['--seed', Number(seed ?? 0)],
+  ] as const)
+    if (!Number.isFinite(v) || v < 0) fail(`${name} needs a number >= 0`);
+  if (delay || loss || rate || reorder) {
+    options.impairment = { delayMs: delay, lossPercent: loss, rateMbit: rate, reorderPercent: reorder };
+    if (reorderMs !== undefined) options.impairment.reorderExtraMs = Number(reorderMs);
+    if (seed !== undefined) options.impairment.seed = Number(seed);
+  }
   setDetachedSpawns(true);
   const lab = await createLab(options);
   const { certificatePem: _c, ...coturn } = lab.coturn ?? { certificatePem: undefined };

@@ -254,6 +254,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
             { ingress: 'lan0', egress: 'eth0' },
           ],
           imp,
+          i,
         );
         if (d) children.push(d);
       }

@@ -1,6 +1,6 @@
 // createImpairedLink: two namespaces joined by one veth, impaired on arrival in each direction.
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { applyImpairment } from './impairment.js';
+import { applyImpairment, type Impairment } from './impairment.js';
 import type { LabHost } from './lab.js';
 import { addNetns, cleanupStale, deleteNetns, newPrefix, trackNamespaces, waitLinksUp } from './netns.js';
 import { type ExecOptions, type ExecResult, nsRun, nsSpawn, run } from './sh.js';
@@ -12,6 +12,12 @@ export interface ImpairedLinkOptions {
   lossPercent?: number;
   /** rate limit each way, Mbit/s (tc tbf) */
   rateMbit?: number;
+  /** percent of packets each way held reorderExtraMs longer, so later ones overtake them (seeded) */
+  reorderPercent?: number;
+  /** extra hold of a reordered packet, ms (default max(delayMs, 10)) */
+  reorderExtraMs?: number;
+  /** seed of the reordering picks (default 1); side a and side b each get their own stream of it */
+  seed?: number;
   /** namespace prefix (default nl<pid>x<n>) */
   prefix?: string;
 }
@@ -69,12 +75,17 @@ export async function createImpairedLink(options: ImpairedLinkOptions): Promise<
     // Both ends are up now, but the kernel applies the carrier to the operational state later
     // (see waitLinksUp): returning before that let side b look DOWN to a program started at once.
     for (const h of [a, b]) await waitLinksUp(h.netns, ['eth0']);
-    for (const h of [a, b]) {
-      const d = await applyImpairment(h.netns, [{ ingress: 'eth0', egress: 'eth0' }], {
+    for (const [i, h] of [a, b].entries()) {
+      const imp: Impairment = {
         delayMs: options.delayMs,
         lossPercent: options.lossPercent ?? 0,
         rateMbit: options.rateMbit ?? 0,
-      });
+        reorderPercent: options.reorderPercent ?? 0,
+        reorderExtraMs: options.reorderExtraMs,
+        seed: options.seed,
+      };
+      // Stream i: side a and side b do not pick the same packets from one seed.
+      const d = await applyImpairment(h.netns, [{ ingress: 'eth0', egress: 'eth0' }], imp, i);
       if (d) children.push(d);
     }
     const side = (s: LinkSide): LabHost => (s === 'a' ? a : b);
