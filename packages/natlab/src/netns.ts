@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAlive, killPids, run, sleep } from './sh.js';
+import { isAlive, isDetached, killPids, run, sleep } from './sh.js';
 
 let labCounter = 0;
 
@@ -156,6 +156,8 @@ function removeAtExit(): void {
 
 /** Registers a lab's namespaces (the array is read at exit, so later pushes count); returns an untrack function. */
 export function trackNamespaces(names: string[], dir?: string): () => void {
+  // The CLI (detached spawns) builds a lab that must outlive the command; `natlab down` removes it.
+  if (isDetached()) return () => {};
   if (!exitHookInstalled) {
     process.once('exit', removeAtExit);
     exitHookInstalled = true;
