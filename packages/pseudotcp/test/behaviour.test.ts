@@ -39,6 +39,24 @@ describe('opening', () => {
     expect(net.now).toBeLessThan(25);
   });
 
+  it("simultaneous open where one CONNECT was lost: resent on the peer's CONNECT, not after the 1 s RTO", () => {
+    // Over ICE one side often connects before the other listens: its first CONNECT is lost.
+    const a = new PseudoTcp();
+    const b = new PseudoTcp();
+    a.connect(0);
+    expect(drain(a).map((x) => x.flags)).toEqual([FLAG_CTL]); // lost
+    b.connect(50);
+    const fromB = [];
+    for (let d = b.pollTransmit(); d; d = b.pollTransmit()) fromB.push(d);
+    for (const d of fromB) a.handleInput(d, 55);
+    expect(a.state).toBe('established');
+    const fromA = [];
+    for (let d = a.pollTransmit(); d; d = a.pollTransmit()) fromA.push(d);
+    expect(fromA.some((d) => decodeSegment(d).flags === FLAG_CTL)).toBe(true); // resent at once
+    for (const d of fromA) b.handleInput(d, 60);
+    expect(b.state).toBe('established');
+  });
+
   it('connect retries every second and fails after 30 transmissions (~30 s)', () => {
     const net = new SimNetwork([new PseudoTcp(), new PseudoTcp()], 1, { blackhole: true });
     const log = wireLog(net);

@@ -96,6 +96,10 @@ const STARTUP_GAIN = 2.885; // 2/ln(2)
 const PROBE_BW_GAINS = [1.25, 0.75, 1, 1, 1, 1, 1, 1] as const;
 const BTLBW_ROUNDS = 10;
 const MIN_RTT_WINDOW_MS = 10_000;
+/** ACK aggregation (BBR's extra_acked): a max over two windows of this many rounds each. */
+const EXTRA_ACKED_WINDOW_ROUNDS = 5;
+/** At most this much time's worth of data (at the bottleneck rate) is added to cwnd for aggregation. */
+const EXTRA_ACKED_MAX_MS = 100;
 
 type BbrMode = 'startup' | 'drain' | 'probe-bw';
 
@@ -127,6 +131,12 @@ export class Bbr implements CongestionController {
   private roundDelivered = 0;
   /** Smoothed per-round loss rate: the probing gain makes up for random loss. */
   private lossEwma = 0;
+  // ACK aggregation: bytes acknowledged beyond what the bottleneck rate explains since the epoch.
+  private ackEpochStart = 0;
+  private ackEpochAcked = 0;
+  private readonly extraAcked = [0, 0];
+  private extraAckedSlot = 0;
+  private extraAckedRounds = 0;
 
   constructor(private readonly mss: () => number) {
     this.cwnd = INITIAL_WINDOW_SEGMENTS * mss();
@@ -189,6 +199,7 @@ export class Bbr implements CongestionController {
       this.enterProbeBw(s.now);
     }
     if (this.mode === 'probe-bw') this.advanceCycle(s);
+    this.updateAckAggregation(s, roundStart);
 
     const bw = this.btlBw.best;
     if (bw > 0) {
@@ -197,10 +208,51 @@ export class Bbr implements CongestionController {
       if (this.filledPipe || rate > this.pacingRate) this.pacingRate = rate;
     }
     this.pacingRate = Math.max(this.pacingRate, (4 * mss) / this.srtt);
-    const target = this.cwndGain * this.bdp + 3 * mss;
+    const target = this.cwndGain * this.bdp + 3 * mss + this.aggregationCwnd();
     if (this.filledPipe) this.cwnd = Math.min(this.cwnd + s.delivered, target);
     else this.cwnd = Math.max(this.cwnd, Math.min(this.cwnd + s.delivered, Math.max(target, this.cwnd)));
     this.cwnd = Math.max(this.cwnd, 4 * mss);
+  }
+
+  /**
+   * ACKs often arrive in bursts: the receiver (or its event loop, or a wireless link) holds them
+   * and then acknowledges a batch at once. A cwnd of 2 x BDP then empties before the batch's ACK
+   * comes and the sender stalls. As BBR does (extra_acked), measure how many bytes were
+   * acknowledged beyond what the bottleneck rate explains since the start of an ACK epoch, keep
+   * the maximum over about ten rounds, and allow that much more in flight.
+   */
+  private updateAckAggregation(s: AckSample, roundStart: boolean): void {
+    if (s.delivered <= 0) return;
+    if (s.inRecovery) {
+      // An ACK that fills a hole acknowledges at once all that arrived behind it: that is
+      // recovery, not aggregation. Start a fresh epoch after it.
+      this.ackEpochAcked = 0;
+      this.ackEpochStart = s.now;
+      return;
+    }
+    if (roundStart && ++this.extraAckedRounds >= EXTRA_ACKED_WINDOW_ROUNDS) {
+      this.extraAckedRounds = 0;
+      this.extraAckedSlot ^= 1;
+      this.extraAcked[this.extraAckedSlot] = 0;
+    }
+    const bw = this.btlBw.best;
+    let expected = bw * (s.now - this.ackEpochStart);
+    // A new epoch when ACKs are no faster than the model (no aggregation now) or the epoch is old.
+    if (this.ackEpochAcked <= expected || this.ackEpochAcked + s.delivered >= 0xfffff * this.mss()) {
+      this.ackEpochAcked = 0;
+      this.ackEpochStart = s.now;
+      expected = 0;
+    }
+    this.ackEpochAcked += s.delivered;
+    const extra = Math.min(this.ackEpochAcked - expected, this.cwnd);
+    if (extra > (this.extraAcked[this.extraAckedSlot] as number))
+      this.extraAcked[this.extraAckedSlot] = extra;
+  }
+
+  private aggregationCwnd(): number {
+    if (!this.filledPipe) return 0;
+    const extra = Math.max(this.extraAcked[0] as number, this.extraAcked[1] as number);
+    return Math.min(extra, this.btlBw.best * EXTRA_ACKED_MAX_MS);
   }
 
   private enterProbeBw(now: number): void {

@@ -457,7 +457,19 @@ export class PseudoTcp {
     const n = Math.min(avail, maxBytes ?? avail);
     if (n <= 0) return undefined;
     const out = new Uint8Array(n);
-    this.rcvRing.read(this.readSeq, n, out, 0);
+    this.recvInto(out);
+    return out;
+  }
+
+  /**
+   * Copies in-order bytes into `dest` (at most its length) and returns how many; 0 when none are
+   * buffered. For callers that bring their own (possibly uninitialised) memory. May queue a window
+   * update: poll transmit afterwards.
+   */
+  recvInto(dest: Uint8Array): number {
+    const n = Math.min(this.readableBytes, dest.length);
+    if (n <= 0) return 0;
+    this.rcvRing.read(this.readSeq, n, dest, 0);
     this.readSeq += n;
     if (this.readableBytes === 0) this.readablePending = false;
     // Window update when the window had closed substantially (libjingle sends one when it reopens).
@@ -470,7 +482,7 @@ export class PseudoTcp {
     ) {
       this.sendPureAck();
     }
-    return out;
+    return n;
   }
 
   /** Half-close: FIN after the queued data (needs FIN-ACK on both sides; otherwise a graceful close once all is acknowledged). */
@@ -574,9 +586,27 @@ export class PseudoTcp {
       this._state = 'syn-received';
       this.connectQueued = true;
     } else if (this._state === 'syn-sent') {
+      this.resendConnectIfUnseen(seg);
       this.establish(now);
     }
     return true;
+  }
+
+  /**
+   * Simultaneous open: the peer's CONNECT does not acknowledge ours, so the peer may never have
+   * seen it (over ICE, the side that opens first often sends its CONNECT before the other side
+   * listens). Until it arrives the peer stays in SYN-SENT and drops our data without a word, and
+   * only the 1 s initial RTO would resend it. Resend it once now; if the CONNECTs merely crossed,
+   * the peer acknowledges a duplicate.
+   */
+  private resendConnectIfUnseen(seg: Segment): void {
+    const front = this.segs.peek();
+    if (front === undefined || (front.flags & FLAG_CTL) === 0 || front.xmit !== 1 || front.lost) return;
+    if (unwrap(seg.ack, this.sndUna) > front.seq) return; // ours was acknowledged
+    front.lost = true;
+    this.lostCount++;
+    this.removeFromPipe(front);
+    this.retxCursor = 0;
   }
 
   private establish(now: number): void {

@@ -245,9 +245,12 @@ export class PseudoTcpStream extends Duplex {
   private pull(): void {
     if (this.readEnded) return;
     while (this.reading) {
-      const chunk = this.tcp.recv(READ_CHUNK);
-      if (!chunk) break;
-      if (!this.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))) this.reading = false;
+      const n = Math.min(this.tcp.readableBytes, READ_CHUNK);
+      if (n <= 0) break;
+      // Uninitialised memory (no zero fill): recvInto overwrites all of it.
+      const chunk = Buffer.allocUnsafe(n);
+      this.tcp.recvInto(chunk);
+      if (!this.push(chunk)) this.reading = false;
     }
     if (this.tcp.eof || (this.coreClosed && this.tcp.readableBytes === 0)) {
       this.readEnded = true;
