@@ -9,6 +9,8 @@ import { ExitCode, UserError } from './exit-codes.js';
 import { decodeToken, type Token, type TokenKind } from './token.js';
 
 const MAX_TOKEN_TEXT = 4000;
+/** Lines of a person's pastes considered together (a token broken by a chat client). */
+const MAX_LINES = 12;
 
 function check(token: Token, want: TokenKind): Token {
   if (token.kind !== want) {
@@ -38,17 +40,54 @@ export function parsePeerToken(text: string, want: TokenKind): Token {
   return check(decodeToken(text), want);
 }
 
-async function fromLines(input: Readable, want: TokenKind, signal: AbortSignal): Promise<Token> {
+/**
+ * Reads lines until they hold a whole token. `interactive` (a person at a terminal): a wrong token
+ * (an invite instead of the answer, expired, mistyped) is reported with `retry` and the person may
+ * paste again, so the session and its invite are not lost; a fresh paste on its own line is tried
+ * on its own too, in case an earlier line was a broken fragment.
+ */
+export async function fromLines(
+  input: Readable,
+  want: TokenKind,
+  signal: AbortSignal,
+  retry?: (message: string) => void,
+): Promise<Token> {
   const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let text = '';
+  const recent: string[] = [];
   try {
     const onAbort = () => rl.close();
     signal.addEventListener('abort', onAbort, { once: true });
     for await (const line of rl) {
       if (!line.trim()) continue;
-      text += line;
-      const t = tryDecode(text, want);
-      if (t) return t;
+      if (!retry) {
+        text += line;
+        const t = tryDecode(text, want);
+        if (t) return t;
+        continue;
+      }
+      // Interactive: the token may be any run of the latest lines (earlier ones may be noise).
+      recent.push(line);
+      if (recent.length > MAX_LINES) recent.shift();
+      let wrong: UserError | undefined;
+      for (let i = 0; i < recent.length; i++) {
+        const attempt = recent.slice(i).join('');
+        if (attempt.length > MAX_TOKEN_TEXT) continue;
+        try {
+          const t = tryDecode(attempt, want);
+          if (t) return t;
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e;
+          wrong ??= e;
+        }
+      }
+      if (wrong) {
+        // The message may already say what to paste; else ask for it again.
+        retry(
+          /paste|copy/.test(wrong.message) ? wrong.message : `${wrong.message}; paste the ${want} again:`,
+        );
+        recent.length = 0;
+      }
     }
     if (signal.aborted) throw new UserError('interrupted', ExitCode.Interrupted);
     if (text) return parsePeerToken(text, want); // throws the precise reason
@@ -75,6 +114,7 @@ export async function readPeerToken(
   source: string | undefined,
   want: TokenKind,
   signal: AbortSignal,
+  retry?: (message: string) => void,
 ): Promise<Token> {
   if (source === '-') return fromLines(process.stdin, want, signal);
   if (source !== undefined) return fromFile(source, want, signal);
@@ -88,7 +128,7 @@ export async function readPeerToken(
     );
   }
   try {
-    return await fromLines(tty, want, signal);
+    return await fromLines(tty, want, signal, retry);
   } finally {
     tty.destroy();
   }

@@ -114,7 +114,24 @@ export async function runTransfer(
     const answerRaw = cmd.kind === 'invite' ? peer.raw : ownToken.raw;
     const keys = deriveSessionKeys(keyPair, peer.publicKey, role, inviteRaw, answerRaw);
     reporter.info('Connecting ...');
-    const connected = await connectToPeer(endpoint, peer, epOptions);
+    // A joiner usually waits for a human on the other side: say so once, instead of silence.
+    const waitMinutes = Math.round((epOptions.answerWaitMs ?? 0) / 60_000);
+    const patience =
+      cmd.kind === 'join' && waitMinutes > 0
+        ? setTimeout(
+            () =>
+              reporter.info(
+                `Waiting for the other side to paste the answer (up to ${waitMinutes} minutes; Ctrl-C to give up) ...`,
+              ),
+            5000,
+          )
+        : undefined;
+    let connected: Awaited<ReturnType<typeof connectToPeer>>;
+    try {
+      connected = await connectToPeer(endpoint, peer, epOptions);
+    } finally {
+      clearTimeout(patience);
+    }
     stopOffering();
     // From here on the session handles Ctrl-C: it sends ABORT, which must leave before the
     // sockets close (closing the endpoint at once raced it and the peer timed out instead).
@@ -227,7 +244,7 @@ async function awaitAnswer(
   });
   try {
     return await Promise.race([
-      readPeerToken(answerFrom, 'answer', reading.signal),
+      readPeerToken(answerFrom, 'answer', reading.signal, (m) => reporter.always(`p2pcat: ${m}`)),
       inband.then((t) => {
         reporter.info('The answer arrived directly from the other side: no need to paste it.');
         reporter.event('answer-in-band');
