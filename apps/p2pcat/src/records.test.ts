@@ -52,6 +52,45 @@ describe('records', () => {
     expect(opener.buffered).toBe(0);
   });
 
+  test('round trip whatever the chunk size (split headers, records split over many chunks)', () => {
+    const { inviter, joiner } = keys();
+    const payloads = [
+      randomBytes(65_536),
+      randomBytes(0),
+      randomBytes(5),
+      randomBytes(65_536),
+      randomBytes(300),
+    ];
+    for (const size of [1, 3, 4, 5, 21, 4096, 65_557, 65_558, 200_000]) {
+      const sealer = new RecordSealer(inviter.sendKey);
+      const opener = new RecordOpener(joiner.receiveKey);
+      const wire = Buffer.concat(payloads.map((p) => sealer.seal(7, p)));
+      const got = [];
+      for (let off = 0; off < wire.length; off += size)
+        got.push(...opener.push(wire.subarray(off, off + size)));
+      expect(got.length).toBe(payloads.length);
+      for (const [i, r] of got.entries()) {
+        expect(r.type).toBe(7);
+        expect(Buffer.compare(r.payload, payloads[i]!)).toBe(0);
+      }
+      expect(opener.buffered).toBe(0);
+    }
+  });
+
+  test('a truncated stream leaves bytes buffered; an impossible length fails at once', () => {
+    const { inviter, joiner } = keys();
+    const wire = new RecordSealer(inviter.sendKey).seal(1, randomBytes(100));
+    const opener = new RecordOpener(joiner.receiveKey);
+    expect(opener.push(wire.subarray(0, wire.length - 1))).toEqual([]);
+    expect(opener.buffered).toBe(wire.length - 1);
+    expect(() => new RecordOpener(joiner.receiveKey).push(Buffer.from([0xff, 0xff, 0xff, 0xff]))).toThrow(
+      IntegrityError,
+    );
+    const split = new RecordOpener(joiner.receiveKey);
+    split.push(Buffer.from([0, 0]));
+    expect(() => split.push(Buffer.from([0, 3]))).toThrow(IntegrityError);
+  });
+
   test('one flipped bit anywhere fails with an integrity error', () => {
     const { inviter, joiner } = keys();
     const wire = new RecordSealer(inviter.sendKey).seal(1, randomBytes(100));

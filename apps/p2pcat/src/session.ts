@@ -223,23 +223,77 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     }
   };
 
-  const receive = async () => {
-    // destroyOnReturn: false keeps the stream open for the graceful end() below.
-    for await (const chunk of stream.iterator({ destroyOnReturn: false })) {
-      for (const record of opener.push(chunk as Buffer)) {
-        await handle(record.type, record.payload);
-        if (sentBye && peerBye) return;
-      }
-      if (sentBye && peerBye) return;
-    }
-    // The stream ended: fine only if the peer had finished and had seen all of ours.
-    if (!(peerEof && sentEof)) {
-      throw new UserError(
-        'the peer closed the connection before the transfer finished',
-        ExitCode.PeerAborted,
-      );
-    }
-  };
+  // Chunks are taken as 'data' events, one at a time (the stream is paused while a chunk's records
+  // are handled): an async iterator would read() whatever is buffered, and read() concatenates
+  // the buffered chunks into one new buffer, a copy of the whole transfer.
+  const receive = () =>
+    new Promise<void>((resolve, reject) => {
+      const queue: Buffer[] = [];
+      let handling = false;
+      let ended = false;
+      let settled = false;
+      const settle = (err?: unknown) => {
+        if (settled) return;
+        settled = true;
+        stream.off('data', onData);
+        stream.off('end', onEnd);
+        stream.off('close', onClose);
+        // onError stays: an error after this (a write after the end we sent on failure) is moot.
+        stream.pause();
+        if (err !== undefined) reject(err);
+        else resolve();
+      };
+      const atEnd = () => {
+        // The stream ended: fine only if the peer had finished and had seen all of ours.
+        if (peerEof && sentEof) settle();
+        else
+          settle(
+            new UserError(
+              'the peer closed the connection before the transfer finished',
+              ExitCode.PeerAborted,
+            ),
+          );
+      };
+      const pump = async () => {
+        handling = true;
+        try {
+          for (let chunk = queue.shift(); chunk !== undefined; chunk = queue.shift()) {
+            for (const record of opener.push(chunk)) {
+              await handle(record.type, record.payload);
+              if (sentBye && peerBye) return settle();
+            }
+            if (settled) return;
+          }
+        } catch (e) {
+          return settle(e);
+        } finally {
+          handling = false;
+        }
+        if (ended) atEnd();
+        else stream.resume();
+      };
+      const onData = (chunk: Buffer) => {
+        queue.push(chunk);
+        if (handling) return;
+        stream.pause();
+        void pump();
+      };
+      const onEnd = () => {
+        ended = true;
+        if (!handling) atEnd();
+      };
+      const onError = (e: Error) => settle(e);
+      const onClose = () => {
+        // Destroyed before its end (a reset, an abort): as a stream iterator reports it.
+        if (!ended)
+          settle(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      };
+      stream.on('data', onData);
+      stream.once('end', onEnd);
+      stream.on('error', onError);
+      stream.once('close', onClose);
+      stream.resume();
+    });
 
   try {
     await write(RecordType.Hello, encodeJson({ version: 1, mode: opts.send.kind } satisfies Hello));
