@@ -1,6 +1,7 @@
 // `p2pcat --invite` and `p2pcat INVITE`: tokens, connection, encrypted session, summary.
 import { writeFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import type { PairInfo } from '@p2pcat/ice';
 import type { PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { Command } from './args.js';
 import {
@@ -110,6 +111,12 @@ export async function runTransfer(
     }
     for (const c of peer.candidates)
       reporter.detail(`remote candidate ${c.type} ${c.address}:${c.port} priority ${c.priority}`);
+    // -v: every pair whose check succeeded, as it happens (the selected one is reported below).
+    endpoint.ice.on('valid-pair', (e: { pair: PairInfo }) =>
+      reporter.detail(
+        `pair ${e.pair.local.type} ${e.pair.local.address.address}:${e.pair.local.address.port} -> ${e.pair.remote.type} ${e.pair.remote.address.address}:${e.pair.remote.address.port} works (RTT ${Math.round(e.pair.stats.rtt ?? 0)} ms)`,
+      ),
+    );
     const inviteRaw = cmd.kind === 'invite' ? ownToken.raw : peer.raw;
     const answerRaw = cmd.kind === 'invite' ? peer.raw : ownToken.raw;
     const keys = deriveSessionKeys(keyPair, peer.publicKey, role, inviteRaw, answerRaw);
