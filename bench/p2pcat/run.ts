@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { checkPrerequisites, createImpairedLink } from '@p2pcat/natlab';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const CLI = join(here, '..', '..', 'apps', 'p2pcat', 'dist', 'cli.js');
+// The installed command (package.json "bin"): the shim that sets p2pcat's V8 memory flags, then cli.js.
+const CLI = join(here, '..', '..', 'apps', 'p2pcat', 'dist', 'bin.js');
 const quick = process.argv.includes('--quick');
 const MiB = 1024 * 1024;
 const argValue = (name: string): number | undefined => {
