@@ -10,11 +10,20 @@ export class RingBuffer {
   /** Grow to `capacity`, keeping the bytes of positions [liveStart, liveEnd). */
   grow(capacity: number, liveStart: number, liveEnd: number): void {
     if (capacity <= this.capacity) return;
-    const live = new Uint8Array(Math.max(0, liveEnd - liveStart));
-    this.read(liveStart, live.length, live, 0);
-    this.bytes = new Uint8Array(capacity);
+    // Straight from the old ring into the new one (no temporary copy of the live bytes: at 8 MiB
+    // the temporary was a third of the peak memory of a growing buffer).
+    const old = this.bytes;
+    const oldCap = this.capacity;
+    const next = new Uint8Array(capacity);
+    for (let pos = liveStart; pos < liveEnd; ) {
+      const from = pos % oldCap;
+      const to = pos % capacity;
+      const n = Math.min(liveEnd - pos, oldCap - from, capacity - to);
+      next.set(old.subarray(from, from + n), to);
+      pos += n;
+    }
+    this.bytes = next;
     this.capacity = capacity;
-    this.write(liveStart, live);
   }
 
   /** Copy `src` into positions [pos, pos + src.length). */
