@@ -2,6 +2,7 @@
 // the very sockets that gathering used (the NAT holes were punched for them), and turns the
 // selected pair into a pseudo-TCP byte stream.
 import { randomBytes } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import type { Socket } from 'node:dgram';
 import {
   type Candidate as GatheredCandidate,
@@ -231,6 +232,38 @@ function adopt(
   }
 }
 
+/**
+ * Datagrams to one of this machine's own addresses go through the loopback interface, whose MTU is
+ * 64 KiB: pseudo-TCP may then use 32000-byte segments (a step of libnice's MTU table), which cuts
+ * the per-datagram system calls twenty-fold; the round trip is microseconds, so 1 MiB buffers hold
+ * the whole bandwidth-delay product and keep memory low (4 MiB measured slower and larger).
+ * Elsewhere the defaults (MTU 1400, 8 MiB buffers).
+ */
+export function streamTuning(
+  ice: IceConnectionType,
+  pair: PairInfo | undefined,
+): { mtu?: number; sendBufferSize?: number; receiveBufferSize?: number } {
+  const p = pair ?? bestValidPair(ice);
+  // A relayed address on this machine still sends the data on through a TURN server: not loopback.
+  if (!p || p.local.type === 'relay' || p.remote.type === 'relay') return {};
+  if (!isOwnAddress(p.remote.address.address)) return {};
+  return { mtu: 32000, sendBufferSize: 1024 * 1024, receiveBufferSize: 1024 * 1024 };
+}
+
+function bestValidPair(ice: IceConnectionType): PairInfo | undefined {
+  let best: PairInfo | undefined;
+  for (const p of ice.agent.getPairs()) if (p.valid && (!best || p.priority > best.priority)) best = p;
+  return best;
+}
+
+/** An address of this machine (loopback or one of its interfaces). */
+export function isOwnAddress(address: string): boolean {
+  if (address === '::1' || address.startsWith('127.')) return true;
+  for (const list of Object.values(networkInterfaces()))
+    for (const i of list ?? []) if (i.address === address) return true;
+  return false;
+}
+
 /** Resolves when ICE reaches 'completed' (the controlling side nominated); rejects on failure or after ms. */
 function untilNominated(ice: IceConnectionType, ms: number): Promise<void> {
   if (ice.state === 'completed') return Promise.resolve();
@@ -355,7 +388,7 @@ export async function connectToPeer(
   // stream ends, before the endpoint deleted its TURN allocations through those sockets.
   const stream = createPseudoTcpStream(
     { send: (d) => transport.send(d), onMessage: (cb) => transport.onMessage(cb) },
-    { conversation: CONVERSATION },
+    { conversation: CONVERSATION, ...streamTuning(ep.ice, pair) },
   );
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
