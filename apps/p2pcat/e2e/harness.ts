@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Lab } from '@p2pcat/natlab';
 
-export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
 /** Where peers run: a natlab Lab, or an impaired link wrapped as { spawn }. */
 export interface Net {
