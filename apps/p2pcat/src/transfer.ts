@@ -1,6 +1,7 @@
 // `p2pcat --invite` and `p2pcat INVITE`: tokens, connection, encrypted session, summary.
+import { createReadStream, fstatSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { Writable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 import type { PairInfo } from '@p2pcat/ice';
 import type { PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { Command } from './args.js';
@@ -181,7 +182,7 @@ export async function runTransfer(
     );
     const send: SendSpec = cmd.sendPaths
       ? { kind: 'files', paths: cmd.sendPaths }
-      : { kind: 'pipe', input: process.stdin, inputIsTty: process.stdin.isTTY === true };
+      : { kind: 'pipe', input: standardInput(), inputIsTty: process.stdin.isTTY === true };
     const t0 = performance.now();
     let result: Awaited<ReturnType<typeof runSession>>;
     try {
@@ -221,6 +222,21 @@ export async function runTransfer(
     signal.removeEventListener('abort', onAbort);
     await endpoint.close();
   }
+}
+
+/**
+ * Standard input as a stream. When it is a regular file (`p2pcat < file`), Node reads it in 64 KiB
+ * pieces, each a round trip through the thread pool, which halved the transfer rate on loopback:
+ * read it in 256 KiB pieces instead (fd 0 stays open; the process exit closes it).
+ */
+function standardInput(): Readable {
+  try {
+    if (fstatSync(0).isFile())
+      return createReadStream('', { fd: 0, highWaterMark: 256 * 1024, autoClose: false });
+  } catch {
+    // no usable fd 0: fall back to process.stdin, which reports the problem itself
+  }
+  return process.stdin;
 }
 
 /**
