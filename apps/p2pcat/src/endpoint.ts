@@ -2,8 +2,8 @@
 // the very sockets that gathering used (the NAT holes were punched for them), and turns the
 // selected pair into a pseudo-TCP byte stream.
 import { randomBytes } from 'node:crypto';
-import { networkInterfaces } from 'node:os';
 import type { Socket } from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import {
   type Candidate as GatheredCandidate,
   type Gathering,
