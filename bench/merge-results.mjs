@@ -14,7 +14,10 @@ const parts = [
   '`node bench/merge-results.mjs` to refresh this file from `bench/<name>/RESULTS.md`.',
   '',
 ];
-for (const d of readdirSync(here, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+for (const d of readdirSync(here, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort()) {
   const file = join(here, d, 'RESULTS.md');
   if (!existsSync(file)) continue;
   const body = readFileSync(file, 'utf8').trim().replace(/^# /gm, '### ').replace(/^## /gm, '#### ');

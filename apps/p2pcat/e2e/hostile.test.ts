@@ -4,13 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import {
-  checkPrerequisites,
-  createImpairedLink,
-  createLab,
-  type ImpairedLink,
-  type Lab,
-} from '@p2pcat/natlab';
+import { checkPrerequisites, createLab, type Lab } from '@p2pcat/natlab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeToken } from '../src/token.js';
 import {

@@ -54,7 +54,6 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   let peerEof = false;
   let sentBye = false;
   let peerBye = false;
-  let failed: unknown;
   let stopInput: (() => void) | undefined;
 
   let streamClosed = false;
@@ -309,7 +308,6 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     interrupted.catch(() => {});
     await Promise.race([Promise.all([sending, receive()]), interrupted]);
   } catch (e) {
-    failed = e;
     stopInput?.();
     await receiver.cleanup();
     if (!streamClosed && !(e instanceof UserError && e.exitCode === ExitCode.PeerAborted)) {
