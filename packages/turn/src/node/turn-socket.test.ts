@@ -185,7 +185,7 @@ describe('TurnSocket close()', () => {
     // allocation, which a client SHOULD delete, RFC 8656 §8), but allocate() is settled at once.
     const closing = t.close();
     const err = await settled;
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(performance.now() - started).toBeLessThan(400); // at once, not at the 800 ms deadline (margin for a loaded CI)
     expect(err).toBeInstanceOf(TurnError);
     expect((err as TurnError).code).toBe('closed');
     expect((err as TurnError).message).toMatch(/closed before the allocation was made/);
