@@ -9,10 +9,10 @@
 // (--max-semi-space-size only works on the node command line), but these flags are read each time
 // the collector decides to grow a space, so they still work when set here:
 // - a growth factor of 1 keeps the semi-spaces at their initial 1 MiB;
-// - optimize-for-size lets the old generation grow by a smaller step between full collections.
-// Peak RSS is then under 100 MiB on each side at the same throughput (bench/p2pcat/RESULTS.md).
+// - optimize-for-size (smaller old-generation steps between full collections) is set later, once
+//   the path is known, and only where the large pseudo-TCP buffers need it (transfer.ts).
+// Peak RSS is then under 100 MiB on each side (bench/p2pcat/RESULTS.md).
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--semi-space-growth-factor=1');
-setFlagsFromString('--optimize-for-size');
 await import('./cli.js');

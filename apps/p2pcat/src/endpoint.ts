@@ -348,6 +348,8 @@ export interface Connected {
   pathType: 'direct' | 'relayed';
   /** ms from having the peer's candidates to a usable path */
   connectMs: number;
+  /** the peer is on this machine: the stream uses loopback-sized segments and small buffers */
+  sameMachine: boolean;
 }
 
 /** Gives the agent the peer's token and resolves once a pseudo-TCP stream is open on the selected pair. */
@@ -386,9 +388,10 @@ export async function connectToPeer(
   const pair = ep.ice.selectedPair();
   // Without `close`: pseudo-TCP would close the ICE connection (and the host sockets) when the
   // stream ends, before the endpoint deleted its TURN allocations through those sockets.
+  const tuning = streamTuning(ep.ice, pair);
   const stream = createPseudoTcpStream(
     { send: (d) => transport.send(d), onMessage: (cb) => transport.onMessage(cb) },
-    { conversation: CONVERSATION, ...streamTuning(ep.ice, pair) },
+    { conversation: CONVERSATION, ...tuning },
   );
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
@@ -405,5 +408,11 @@ export async function connectToPeer(
     });
   });
   const relayed = pair ? pair.local.type === 'relay' || pair.remote.type === 'relay' : false;
-  return { stream, pair, pathType: relayed ? 'relayed' : 'direct', connectMs };
+  return {
+    stream,
+    pair,
+    pathType: relayed ? 'relayed' : 'direct',
+    connectMs,
+    sameMachine: tuning.mtu !== undefined,
+  };
 }
