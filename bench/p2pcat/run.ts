@@ -28,7 +28,9 @@ const LOOPBACK_BYTES = (argValue('--loopback-mib') ?? (quick ? 256 : 1024)) * Mi
 const REPEAT = argValue('--repeat') ?? 1;
 const impairedRun = !process.argv.includes('--no-impaired');
 const NODE_ARGS = (process.env.P2PCAT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const IMPAIRED_BYTES = quick ? 50 * MiB : 200 * MiB;
+// About 20 s at the expected rate, as long as the iperf3 runs it is compared with (a 10 s transfer
+// weighs its start-up, probing the path, twice as much).
+const IMPAIRED_BYTES = quick ? 50 * MiB : 400 * MiB;
 const IPERF_SECONDS = quick ? 10 : 20;
 
 type Spawner = (cmd: string, args: string[], stdio: ('pipe' | 'ignore' | Readable)[]) => ChildProcess;
