@@ -193,7 +193,7 @@ async function main(): Promise<void> {
     const imp = await p2pcatRun(inNs, IMPAIRED_BYTES, ['--no-stun', '--no-portmap'], 300_000);
     link.spawn('b', 'iperf3', ['-s'], { stdio: 'ignore' }); // killed by link.down()
     await new Promise((r) => setTimeout(r, 500));
-    const iperf = async (cc: string) => {
+    const iperf = async (cc: string, attempt = 1): Promise<number> => {
       const r = await link.exec(
         'a',
         'iperf3',
@@ -205,6 +205,11 @@ async function main(): Promise<void> {
         end?: { sum_received?: { bits_per_second: number } };
       };
       const bps = j.end?.sum_received?.bits_per_second;
+      // Over a lossy path the server may still be closing the previous test: wait and ask again.
+      if (bps === undefined && /busy/.test(j.error ?? '') && attempt < 5) {
+        await new Promise((res) => setTimeout(res, 2000));
+        return iperf(cc, attempt + 1);
+      }
       if (bps === undefined) throw new Error(`iperf3 -C ${cc}: ${j.error ?? r.stdout.slice(0, 300)}`);
       return bps / 8 / 1e6;
     };
