@@ -896,17 +896,6 @@ export class IceAgent {
   // ---------------------------------------------------------------- application data
 
   private onApplicationData(data: Uint8Array, from: TransportAddress, to: TransportAddress): void {
-    // Fast path: almost every datagram arrives on a selected pair.
-    for (const s of this.streams.values()) {
-      for (const [c, sel] of s.selected) {
-        if (sameAddress(sel.remote.address, from) && sameAddress(sel.local.base, to)) {
-          sel.stats.bytesReceived += data.length;
-          sel.stats.packetsReceived++;
-          this.events.push({ type: 'data', streamId: s.id, component: c, data, from });
-          return;
-        }
-      }
-    }
     for (const s of this.streams.values()) {
       for (const c of this.componentsOf(s)) {
         const cands: CandidatePair[] = [];
@@ -1159,16 +1148,8 @@ export class IceAgent {
 
   // ---------------------------------------------------------------- helpers
 
-  private readonly componentLists = new Map<number, number[]>();
-
-  /** 1..components of a stream (a shared array: on the per-datagram path, so not rebuilt each call). */
-  private componentsOf(s: Stream): readonly number[] {
-    let list = this.componentLists.get(s.components);
-    if (!list) {
-      list = Array.from({ length: s.components }, (_, i) => i + 1);
-      this.componentLists.set(s.components, list);
-    }
-    return list;
+  private componentsOf(s: Stream): number[] {
+    return Array.from({ length: s.components }, (_, i) => i + 1);
   }
 
   private foundation(key: string): string {

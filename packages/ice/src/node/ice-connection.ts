@@ -55,7 +55,6 @@ export class IceConnection extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly messageListeners = new Set<(data: Uint8Array) => void>();
-  private readonly routes = new WeakMap<TransportAddress, BaseSocket | RelayAllocation>();
   private roleFixed: boolean;
   private closed = false;
   private readonly t0 = performance.now();
@@ -262,8 +261,7 @@ export class IceConnection extends EventEmitter {
     return {
       // A datagram transport may lose datagrams (pseudo-TCP retransmits): no pair to send on is a drop here.
       send: (data) => {
-        // Application data changes no deadline of the agent: flush it without re-arming the timer.
-        if (!this.closed && this.agent.send(1, data)) this.flushTransmits();
+        if (this.agent.send(1, data)) this.drive();
       },
       onMessage: (cb) => {
         this.messageListeners.add(cb);
@@ -311,31 +309,16 @@ export class IceConnection extends EventEmitter {
   }
 
   private drain(): void {
-    this.flushTransmits();
-    for (let e = this.agent.pollEvent(); e; e = this.agent.pollEvent()) this.dispatch(e);
-  }
-
-  /** Sends what the agent queued, each from its base socket or through its relay. */
-  private flushTransmits(): void {
     for (let t = this.agent.pollTransmit(); t; t = this.agent.pollTransmit()) {
-      const route = this.routeFor(t.source);
-      if (route === undefined) continue;
-      if ('relayedAddress' in route) route.send(t.data, t.destination);
-      else route.socket.send(t.data, t.destination.port, t.destination.address);
+      const relay = this.relays.get(addressKey(t.source));
+      if (relay) {
+        relay.send(t.data, t.destination);
+        continue;
+      }
+      const b = this.bases.find((x) => addressKey(x.address) === addressKey(t.source));
+      b?.socket.send(t.data, t.destination.port, t.destination.address);
     }
-  }
-
-  /**
-   * The base socket or relay of a local base address. The agent hands out the same address objects
-   * again and again (a pair's base), so the answer is cached by object: no key strings per datagram.
-   */
-  private routeFor(source: TransportAddress): BaseSocket | RelayAllocation | undefined {
-    const cached = this.routes.get(source);
-    if (cached) return cached;
-    const key = addressKey(source);
-    const route = this.relays.get(key) ?? this.bases.find((x) => addressKey(x.address) === key);
-    if (route) this.routes.set(source, route);
-    return route;
+    for (let e = this.agent.pollEvent(); e; e = this.agent.pollEvent()) this.dispatch(e);
   }
 
   private dispatch(e: IceEvent): void {
