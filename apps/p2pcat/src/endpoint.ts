@@ -75,9 +75,8 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
   });
   const gathered = await gathering.done;
   for (const f of gathering.failures) {
-    const line = `candidate source ${f.source}: ${f.message}`;
     if (/^turns?:/.test(f.source)) opts.warn?.(`warning: TURN server ${f.source}: ${tlsHint(f.message)}`);
-    else opts.log?.(line);
+    else opts.log?.(`candidate source ${f.source}: ${f.message}`);
   }
   if (gathered.length === 0) {
     await gathering.close();
@@ -172,10 +171,14 @@ function tlsHint(message: string): string {
 /** Probing pace of a joiner's checks while its answer is on its way (keeps NAT bindings open). */
 export const JOINER_CHECK_INTERVAL_MS = 2000;
 
+/** ms this side gives ICE to connect: a joiner adds the time its answer may take to arrive. */
+function connectBudget(opts: EndpointOptions): number {
+  return opts.connectTimeout + (opts.role === 'joiner' ? (opts.answerWaitMs ?? 0) : 0);
+}
+
 function iceTiming(opts: EndpointOptions) {
-  const wait = opts.role === 'joiner' ? (opts.answerWaitMs ?? 0) : 0;
-  if (wait <= 0) return { connectTimeout: opts.connectTimeout };
-  const connectTimeout = opts.connectTimeout + wait;
+  const connectTimeout = connectBudget(opts);
+  if (connectTimeout === opts.connectTimeout) return { connectTimeout };
   return {
     connectTimeout,
     maxRetransmitInterval: JOINER_CHECK_INTERVAL_MS,
@@ -243,17 +246,16 @@ export function streamTuning(
   ice: IceConnectionType,
   pair: PairInfo | undefined,
 ): { mtu?: number; sendBufferSize?: number; receiveBufferSize?: number } {
-  const p = pair ?? bestValidPair(ice);
+  const p = pair ?? ice.agent.getActivePair();
   // A relayed address on this machine still sends the data on through a TURN server: not loopback.
-  if (!p || p.local.type === 'relay' || p.remote.type === 'relay') return {};
+  if (!p || isRelayed(p)) return {};
   if (!isOwnAddress(p.remote.address.address)) return {};
   return { mtu: 32000, sendBufferSize: 1024 * 1024, receiveBufferSize: 1024 * 1024 };
 }
 
-function bestValidPair(ice: IceConnectionType): PairInfo | undefined {
-  let best: PairInfo | undefined;
-  for (const p of ice.agent.getPairs()) if (p.valid && (!best || p.priority > best.priority)) best = p;
-  return best;
+/** A pair whose data goes through a TURN relay on either side. */
+export function isRelayed(pair: PairInfo): boolean {
+  return pair.local.type === 'relay' || pair.remote.type === 'relay';
 }
 
 /** An address of this machine (loopback or one of its interfaces). */
@@ -382,7 +384,7 @@ export async function connectToPeer(
     // Our checks can succeed (the inviter answers them) before the inviter has our answer; it
     // nominates a pair only once it has it. Pseudo-TCP opens after that, so that its connect
     // attempts do not run out while a human is still pasting.
-    await untilNominated(ep.ice, opts.connectTimeout + (opts.answerWaitMs ?? 0) - (performance.now() - t0));
+    await untilNominated(ep.ice, connectBudget(opts) - (performance.now() - t0));
   }
   const connectMs = performance.now() - t0;
   const pair = ep.ice.selectedPair();
@@ -407,11 +409,10 @@ export async function connectToPeer(
       reject(new UserError(`the data stream failed to open: ${e.message}`, ExitCode.NoConnection));
     });
   });
-  const relayed = pair ? pair.local.type === 'relay' || pair.remote.type === 'relay' : false;
   return {
     stream,
     pair,
-    pathType: relayed ? 'relayed' : 'direct',
+    pathType: pair && isRelayed(pair) ? 'relayed' : 'direct',
     connectMs,
     sameMachine: tuning.mtu !== undefined,
   };

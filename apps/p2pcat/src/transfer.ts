@@ -9,6 +9,7 @@ import type { Command } from './args.js';
 import {
   connectToPeer,
   type EndpointOptions,
+  isRelayed,
   listenForInbandAnswer,
   offerInbandAnswer,
   type PreparedEndpoint,
@@ -152,7 +153,7 @@ export async function runTransfer(
     signal.removeEventListener('abort', onAbort);
     const pair = endpoint.ice.selectedPair() ?? connected.pair; // chosen while the stream opened
     let pathType: typeof connected.pathType = pair
-      ? pair.local.type === 'relay' || pair.remote.type === 'relay'
+      ? isRelayed(pair)
         ? 'relayed'
         : 'direct'
       : connected.pathType;
@@ -168,7 +169,7 @@ export async function runTransfer(
     // The controlling side may start sending before its nomination settles: the pair's types and
     // RTT join the progress line and the summary when the selection is announced.
     endpoint.ice.on('selected-pair', (p: NonNullable<typeof pair>) => {
-      pathType = p.local.type === 'relay' || p.remote.type === 'relay' ? 'relayed' : 'direct';
+      pathType = isRelayed(p) ? 'relayed' : 'direct';
       reporter.path = pathType;
       pathWords = describePath(p);
       reporter.rttMs = p.stats.rtt;

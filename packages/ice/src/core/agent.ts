@@ -202,6 +202,12 @@ export class IceAgent {
     return p ? this.info(p) : undefined;
   }
 
+  /** The pair `send` uses now: the selected one, or before nomination the best valid pair. */
+  getActivePair(component = 1, streamId = 0): PairInfo | undefined {
+    const p = this.activePair(streamId, component);
+    return p ? this.info(p) : undefined;
+  }
+
   // ---------------------------------------------------------------- commands
 
   setRole(role: IceRole): void {
