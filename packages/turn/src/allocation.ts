@@ -8,6 +8,7 @@ import {
   demultiplex,
   encodeChannelData,
   longTermKey,
+  opaqueString,
   PrecisError,
   StunClientTransactions,
   type StunMessage,
@@ -771,12 +772,13 @@ export class TurnAllocation {
     this.nonce = nonce;
     try {
       this.applyNonceCookie(message);
-      if (this.useUserhash) userhash(this.opts.username, realm);
+      // USERHASH prepares the username the same way (RFC 8489 §14.4): refuse it here, not later.
+      if (this.useUserhash) opaqueString(this.opts.username, 'username');
     } catch (e) {
       if (!(e instanceof PrecisError)) throw e;
       // RFC 8489 §9.2.2: realm and password go through OpaqueString; one it refuses has no key.
       const fromServer = /\brealm\b/.test(e.message);
-      this.stats.malformed += fromServer ? 1 : 0;
+      if (fromServer) this.stats.malformed++;
       this.fail(
         new TurnError(
           fromServer ? 'protocol' : 'invalid-credentials',

@@ -52,7 +52,6 @@ export function opaqueString(s: string, what = 'string'): string {
       out = s.replace(NON_ASCII_SPACE, ' ').normalize('NFC');
       break;
     }
-    if (c < 0x20 || c === 0x7f) break; // ASCII control: the check below names it
   }
   const bad = DISALLOWED.exec(out);
   if (bad)
