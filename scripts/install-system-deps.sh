@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Installs the Debian packages behind the end-to-end tests (real coturn, miniupnpd, libnice, Linux
-# NATs). Without root or apt it says so and returns 0: those tests then skip (outside CI) with a reason.
+# Installs the Debian packages behind the end-to-end tests (real coturn, miniupnpd, libnice, dnsmasq,
+# Linux NATs). Without root or apt it says so and returns 0: those tests then skip (outside CI) with
+# a reason.
+#
+# A guest on the machine: it never stops, kills or reconfigures a service it did not start. Packaged
+# daemons are kept from starting at install time by a policy-rc.d that exists only while apt-get runs
+# (and only when the machine has none of its own); the tests start their own instances.
 set -uo pipefail
 PKGS=(coturn miniupnpd miniupnpc libnice-dev libglib2.0-dev pkg-config gcc make iproute2 iptables nftables
-  libnetfilter-queue-dev iperf3 socat netcat-openbsd procps openssl)
+  libnetfilter-queue-dev iperf3 socat netcat-openbsd procps openssl dnsmasq-base)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,10 +20,15 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
 fi
 echo "installing system packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+policy=/usr/sbin/policy-rc.d
+ours=0
+if [ ! -e "$policy" ]; then
+  # exit 101: "action forbidden" (invoke-rc.d's policy interface), so no packaged daemon starts.
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && ours=1
+fi
 apt-get update -qq >/dev/null
 apt-get install -y -qq -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
-# The Debian packages start their daemons; the tests start their own instances.
-for s in coturn miniupnpd; do (command -v systemctl >/dev/null && systemctl stop "$s" 2>/dev/null) || service "$s" stop >/dev/null 2>&1 || true; done
-pkill -x turnserver 2>/dev/null || true
-pkill -x miniupnpd 2>/dev/null || true
-echo "system packages installed"
+rc=$?
+[ "$ours" = 1 ] && rm -f "$policy"
+[ $rc -eq 0 ] && echo "system packages installed" || echo "apt-get install failed ($rc)"
+exit $rc

@@ -14,13 +14,19 @@ export const USAGE = `p2pcat: an encrypted pipe or file transfer between two mac
   p2pcat stun-server --listen ADDR:PORT [--alt ADDR:PORT]   run a STUN server
 
 Without --send, p2pcat is a pipe: standard input goes to the peer, the peer's data to standard
-output; EOF half-closes. With --send, files and directories go to the peer, which writes them into
-the current directory (or --out DIR).
+output; EOF half-closes. With --send, files and directories go to the peer. Only a side that does
+not send receives files: it shows what is offered and asks (--yes for scripts), then writes them
+into the current directory (or --out DIR).
 
 Options:
   --send PATH...         send these files/directories (the paths follow the option)
   --out DIR              where received files go (default: current directory)
   --force                overwrite existing files when receiving
+  -y, --yes              accept what p2pcat would ask about on the terminal: the files the peer
+                         offers, an answer that arrived directly from the network
+  --allow-hidden         accept received names that start with a dot (refused by default)
+  --confirm              both people compare the verification code before any data flows
+  --idle-timeout SECONDS end the session when a connected peer sends nothing this long (default 300)
   --invite-to FILE       also write the invite to FILE
   --answer-from FILE|-   read the answer from FILE (waits for it) or standard input; default: the terminal
   --answer-to FILE       (joining side) also write the answer to FILE
@@ -51,6 +57,14 @@ export interface CommonOptions {
   ipv6: boolean;
   loopback: boolean;
   timeoutMs: number;
+  /** accept offered files and an in-band answer without asking on the terminal */
+  yes: boolean;
+  /** accept received names with a leading dot */
+  allowHidden: boolean;
+  /** ask the person to confirm the verification code before any data flows */
+  confirm: boolean;
+  /** ms without anything from a connected peer before the session ends (exit 4) */
+  idleTimeoutMs: number;
   verbose: boolean;
   json: boolean;
   quiet: boolean;
@@ -102,6 +116,10 @@ export function parseCommand(argv: string[]): Command {
         send: { type: 'boolean' },
         out: { type: 'string' },
         force: { type: 'boolean' },
+        yes: { type: 'boolean', short: 'y' },
+        'allow-hidden': { type: 'boolean' },
+        confirm: { type: 'boolean' },
+        'idle-timeout': { type: 'string' },
         'invite-to': { type: 'string' },
         'answer-from': { type: 'string' },
         'answer-to': { type: 'string' },
@@ -134,6 +152,8 @@ export function parseCommand(argv: string[]): Command {
   if (v.help) return { kind: 'help' };
   if (v.version) return { kind: 'version' };
   if (v.ipv4 && v.ipv6) throw usage('--ipv4 and --ipv6 exclude each other');
+  if (v.yes && v.confirm)
+    throw usage('--yes and --confirm exclude each other (--confirm asks the person to compare the code)');
   const common: CommonOptions = {
     stunServers: v['no-stun'] ? [] : (v.stun ?? DEFAULT_STUN_SERVERS),
     turnServers: v.turn ?? [],
@@ -143,6 +163,10 @@ export function parseCommand(argv: string[]): Command {
     ipv6: !v.ipv4,
     loopback: v.loopback ?? false,
     timeoutMs: positiveNumber(v.timeout, '--timeout', 60) * 1000,
+    yes: v.yes ?? false,
+    allowHidden: v['allow-hidden'] ?? false,
+    confirm: v.confirm ?? false,
+    idleTimeoutMs: positiveNumber(v['idle-timeout'], '--idle-timeout', 300) * 1000,
     verbose: v.verbose ?? false,
     json: v.json ?? false,
     quiet: v.quiet ?? false,
