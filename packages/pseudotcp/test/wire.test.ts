@@ -13,7 +13,7 @@ import {
 import { toWire, unwrap } from '../src/core/seq.js';
 import { drain, hex, seg } from './raw.js';
 
-describe('golden bytes (PSEUDOTCP-WIRE.md)', () => {
+describe('golden bytes (docs/pseudotcp-wire.md)', () => {
   it('connect message: libnice 00 03 01 SS FE 01 00, libjingle 00 03 01 SS', () => {
     expect(hex(encodeConnect(6, true))).toBe('00030106fe0100');
     expect(hex(encodeConnect(0, false))).toBe('00030100');

@@ -1,5 +1,5 @@
 // The CONNECT control message carried in a CTL segment's payload: control code 0 followed by
-// options `kind, len, value[len]` (PSEUDOTCP-WIRE.md "Connect message").
+// options `kind, len, value[len]` (docs/pseudotcp-wire.md, "Connect message").
 
 export const CTL_CONNECT = 0;
 export const OPT_EOL = 0;

@@ -1,5 +1,5 @@
 // Sans-IO pseudo-TCP endpoint, wire-compatible with libnice's PseudoTcpSocket
-// (see PSEUDOTCP-WIRE.md). No sockets, timers or clocks: time comes in as `now` (ms).
+// (see docs/pseudotcp-wire.md). No sockets, timers or clocks: time comes in as `now` (ms).
 //
 // Sender design (the receiver never sees it, so it stays wire-compatible):
 // - tsval carries a per-transmission id, not a clock. libnice only ever echoes our tsval back in

@@ -1,5 +1,5 @@
 // The pseudo-TCP segment: a 24-byte big-endian header followed by the payload
-// (libnice agent/pseudotcp.c; see PSEUDOTCP-WIRE.md). No checksum, no header options.
+// (libnice agent/pseudotcp.c; see docs/pseudotcp-wire.md). No checksum, no header options.
 
 export const HEADER_SIZE = 24;
 /** Largest datagram libnice accepts. */
