@@ -71,4 +71,56 @@ describe('IceConnection (Node, UDP on loopback)', () => {
       alice.close();
     }
   });
+
+  it('IPv4-only here, IPv6-only there: connect() rejects with no-pairs at once on both sides', async () => {
+    const alice = new IceConnection({ host: { addresses: ['127.0.0.1'] } });
+    const bob = new IceConnection({ host: { addresses: ['::1'] } });
+    try {
+      const [da, db] = await Promise.all([alice.gather(), bob.gather()]);
+      const started = performance.now();
+      const both = Promise.allSettled([alice.connect(), bob.connect()]);
+      alice.setRemoteDescription(db);
+      bob.setRemoteDescription(da);
+      const [ra, rb] = await both;
+      for (const r of [ra, rb]) {
+        expect(r.status).toBe('rejected');
+        expect(r.status === 'rejected' && String(r.reason)).toMatch(
+          /ICE failed: no candidate pair could be formed/,
+        );
+      }
+      // The default connect timeout is 30 s: this is the end-of-candidates rule, not the timeout.
+      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(alice.state).toBe('failed');
+    } finally {
+      alice.close();
+      bob.close();
+    }
+  });
+
+  it('zero pairs while the peer may still trickle: connect() rejects at the connect timeout', async () => {
+    const alice = new IceConnection({
+      host: { addresses: ['127.0.0.1'] },
+      timing: { connectTimeout: 1_000 },
+    });
+    try {
+      await alice.gather();
+      const started = performance.now();
+      const refused: unknown[] = [];
+      alice.on('candidate-refused', (e) => refused.push(e));
+      alice.setRemoteDescription({
+        ufrag: 'abcd',
+        pwd: 'abcdefghijklmnopqrstuvwx',
+        candidates: [
+          'candidate:1 1 udp 2130706431 ::1 9 typ host',
+          'candidate:2 1 udp 2130706431 224.0.0.1 9 typ host',
+        ],
+      });
+      await expect(alice.connect()).rejects.toThrow(/ICE failed: no path found before the connect timeout/);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+      expect(performance.now() - started).toBeLessThan(5_000);
+      expect(refused).toEqual([expect.objectContaining({ type: 'candidate-refused', reason: 'multicast' })]);
+    } finally {
+      alice.close();
+    }
+  });
 });

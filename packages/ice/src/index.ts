@@ -1,3 +1,4 @@
+export type { RemoteCandidateRefusal } from './core/address.js';
 export {
   IceAgent,
   type IceAgentOptions,

@@ -403,6 +403,8 @@ describe('sessions, limits and failures', () => {
       foundation: 'x',
     });
     A.endOfRemoteCandidates();
+    A.endOfLocalCandidates(); // both sides complete: no pair can ever form (RFC 8838 §8)
+    expect(A.pollTimeout()).toBe(0); // the agent asks to be run at once
     A.handleTimeout(0);
     const events = [];
     for (let e = A.pollEvent(); e; e = A.pollEvent()) events.push(e);

@@ -59,6 +59,8 @@ export interface SimNode {
   received: Uint8Array[];
   /** Drop everything this node sends (to simulate the peer vanishing). */
   mute: boolean;
+  /** Loss on this node's access link, each way (a datagram between two lossy nodes crosses two). */
+  accessLoss: number;
 }
 
 interface InFlight {
@@ -110,6 +112,7 @@ export class SimNetwork {
       eventTimes: [],
       received: [],
       mute: false,
+      accessLoss: 0,
     };
     this.nodes.push(n);
     return n;
@@ -140,6 +143,7 @@ export class SimNetwork {
         if (n.mute) continue;
         if (this.blackhole?.(t.source, t.destination, this.now)) continue;
         if (this.rnd.float() < this.loss) continue;
+        if (n.accessLoss > 0 && this.rnd.float() < n.accessLoss) continue;
         const copies = this.rnd.float() < this.duplicate ? 2 : 1;
         for (let i = 0; i < copies; i++) {
           const [lo, hi] = this.delay;
@@ -164,6 +168,7 @@ export class SimNetwork {
   private deliver(p: InFlight): void {
     const r = this.route(p.to, p.sender);
     if (!r) return;
+    if (r.node.accessLoss > 0 && this.rnd.float() < r.node.accessLoss) return;
     let from = p.from;
     // Leaving the sender's NAT towards another realm.
     if (p.sender.nat && r.node.nat !== p.sender.nat) from = p.sender.nat.outbound(p.from, p.to);

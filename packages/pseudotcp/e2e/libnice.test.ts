@@ -200,6 +200,28 @@ describe.skipIf(pre.skip)('interop with libnice PseudoTcpSocket over UDP on loop
     expect(await peer.exited).toBe(0);
   }, 30_000);
 
+  it('libnice sender force close (RST) right after its data: ours accepts the RST (RFC 5961 exact match)', async () => {
+    // libnice numbers its RST behind everything it queued (SND.UNA + buffered) and flushes the
+    // buffer first: the RST must still pass our sequence check and end the stream with ECONNRESET.
+    const sock = await boundSocket();
+    const peer = nice({ mode: 'send', remotePort: sock.address().port, bytes: MB, close: 'force' });
+    const port = await peer.port;
+    const stream = createPseudoTcpStream(udpTransport(sock, { address: '127.0.0.1', port }));
+    let bytes = 0;
+    stream.on('data', (c: Buffer) => {
+      bytes += c.length;
+    });
+    const started = Date.now();
+    const err = await new Promise<PseudoTcpError | undefined>((resolve) => {
+      stream.on('error', (e: PseudoTcpError) => resolve(e));
+      stream.on('close', () => resolve(undefined));
+    });
+    expect(err?.code).toBe('ECONNRESET');
+    expect(Date.now() - started).toBeLessThan(10_000); // the RST, not an idle timeout
+    expect(bytes).toBeLessThanOrEqual(MB);
+    expect(await peer.exited).toBe(0);
+  }, 30_000);
+
   it('our destroy(error) mid-transfer resets libnice', async () => {
     const sock = await boundSocket();
     const peer = nice({ mode: 'send', connect: true, remotePort: sock.address().port, bytes: 200 * MB });

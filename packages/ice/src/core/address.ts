@@ -35,3 +35,107 @@ export function isPrivateAddress(a: TransportAddress): boolean {
     (p === 100 && q >= 64 && q <= 127)
   );
 }
+
+/** Why a signalled remote candidate was refused (see `remoteAddressProblem` and the agent's limits). */
+export type RemoteCandidateRefusal =
+  /** Not a literal IPv4/IPv6 address of the candidate's family. */
+  | 'invalid-address'
+  /** Port 0 is never a destination. */
+  | 'port-zero'
+  /** 0.0.0.0/8 ("this network") or `::`: names no peer. */
+  | 'unspecified'
+  /** 224.0.0.0/4 or ff00::/8: one check would reach every member of a group. */
+  | 'multicast'
+  /** 255.255.255.255: every host of the local link. */
+  | 'broadcast'
+  /** 240.0.0.0/4 (reserved, RFC 1112 §4): not routable. */
+  | 'reserved'
+  /** ::ffff:0:0/96 or the deprecated ::/96 IPv4-compatible form inside an IPv6 candidate. */
+  | 'ipv4-mapped'
+  /** 127.0.0.0/8 or ::1 while no local base is loopback (and `allowLoopback` is not true), or `allowLoopback` false. */
+  | 'loopback'
+  /** More signalled remote candidates than `maxRemoteCandidates`. */
+  | 'limit';
+
+/** Parses a literal IPv4 address into its four octets; undefined when it is not one. */
+export function parseIpv4(s: string): number[] | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return undefined;
+    const n = Number(p);
+    if (n > 255) return undefined;
+    out.push(n);
+  }
+  return out;
+}
+
+/** Parses a literal IPv6 address (with `::`, an embedded IPv4 tail, an optional %zone) into 8 groups. */
+export function parseIpv6(s: string): number[] | undefined {
+  const pct = s.indexOf('%');
+  const a = (pct >= 0 ? s.slice(0, pct) : s).toLowerCase();
+  if (a.length === 0 || a.length > 45) return undefined;
+  const halves = a.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (h: string): number[] | undefined => {
+    if (h === '') return [];
+    const out: number[] = [];
+    const parts = h.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i] as string;
+      if (i === parts.length - 1 && p.includes('.')) {
+        const v4 = parseIpv4(p);
+        if (!v4) return undefined;
+        out.push(((v4[0] as number) << 8) | (v4[1] as number), ((v4[2] as number) << 8) | (v4[3] as number));
+      } else {
+        if (!/^[0-9a-f]{1,4}$/.test(p)) return undefined;
+        out.push(Number.parseInt(p, 16));
+      }
+    }
+    return out;
+  };
+  const head = groups(halves[0] as string);
+  if (!head) return undefined;
+  if (halves.length === 1) return head.length === 8 ? head : undefined;
+  const tail = groups(halves[1] as string);
+  if (!tail || head.length + tail.length > 7) return undefined;
+  return [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+}
+
+/** Loopback: 127.0.0.0/8 or ::1. */
+export function isLoopbackAddress(a: TransportAddress): boolean {
+  if (a.family === 'IPv4') return parseIpv4(a.address)?.[0] === 127;
+  const g = parseIpv6(a.address);
+  return !!g && g.slice(0, 7).every((x) => x === 0) && g[7] === 1;
+}
+
+/**
+ * Whether a remote candidate's address can never be a peer (RFC 8445 §5.1.1.1 gathers none of these,
+ * and a check sent to them could only reach bystanders): undefined when it can be one. Loopback is
+ * left to the caller, which knows whether it has a loopback base.
+ */
+export function remoteAddressProblem(a: TransportAddress): RemoteCandidateRefusal | undefined {
+  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535) return 'invalid-address';
+  if (a.family === 'IPv4') {
+    const o = parseIpv4(a.address);
+    if (!o) return 'invalid-address';
+    if (a.port === 0) return 'port-zero';
+    const first = o[0] as number;
+    if (first === 0) return 'unspecified';
+    if (first >= 224 && first <= 239) return 'multicast';
+    if (o.every((x) => x === 255)) return 'broadcast';
+    if (first >= 240) return 'reserved';
+    return undefined;
+  }
+  const g = parseIpv6(a.address);
+  if (!g) return 'invalid-address';
+  if (a.port === 0) return 'port-zero';
+  if (g.every((x) => x === 0)) return 'unspecified';
+  if (((g[0] as number) & 0xff00) === 0xff00) return 'multicast';
+  const zero5 = g.slice(0, 5).every((x) => x === 0);
+  if (zero5 && g[5] === 0xffff) return 'ipv4-mapped';
+  // IPv4-compatible ::a.b.c.d (deprecated, RFC 4291 §2.5.5.1); ::1 is loopback, handled by the caller.
+  if (zero5 && g[5] === 0 && !(g[6] === 0 && g[7] === 1)) return 'ipv4-mapped';
+  return undefined;
+}

@@ -1,7 +1,15 @@
 // The ICE agent (RFC 8445), sans-IO: moved only by handleInput / handleTimeout / commands, drained by
 // pollTransmit / pollEvent / pollTimeout. No socket, timer or clock lives here.
 import { decodeStunMessage, demultiplex, StunDecodeError, type StunMessage, StunMethod } from '@p2pcat/stun';
-import { addressKey, isPrivateAddress, sameAddress, type TransportAddress } from './address.js';
+import {
+  addressKey,
+  isLoopbackAddress,
+  isPrivateAddress,
+  type RemoteCandidateRefusal,
+  remoteAddressProblem,
+  sameAddress,
+  type TransportAddress,
+} from './address.js';
 import {
   type Candidate,
   type CandidateType,
@@ -37,6 +45,17 @@ export interface IceAgentOptions {
   random?: RandomSource;
   /** RFC 8445 §6.1.2.5: limit on candidate pairs per check list, default 100, MUST be configurable. */
   pairLimit?: number;
+  /**
+   * Signalled remote candidates accepted per generation (all streams), default 20; more are refused
+   * with a 'candidate-refused' event (reason 'limit'). Peer-reflexive candidates learnt from
+   * authenticated checks do not count. Bounds the checks a description can make us send.
+   */
+  maxRemoteCandidates?: number;
+  /**
+   * Remote loopback candidates (127.0.0.0/8, ::1): true accepts them, false refuses them; default
+   * (undefined) accepts them only when a local candidate's base is loopback when they are added.
+   */
+  allowLoopback?: boolean;
   timing?: Partial<IceTimingConfig>;
 }
 
@@ -120,6 +139,18 @@ export class IceAgent {
   private nextId = 0;
   private readonly limiter = new SourceRateLimiter();
   private readonly pairLimit: number;
+  private readonly maxRemoteCandidates: number;
+  private readonly allowLoopback: boolean | undefined;
+  /** The application said local gathering is complete (RFC 8838 §8.2 end-of-candidates, our side). */
+  private localEndOfCandidates = false;
+  /** Something happened outside handleInput/handleTimeout that the state machine must look at. */
+  private wake = false;
+  private lastNow = 0;
+  /** Token bucket of check retransmissions (timing.checkRetransmitRate / checkRetransmitBurst). */
+  private retransmitTokens: number;
+  private retransmitTokensAt: number | undefined;
+  /** Requests sent (first transmissions and retransmissions, checks and consent), for diagnostics. */
+  readonly sent = { checks: 0, retransmits: 0, deferredRetransmits: 0 };
   /** Counters of dropped input, for diagnostics. */
   readonly dropped = { malformed: 0, unknownUsername: 0, badIntegrity: 0, rateLimited: 0, unknownSource: 0 };
 
@@ -142,6 +173,9 @@ export class IceAgent {
       remotePwd: undefined,
     };
     this.pairLimit = options.pairLimit ?? 100;
+    this.maxRemoteCandidates = options.maxRemoteCandidates ?? 20;
+    this.allowLoopback = options.allowLoopback;
+    this.retransmitTokens = this.timing.checkRetransmitBurst;
     const streams = options.streams ?? [1];
     streams.forEach((components, id) => {
       this.streams.set(id, {
@@ -222,6 +256,7 @@ export class IceAgent {
     this.generation.remoteUfrag = creds.ufrag;
     this.generation.remotePwd = creds.pwd;
     this.remoteLite = options.lite ?? false;
+    this.wake = true; // the connect timeout runs from here, pairs or not
     // RFC 8445 §6.1.1: with a lite peer, the full agent MUST take the controlling role.
     if (this.remoteLite && !this.lite && this.role !== 'controlling') this.switchRole('controlling');
     this.formPairs();
@@ -257,7 +292,12 @@ export class IceAgent {
     return cand;
   }
 
-  /** Trickle ICE (RFC 8838): may be called at any time, before or after checks began. */
+  /**
+   * Trickle ICE (RFC 8838): may be called at any time, before or after checks began. Returns undefined
+   * for a refused candidate (an address that can never be a peer, loopback not allowed, or over
+   * `maxRemoteCandidates`), after queueing a 'candidate-refused' event: a description from the peer
+   * is untrusted input, so a refusal is a warning, never a throw.
+   */
   addRemoteCandidate(init: RemoteCandidateInit): Candidate | undefined {
     this.assertOpen();
     const streamId = init.streamId ?? 0;
@@ -267,6 +307,16 @@ export class IceAgent {
       (c) => c.streamId === streamId && c.component === component && sameAddress(c.address, init.address),
     );
     if (existing) return existing;
+    const refusal = this.refusal(init);
+    if (refusal !== undefined) {
+      this.events.push({
+        type: 'candidate-refused',
+        candidate: { type: init.type, address: init.address, streamId, component },
+        reason: refusal,
+      });
+      this.wake = true;
+      return undefined;
+    }
     const cand: Candidate = {
       id: `R${this.nextId++}`,
       streamId,
@@ -287,6 +337,18 @@ export class IceAgent {
   endOfRemoteCandidates(streamId?: number): void {
     for (const s of this.streams.values())
       if (streamId === undefined || s.id === streamId) s.remoteEndOfCandidates = true;
+    this.wake = true;
+  }
+
+  /**
+   * Local gathering is complete (RFC 8838 §8.2: what our end-of-candidates tells the peer). Together
+   * with the peer's end-of-candidates and no candidate pair, the agent fails with 'no-pairs' at the
+   * next handleTimeout (pollTimeout asks for one at once); without it, only `connectTimeout` ends
+   * the wait, since a trickled candidate may still form a pair.
+   */
+  endOfLocalCandidates(): void {
+    this.localEndOfCandidates = true;
+    this.wake = true;
   }
 
   /**
@@ -364,6 +426,7 @@ export class IceAgent {
    */
   handleInput(datagram: Uint8Array, from: TransportAddress, to: TransportAddress, now: number): void {
     if (this.state === 'closed') return;
+    this.lastNow = now;
     const kind = demultiplex(datagram);
     if (kind === 'stun') {
       let msg: StunMessage;
@@ -396,7 +459,10 @@ export class IceAgent {
 
   handleTimeout(now: number): void {
     if (this.state === 'closed') return;
-    if (this.checkingSince === undefined && this.hasCheckWork()) this.checkingSince = now;
+    this.lastNow = now;
+    this.wake = false;
+    if (this.checkingSince === undefined && (this.hasCheckWork() || this.generation.remotePwd !== undefined))
+      this.checkingSince = now;
     this.runRetransmissions(now);
     if (!this.lite && this.hasCheckWork() && now >= this.lastPacedAt + this.timing.ta) {
       this.sendNextCheck(now);
@@ -418,6 +484,7 @@ export class IceAgent {
   pollTimeout(): number | undefined {
     if (this.state === 'closed') return undefined;
     let t = Number.POSITIVE_INFINITY;
+    if (this.wake && this.state !== 'failed') t = this.lastNow;
     for (const tx of this.transactions.values()) t = Math.min(t, tx.nextAt);
     if (!this.lite && this.hasCheckWork()) t = Math.min(t, this.lastPacedAt + this.timing.ta);
     if (this.nominationWakeAt !== undefined) t = Math.min(t, this.nominationWakeAt);
@@ -580,6 +647,7 @@ export class IceAgent {
     });
     if (this.state === 'new') this.setState('checking');
     if (this.checkingSince === undefined) this.checkingSince = now;
+    this.sent.checks++;
     this.transmit(pair, data);
   }
 
@@ -589,19 +657,42 @@ export class IceAgent {
   }
 
   private runRetransmissions(now: number): void {
-    for (const tx of [...this.transactions.values()]) {
-      if (tx.nextAt > now) continue;
+    // Longest-waiting first, so that a budget-deferred retransmission goes round robin.
+    const due = [...this.transactions.values()]
+      .filter((tx) => tx.nextAt <= now)
+      .sort((a, b) => a.nextAt - b.nextAt || a.lastSentAt - b.lastSentAt);
+    for (const tx of due) {
       if (tx.cancelled || tx.requestsSent >= tx.maxRequests) {
         this.transactions.delete(tx.id);
         if (!tx.cancelled) this.onCheckTimeout(tx, now);
         continue;
       }
+      // The aggregate budget (README "Bounded cost"): retransmissions of ordinary checks share
+      // checkRetransmitRate per second; nominations and consent are few and time-critical.
+      if (tx.kind === 'check' && !tx.nominate && !this.takeRetransmitToken(now)) {
+        tx.nextAt = now + Math.max(1, ((1 - this.retransmitTokens) * 1000) / this.timing.checkRetransmitRate);
+        this.sent.deferredRetransmits++;
+        continue;
+      }
       // RFC 8445 §14.3 / RFC 8489 §6.2.1: retransmit with doubling RTO.
+      this.sent.retransmits++;
       tx.requestsSent++;
       tx.lastSentAt = now;
       tx.nextAt = now + retransmitWait(this.timing, tx.rto, tx.requestsSent, tx.maxRequests);
       this.transmit(tx.pair, tx.data);
     }
+  }
+
+  private takeRetransmitToken(now: number): boolean {
+    const rate = this.timing.checkRetransmitRate;
+    if (!(rate < Number.POSITIVE_INFINITY)) return true;
+    const burst = this.timing.checkRetransmitBurst;
+    const at = this.retransmitTokensAt ?? now;
+    this.retransmitTokens = Math.min(burst, this.retransmitTokens + ((now - at) * rate) / 1000);
+    this.retransmitTokensAt = now;
+    if (this.retransmitTokens < 1 - 1e-9) return false; // float sums of fractions
+    this.retransmitTokens = Math.max(0, this.retransmitTokens - 1);
+    return true;
   }
 
   private onCheckTimeout(tx: Transaction, now: number): void {
@@ -1095,12 +1186,17 @@ export class IceAgent {
       for (const s of this.streams.values()) {
         const list = s.checkList;
         if (!s.remoteEndOfCandidates || list.state !== 'running') continue;
-        if (list.pairs.length === 0) {
+        // RFC 8445 §8.1.2 / RFC 8838 §8: with both sides' candidates complete and not one pair
+        // (e.g. IPv4 here, IPv6 there), no pair can ever form: fail now rather than at the timeout.
+        if (list.pairs.length === 0 && this.localEndOfCandidates) {
           list.state = 'failed';
           this.fail('no-pairs');
           return;
         }
-        const settled = list.pairs.every((p) => p.state === 'failed') && this.triggered.length === 0;
+        const settled =
+          list.pairs.length > 0 &&
+          list.pairs.every((p) => p.state === 'failed') &&
+          this.triggered.length === 0;
         if (settled) {
           list.state = 'failed';
           this.fail('all-checks-failed');
@@ -1153,6 +1249,18 @@ export class IceAgent {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  private refusal(init: RemoteCandidateInit): RemoteCandidateRefusal | undefined {
+    const problem = remoteAddressProblem(init.address);
+    if (problem !== undefined) return problem;
+    if (isLoopbackAddress(init.address)) {
+      const allowed = this.allowLoopback ?? this.localCandidates.some((c) => isLoopbackAddress(c.base));
+      if (!allowed) return 'loopback';
+    }
+    const signalled = this.remoteCandidates.filter((c) => c.type !== 'prflx').length;
+    if (signalled >= this.maxRemoteCandidates) return 'limit';
+    return undefined;
+  }
 
   private componentsOf(s: Stream): number[] {
     return Array.from({ length: s.components }, (_, i) => i + 1);

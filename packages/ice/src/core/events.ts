@@ -1,5 +1,5 @@
-import type { TransportAddress } from './address.js';
-import type { Candidate } from './candidate.js';
+import type { RemoteCandidateRefusal, TransportAddress } from './address.js';
+import type { Candidate, CandidateType } from './candidate.js';
 import type { PairStats } from './pair.js';
 
 export type IceConnectionState =
@@ -36,7 +36,13 @@ export type IceEvent =
   | { type: 'valid-pair'; streamId: number; component: number; pair: PairInfo }
   /** A peer-reflexive candidate learned from the network (local from a response, remote from a request). */
   | { type: 'prflx-candidate'; side: 'local' | 'remote'; candidate: Candidate }
-  | { type: 'role'; role: 'controlling' | 'controlled' };
+  | { type: 'role'; role: 'controlling' | 'controlled' }
+  /** A signalled remote candidate was not accepted (a warning: nothing else happens). */
+  | {
+      type: 'candidate-refused';
+      candidate: { type: CandidateType; address: TransportAddress; streamId: number; component: number };
+      reason: RemoteCandidateRefusal;
+    };
 
 export interface Transmit {
   data: Uint8Array;

@@ -33,6 +33,15 @@ export interface IceTimingConfig {
    * bindings open while the peer's answer is still on its way through a human (p2pcat's joiner).
    */
   maxRetransmitInterval: number;
+  /**
+   * Aggregate budget of check retransmissions, requests per second across all pairs and streams
+   * (default 4). First transmissions are paced by Ta (RFC 8445 §6.1.4.2), so the first round is
+   * untouched; nomination and consent requests are exempt. A due retransmission over budget waits
+   * for a token (longest-waiting first). Infinity = no budget.
+   */
+  checkRetransmitRate: number;
+  /** Tokens the budget starts with and can save up (default 40): a normal connect never waits for one. */
+  checkRetransmitBurst: number;
 }
 
 export const DEFAULT_TIMING: IceTimingConfig = {
@@ -47,6 +56,8 @@ export const DEFAULT_TIMING: IceTimingConfig = {
   nominationBudget: 1_000,
   rivalRtts: 2,
   maxRetransmitInterval: Number.POSITIVE_INFINITY,
+  checkRetransmitRate: 4,
+  checkRetransmitBurst: 40,
 };
 
 /** RFC 8445 §14.3 RTO for a new check. */

@@ -79,6 +79,8 @@ export class IceConnection extends EventEmitter {
     const gatherer = this.options.gatherer ?? new HostGatherer(this.options.host);
     const bases = await gatherer.gather();
     for (const b of bases) this.addBase(b);
+    // The description says endOfCandidates: true, so our gathering is complete too (RFC 8838 §8.2).
+    this.endOfLocalCandidates();
     return this.localDescription();
   }
 
@@ -198,6 +200,17 @@ export class IceConnection extends EventEmitter {
 
   endOfRemoteCandidates(): void {
     this.agent.endOfRemoteCandidates();
+    this.drive();
+  }
+
+  /**
+   * No more local candidates will be added (gather() says so itself; callers that add bases,
+   * server-reflexive and relayed candidates by hand say it when they are done). With the peer's
+   * end-of-candidates and no candidate pair, connect() then rejects at once with the 'no-pairs'
+   * reason instead of waiting for connectTimeout.
+   */
+  endOfLocalCandidates(): void {
+    this.agent.endOfLocalCandidates();
     this.drive();
   }
 

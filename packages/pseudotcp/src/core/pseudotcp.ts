@@ -94,6 +94,8 @@ export interface PseudoTcpStats {
   retransmits: number;
   /** Pacing rate in bytes per second (Infinity when not pacing). */
   pacingRateBps: number;
+  /** Segments discarded because their sequence or acknowledgement number was unacceptable (RFC 5961), RSTs included. */
+  segmentsRejected: number;
 }
 
 const DEFAULT_BUFFER = 8 * 1024 * 1024;
@@ -106,6 +108,9 @@ const MAX_TRANSMITS_ESTABLISHED = 15;
 const ZERO_WINDOW_ABORT_MS = 15_000;
 const TIME_WAIT_MS = 1;
 const FIN_WAIT_2_TIMEOUT = 60_000;
+/** RFC 5961 §7: challenge ACKs per period (its recommended 10 in 5 s). */
+const CHALLENGE_ACK_LIMIT = 10;
+const CHALLENGE_ACK_PERIOD = 5000;
 /** An owed in-order ACK goes out at once when this much data arrived since the last ACK. */
 const OWED_ACK_LIMIT = 64 * 1024;
 /** Outgoing datagrams are cut from slabs of this size. */
@@ -240,7 +245,11 @@ export class PseudoTcp {
   private readablePending = false;
 
   /** @internal Loss-detection counters for tests and tuning; not part of the API. */
-  readonly debug = { rto: 0, rack: 0, dupack: 0 };
+  readonly debug = { rto: 0, rack: 0, dupack: 0, challengeAcks: 0 };
+  /** Segments discarded as unacceptable (RFC 5961); reported by stats(). */
+  private dropped = 0;
+  private challengePeriodStart = Number.NEGATIVE_INFINITY;
+  private challengeAcks = 0;
   // --- stats ---
   private bytesSent = 0;
   private bytesReceived = 0;
@@ -337,11 +346,21 @@ export class PseudoTcp {
       return;
     }
     if (seg.flags & FLAG_RST) {
-      this.closeDown('reset', 'the peer reset the connection');
+      this.processRst(seg, now);
       return;
     }
     const isCtl = (seg.flags & FLAG_CTL) !== 0;
     if (this._state === 'listen' && !isCtl) return;
+    if (!this.segmentAcceptable(seg)) {
+      // RFC 9293 §3.10.7.4 (sequence number outside what the peer can have sent) and RFC 5961 §5.2
+      // (acknowledgement outside [SND.UNA - MAX.SND.WND, SND.NXT]): the segment is discarded and an
+      // ACK goes back, rate-limited (RFC 5961 §7). A blind attacker who knows the conversation id
+      // but not the sequence numbers can neither inject data, acknowledge data the peer never
+      // received, close the window nor keep a dead connection alive with such segments.
+      this.dropped++;
+      this.sendChallengeAck(now);
+      return;
+    }
     this.lastRecv = now;
 
     if (isCtl) {
@@ -550,6 +569,7 @@ export class PseudoTcp {
       bytesReceived: this.bytesReceived,
       retransmits: this.retransmits,
       pacingRateBps: this.cc.pacingRate * 1000,
+      segmentsRejected: this.dropped,
     };
   }
 
@@ -677,10 +697,15 @@ export class PseudoTcp {
   private sendRst(inResponseTo: Segment | undefined): void {
     const out = this.datagram(HEADER_SIZE);
     const ack =
-      inResponseTo === undefined ? toWire(this.rcvNxt) : inResponseTo.seq + inResponseTo.payload.length;
+      inResponseTo === undefined
+        ? toWire(this.rcvNxt)
+        : toWire(inResponseTo.seq + inResponseTo.payload.length);
     writeHeader(out, {
       conv: this.conv,
-      seq: toWire(this.sndNxt),
+      // RFC 9293 §3.10.7.1: an RST answering a segment takes its sequence number from that
+      // segment's ACK field, so it matches the peer's RCV.NXT exactly and passes the peer's
+      // RFC 5961 check (which a challenge ACK relies on). Our own abort uses SND.NXT.
+      seq: inResponseTo === undefined ? toWire(this.sndNxt) : inResponseTo.ack,
       ack,
       flags: FLAG_RST,
       window: 0,
@@ -691,6 +716,64 @@ export class PseudoTcp {
   }
 
   // ------------------------------------------------------------------ receiving
+
+  /**
+   * RFC 5961 §3.2 for an RST:
+   * - sequence number exactly RCV.NXT: reset;
+   * - otherwise inside the receive window: a challenge ACK (rate-limited, §7), no reset;
+   * - outside the window: silently dropped.
+   * libnice (agent/pseudotcp.c) queues its RST behind everything in its send buffer
+   * (seq = SND.UNA + bytes buffered), flushes that buffer first and never answers a challenge ACK
+   * with a corrected RST. So two more numbers count as exact, each as hard to guess as RCV.NXT:
+   * - the sequence number of the peer's FIN (a FIN-ACK peer that resets before its FIN was
+   *   acknowledged numbers the RST like the FIN, i.e. RCV.NXT - 1 here);
+   * - the end of the highest data held out of order (a segment in the middle of the flushed tail
+   *   was lost). If the very last one was lost, its RST is not accepted: our side then ends by
+   *   its retransmission limit or idle timeout.
+   */
+  private processRst(seg: Segment, now: number): void {
+    const s = unwrap(seg.seq, this.rcvNxt);
+    const highest = this.ooo[this.ooo.length - 1]?.end;
+    if (s === this.rcvNxt || s === this.rcvFinSeq || s === highest) {
+      this.closeDown('reset', 'the peer reset the connection');
+      return;
+    }
+    this.dropped++;
+    // RCV.NXT <= SEG.SEQ < RCV.NXT + RCV.WND
+    if (s > this.rcvNxt && s < this.rcvNxt + Math.max(this.receiveWindow(), 1)) this.sendChallengeAck(now);
+  }
+
+  /**
+   * Whether a segment (not an RST) can have come from the peer. Sequence number: at most one
+   * receive buffer behind RCV.NXT (a retransmission of data whose ACK is still on its way, a
+   * window probe at SND.NXT - 1) and at most the end of what our window allowed. ACK:
+   * RFC 5961 §5.2, (SND.UNA - MAX.SND.WND) <= SEG.ACK <= SND.NXT; our own send buffer bounds
+   * what was ever in flight, so it stands in for MAX.SND.WND.
+   */
+  private segmentAcceptable(seg: Segment): boolean {
+    const s = unwrap(seg.seq, this.rcvNxt);
+    const slack = this.receiveBufferSize + 1;
+    if (s < this.rcvNxt - slack || s > this.readSeq + slack) return false;
+    const a = unwrap(seg.ack, this.sndUna);
+    return a <= this.sndNxt && a >= this.sndUna - this.sendBufferSize - this.connectMessage.length;
+  }
+
+  /**
+   * RFC 5961 §3.2/§5.2 challenge ACK, <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. RFC 5961 §7: at most
+   * CHALLENGE_ACK_LIMIT per CHALLENGE_ACK_PERIOD (its recommended 10 per 5 s), counted per
+   * connection so that the throttle reveals nothing about other connections.
+   */
+  private sendChallengeAck(now: number): void {
+    if (!this.isSynchronized() && this._state !== 'syn-received') return;
+    if (now - this.challengePeriodStart >= CHALLENGE_ACK_PERIOD) {
+      this.challengePeriodStart = now;
+      this.challengeAcks = 0;
+    }
+    if (this.challengeAcks >= CHALLENGE_ACK_LIMIT) return;
+    this.challengeAcks++;
+    this.debug.challengeAcks++;
+    this.sendPureAck();
+  }
 
   private processAck(seg: Segment, now: number): void {
     if (this._state === 'listen') return;
