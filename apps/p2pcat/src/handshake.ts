@@ -141,6 +141,7 @@ export async function runHandshake(opts: HandshakeOptions): Promise<HandshakeRes
   const maybeDone = () => {
     if (settled || !peerReady || !sentReady || code === undefined) return;
     finish();
+    giveBack();
     resolveDone({ verificationCode: code });
   };
 
@@ -182,9 +183,17 @@ export async function runHandshake(opts: HandshakeOptions): Promise<HandshakeRes
     throw new IntegrityError(); // anything else, or out of order
   };
 
-  const onData = (chunk: Buffer) => {
-    if (settled) return;
-    reader.push(chunk);
+  // One chunk at a time: once settled, the rest of this chunk is given back (finish) and what the
+  // stream still buffers stays there, behind it.
+  const onReadable = () => {
+    while (!settled) {
+      const chunk = stream.read() as Buffer | null;
+      if (chunk === null) return;
+      reader.push(chunk);
+      parse();
+    }
+  };
+  const parse = () => {
     try {
       for (;;) {
         if (peerReady && sentReady) break; // what follows is the session's: kept for unshift
@@ -230,17 +239,23 @@ export async function runHandshake(opts: HandshakeOptions): Promise<HandshakeRes
     settled = true;
     clearTimeout(nonceTimer);
     gateStop.abort();
-    stream.off('data', onData);
     stream.off('end', onClose);
     stream.off('close', onClose);
     stream.off('error', onError);
     opts.signal?.removeEventListener('abort', onAbort);
-    stream.pause();
+    stream.off('readable', onReadable);
+  }
+  // Without a 'readable' listener the stream is back in its initial state (neither flowing nor
+  // paused): whoever reads next (the session) gets the bytes given back first.
+  let givenBack = false;
+  function giveBack() {
+    if (givenBack) return;
+    givenBack = true;
     const rest = reader.rest();
-    if (rest.length > 0) stream.unshift(rest);
+    if (rest.length > 0 && !stream.destroyed && !stream.readableEnded) stream.unshift(rest);
   }
 
-  stream.on('data', onData);
+  stream.on('readable', onReadable);
   stream.once('end', onClose);
   stream.once('close', onClose);
   stream.on('error', onError);
