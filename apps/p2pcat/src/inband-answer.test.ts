@@ -46,7 +46,7 @@ describe('in-band answer datagram', () => {
     );
   });
 
-  it('taken notice: verified only with the answer it is about and that answer's password', () => {
+  it("taken notice: verified only with the answer it is about and that answer's password", () => {
     const raw = Buffer.from('answer bytes');
     const d = sealTakenNotice(raw, PWD);
     expect(isTakenNotice(d)).toBe(true);
