@@ -1,12 +1,14 @@
 // Issue 13 through the real CLI on this machine (loopback, no root): an invite read by someone
 // else, a second answer to the same invite, tokens with unusable candidates, and two sides with
 // no address family in common (issue 14). No process here has a terminal (setsid).
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { encodeToken, type TokenCandidate } from '../src/token.js';
-import { removeWorkDirs, workDir, writeRandomFile } from './harness.js';
+import { CLI, removeWorkDirs, workDir, writeRandomFile } from './harness.js';
 import { killAll, LOCAL, p2pcat, tokenIn, until } from './local.js';
 
 afterEach(() => killAll());
@@ -91,6 +93,115 @@ describe('an invite read by someone else (issue 13, item 3)', () => {
     // The reader is told by the notice (5), or by the session's ABORT if that came first (4).
     expect([4, 5], r.stderr).toContain(r.code);
   }, 60_000);
+});
+
+/** p2pcat with a terminal of its own (util-linux `script` gives it a pty); what it prints, and its stdin. */
+function onTerminal(args: string[]): {
+  out: () => string;
+  type: (s: string) => void;
+  done: Promise<number | null>;
+  kill: () => void;
+} {
+  const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qfec', quoted, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return {
+    out: () => out,
+    type: (s) => child.stdin?.write(s),
+    done: new Promise((resolve) => child.once('close', (code) => resolve(code))),
+    kill: () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+describe.skipIf(!hasScript)('--confirm and an in-band answer on a terminal (issue 13, items 2 and 3)', () => {
+  it('the in-band answer makes the inviter ask; nothing arrives before "y"; then the file does', async () => {
+    const dir = await workDir('confirm-yes');
+    writeRandomFile(join(dir, 'f.bin'), 200_000, 'confirm');
+    const out = join(dir, 'out');
+    await mkdir(out);
+    const inviter = onTerminal([
+      '--invite',
+      ...LOCAL,
+      '--invite-to',
+      join(dir, 'invite'),
+      '--answer-from',
+      join(dir, 'answer'),
+      '--send',
+      join(dir, 'f.bin'),
+    ]);
+    try {
+      const joiner = p2pcat([
+        await tokenIn(join(dir, 'invite')),
+        ...LOCAL,
+        '--answer-to',
+        join(dir, 'a'),
+        '--out',
+        out,
+      ]);
+      await until('the question', () =>
+        /Does the other side show the same code\? \[y\/N\]/.test(inviter.out()),
+      );
+      expect(inviter.out()).toMatch(
+        /answer arrived directly from the other side: compare the verification code/,
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(existsSync(join(out, 'f.bin'))).toBe(false);
+      expect(joiner.child.exitCode).toBeNull();
+      inviter.type('y\n');
+      const [i, j] = await Promise.all([inviter.done, joiner.done]);
+      expect(i, inviter.out()).toBe(0);
+      expect(j.code, j.stderr).toBe(0);
+      expect(await sha(join(out, 'f.bin'))).toBe(await sha(join(dir, 'f.bin')));
+    } finally {
+      inviter.kill();
+    }
+  }, 60_000);
+
+  it('--confirm answered "n": both sides exit 5, nothing sent', async () => {
+    const dir = await workDir('confirm-no');
+    const inviter = p2pcat(
+      ['--invite', ...LOCAL, '--invite-to', join(dir, 'invite'), '--answer-from', join(dir, 'answer')],
+      'pipe',
+    );
+    inviter.child.stdin?.write('not to be sent\n');
+    const joiner = onTerminal([
+      await tokenIn(join(dir, 'invite')),
+      ...LOCAL,
+      '--confirm',
+      '--answer-to',
+      join(dir, 'answer'),
+    ]);
+    try {
+      await until('the question', () => /Does the other side show the same code/.test(joiner.out()));
+      joiner.type('n\n');
+      const [i, j] = await Promise.all([inviter.done, joiner.done]);
+      expect(j, joiner.out()).toBe(5);
+      expect(joiner.out()).toMatch(
+        /p2pcat: the verification codes differ: someone may be in the middle; nothing was sent/,
+      );
+      expect(joiner.out()).not.toMatch(/not to be sent/);
+      expect(i.code, i.stderr).toBe(5);
+      expect(i.stderr).toMatch(/p2pcat: the other side says the verification codes differ/);
+    } finally {
+      joiner.kill();
+    }
+  }, 60_000);
+
+  it('--confirm without a terminal: exit 2 at once', async () => {
+    const r = await p2pcat(['--invite', ...LOCAL, '--confirm']).done;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--confirm needs a terminal/);
+  });
 });
 
 describe('tokens with unusable candidates (issue 13, item 4): exit 2, one line', () => {

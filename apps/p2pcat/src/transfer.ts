@@ -153,8 +153,8 @@ async function transfer(
       if (answerInband) {
         reporter.info(
           terminal
-            ? 'The answer arrived directly from the network: compare the verification code with the other side before anything is sent.'
-            : 'The answer arrived directly from the network (accepted: --yes).',
+            ? 'The answer arrived directly from the other side: compare the verification code with them before anything is sent.'
+            : 'The answer arrived directly from the other side (accepted: --yes).',
         );
         reporter.event('answer-in-band');
       }
