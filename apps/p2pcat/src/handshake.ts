@@ -44,6 +44,8 @@ export interface HandshakeOptions {
   gate: (code: string, signal: AbortSignal) => Promise<boolean>;
   /** called with the code as soon as it is known (before the gate) */
   onCode?: (code: string) => void;
+  /** called once when our READY went out and the peer's has not come within a second (its person is asked) */
+  onWaitingForPeer?: () => void;
   /** aborting stops the handshake with the signal's reason when it is a UserError, else exit 130 */
   signal?: AbortSignal;
   /** ms for the peer's NONCE to arrive (the peer's gate may take as long as its person needs) */
@@ -125,6 +127,7 @@ export async function runHandshake(opts: HandshakeOptions): Promise<HandshakeRes
   let peerReady = false;
   let sentReady = false;
   let settled = false;
+  let waitNote: ReturnType<typeof setTimeout> | undefined;
   let resolveDone!: (r: HandshakeResult) => void;
   let rejectDone!: (e: unknown) => void;
   const done = new Promise<HandshakeResult>((res, rej) => {
@@ -156,6 +159,11 @@ export async function runHandshake(opts: HandshakeOptions): Promise<HandshakeRes
         sentReady = true;
         send(HandshakeType.Ready);
         maybeDone();
+        if (!settled && opts.onWaitingForPeer) {
+          waitNote = setTimeout(() => {
+            if (!settled) opts.onWaitingForPeer?.();
+          }, 1000);
+        }
       },
       (e) => fail(e instanceof UserError ? e : new UserError(String(e), ExitCode.TransferError)),
     );
@@ -238,6 +246,7 @@ export async function runHandshake(opts: HandshakeOptions): Promise<HandshakeRes
   function finish() {
     settled = true;
     clearTimeout(nonceTimer);
+    clearTimeout(waitNote);
     gateStop.abort();
     stream.off('end', onClose);
     stream.off('close', onClose);

@@ -268,6 +268,8 @@ async function transfer(
             `Connected over a ${pathWords} path in ${Math.round(connected.connectMs)} ms. Verification code: ${code}`,
           );
         },
+        onWaitingForPeer: () =>
+          reporter.info('Waiting for the other side to confirm the verification code ...'),
         gate: gated
           ? async (_code, gateSignal) => {
               reporter.finish();
@@ -277,7 +279,6 @@ async function transfer(
                 gateSignal,
                 answers ? (line) => answers!.pastedLine(line) : undefined,
               );
-              if (ok) reporter.info('Waiting for the other side ...');
               return ok;
             }
           : async () => true,
