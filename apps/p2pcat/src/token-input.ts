@@ -1,6 +1,6 @@
 // Reads the peer's token: from the controlling terminal (so that standard input stays data), from
 // standard input, or from a file that a script writes later (polled until a whole token is there).
-import { existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -152,9 +152,12 @@ function openTerminal(): ReadStream | undefined {
 
 /** True when a person can be asked on the controlling terminal. */
 export function hasTerminal(): boolean {
-  const tty = openTerminal();
-  tty?.destroy();
-  return tty !== undefined;
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
