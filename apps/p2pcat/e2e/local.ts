@@ -66,7 +66,10 @@ export async function tokenIn(path: string, ms = 20_000): Promise<string> {
   let text = '';
   await until(
     path,
-    async () => existsSync(path) && (text = (await readFile(path, 'utf8')).trim()) !== '',
+    async () => {
+      if (existsSync(path)) text = (await readFile(path, 'utf8')).trim();
+      return text !== '';
+    },
     ms,
   );
   return text;
