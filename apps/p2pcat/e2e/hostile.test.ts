@@ -43,6 +43,7 @@ function token(kind: 'invite' | 'answer', expiresAt = Math.floor(Date.now() / 10
     ufragBytes: new Uint8Array(3).fill(1),
     pwdBytes: new Uint8Array(15).fill(2),
     publicKey: new Uint8Array(32).fill(9),
+    ...(kind === 'invite' ? { commitment: new Uint8Array(16).fill(3) } : {}),
     candidates: [{ type: 'host', address: '192.0.2.7', port: 4000, priority: 2130706431, foundation: '0' }],
   }).text;
 }

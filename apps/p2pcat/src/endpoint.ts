@@ -14,7 +14,13 @@ import { IceConnection, type IceConnection as IceConnectionType, type PairInfo }
 import { createPseudoTcpStream, type PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { TransportAddress } from '@p2pcat/stun';
 import { ExitCode, UserError } from './exit-codes.js';
-import { isInbandAnswer, openInbandAnswer } from './inband-answer.js';
+import {
+  isInbandAnswer,
+  isTakenNotice,
+  openInbandAnswer,
+  openTakenNotice,
+  sealTakenNotice,
+} from './inband-answer.js';
 import { credentialsFromBytes, PWD_BYTES, type Token, type TokenCandidate, UFRAG_BYTES } from './token.js';
 
 /** Pseudo-TCP conversation id: its first byte (0x50) is application data in RFC 7983's ranges. */
@@ -124,17 +130,24 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
 }
 
 /**
- * The TURN client keeps a retransmission timer after its allocation was deleted and then sends on
- * the host socket that is already closed; dgram throws ERR_SOCKET_DGRAM_NOT_RUNNING from that
- * timer, which would crash p2pcat at exit. A datagram to a closed socket is simply dropped here.
+ * dgram's send() throws synchronously for a destination it cannot use (ERR_SOCKET_BAD_PORT for
+ * port 0, an invalid address) and on a closed socket (ERR_SOCKET_DGRAM_NOT_RUNNING: the TURN
+ * client's retransmission timer after its allocation was deleted at exit). Those calls come from
+ * timers of the ICE agent and the TURN client, where a throw crashed p2pcat: a peer's candidate
+ * with port 0 was enough. Every such datagram is dropped here, like one lost on the network, and
+ * noted with -v (once per error code). Tokens refuse such candidates already; this is the net.
  */
-export function tolerateSendAfterClose(socket: Socket): void {
+export function tolerateSendAfterClose(socket: Socket, log?: (line: string) => void): void {
   const send = socket.send.bind(socket) as (...args: unknown[]) => void;
+  const noted = new Set<string>();
   const guarded = (...args: unknown[]): void => {
     try {
       send(...args);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ERR_SOCKET_DGRAM_NOT_RUNNING') throw e;
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      if (code === 'ERR_SOCKET_DGRAM_NOT_RUNNING' || noted.has(code)) return;
+      noted.add(code);
+      log?.(`a datagram was not sent: ${(e as Error).message}`);
     }
   };
   socket.send = guarded as Socket['send'];
@@ -201,7 +214,7 @@ function adopt(
   const hostPref = new Map<string, number>();
   for (const c of gathered) if (c.type === 'host') hostPref.set(key(c.base.local), localPref(c));
   for (const hb of gathering.hostBases as HostBase[]) {
-    tolerateSendAfterClose(hb.socket);
+    tolerateSendAfterClose(hb.socket, opts.log);
     enlargeSocketBuffers(hb.socket, opts.log);
     claimersByBase.set(key(hb.local), hb.detach());
     const pref = hostPref.get(key(hb.local));
@@ -302,8 +315,7 @@ function untilNominated(ice: IceConnectionType, ms: number): Promise<void> {
  */
 export function offerInbandAnswer(ep: PreparedEndpoint, datagram: Uint8Array): () => void {
   const targets = new Map<string, { base: TransportAddress; to: TransportAddress }>();
-  const send = (t: { base: TransportAddress; to: TransportAddress }) =>
-    ep.ice.sendFromBase(t.base, datagram, t.to);
+  const send = (t: { base: TransportAddress; to: TransportAddress }) => safeSend(ep, t.base, datagram, t.to);
   const onValid = (e: { pair: PairInfo }) => {
     const t = { base: e.pair.local.base, to: e.pair.remote.address };
     const k = `${t.base.address}|${t.base.port}>${t.to.address}|${t.to.port}`;
@@ -344,6 +356,60 @@ export function listenForInbandAnswer(ep: PreparedEndpoint, onAnswer: (text: str
   });
 }
 
+/** sendFromBase that never throws (a TURN relay's send may, after its allocation closed). */
+function safeSend(
+  ep: PreparedEndpoint,
+  base: TransportAddress,
+  data: Uint8Array,
+  to: TransportAddress,
+): void {
+  try {
+    ep.ice.sendFromBase(base, data, to);
+  } catch {
+    // dropped, like a datagram lost on the way
+  }
+}
+
+/**
+ * Joiner: calls `onTaken` once when the inviter says that someone else answered its invite
+ * (inband-answer.ts, a notice only the holder of our answer can verify).
+ */
+export function listenForTakenNotice(ep: PreparedEndpoint, answerRaw: Uint8Array, onTaken: () => void): void {
+  const pwd = ep.ice.agent.localCredentials.pwd;
+  let told = false;
+  ep.ice.addInterceptor((data) => {
+    if (!isTakenNotice(data)) return false;
+    if (!told && openTakenNotice(data, answerRaw, pwd)) {
+      told = true;
+      onTaken();
+    }
+    return true;
+  });
+}
+
+/**
+ * Inviter: sends the taken notice for `answer` to each of its candidates from every host base of
+ * the same family, and along `pair` (the path of a session with that answer's holder, if any).
+ */
+export function sendTakenNotice(ep: PreparedEndpoint, answer: Token, pair?: PairInfo): void {
+  const datagram = sealTakenNotice(answer.raw, answer.pwd);
+  if (pair) safeSend(ep, pair.local.base, datagram, pair.remote.address);
+  for (const hb of ep.gathering.hostBases as HostBase[]) {
+    for (const c of answer.candidates) {
+      const family = c.address.includes(':') ? 'IPv6' : 'IPv4';
+      if (family !== hb.local.family) continue;
+      safeSend(ep, hb.local, datagram, { family, address: c.address, port: c.port });
+    }
+  }
+}
+
+/** Address families of candidates ('IPv4' / 'IPv6'). */
+function familiesOf(candidates: TokenCandidate[]): Set<string> {
+  return new Set(candidates.map((c) => (c.address.includes(':') ? 'IPv6' : 'IPv4')));
+}
+
+const familyWords = (s: Set<string>) => (s.size === 0 ? 'no candidates' : [...s].sort().join(' and '));
+
 export interface Connected {
   stream: PseudoTcpStream;
   pair: PairInfo | undefined;
@@ -361,6 +427,14 @@ export async function connectToPeer(
   opts: EndpointOptions,
 ): Promise<Connected> {
   const t0 = performance.now();
+  const ours = familiesOf(ep.candidates);
+  const theirs = familiesOf(peer.candidates);
+  if (![...ours].some((f) => theirs.has(f))) {
+    throw new UserError(
+      `the two sides have no address family in common: this side has ${familyWords(ours)}, the other side ${familyWords(theirs)} (drop --ipv4 / --ipv6, or add a TURN relay reachable over both)`,
+      ExitCode.NoConnection,
+    );
+  }
   ep.ice.setRemoteDescription({
     ufrag: peer.ufrag,
     pwd: peer.pwd,

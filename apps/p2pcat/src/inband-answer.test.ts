@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isInbandAnswer, openInbandAnswer, sealInbandAnswer } from './inband-answer.js';
+import {
+  isInbandAnswer,
+  isTakenNotice,
+  openInbandAnswer,
+  openTakenNotice,
+  sealInbandAnswer,
+  sealTakenNotice,
+} from './inband-answer.js';
 
 const PWD = 'Zk3v9QmW1xYp7RtLb2NcHd';
 const ANSWER = 'p2pcat1-EXAMPLEANSWERTEXT0123456789';
@@ -34,6 +41,25 @@ describe('in-band answer datagram', () => {
       fc.property(fc.uint8Array({ maxLength: 1500 }), fc.boolean(), (bytes, withMagic) => {
         const data = withMagic ? Uint8Array.from([...Buffer.from('p2pcat-answer1:'), ...bytes]) : bytes;
         expect(openInbandAnswer(data, PWD)).toBeUndefined();
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("taken notice: verified only with the answer it is about and that answer's password", () => {
+    const raw = Buffer.from('answer bytes');
+    const d = sealTakenNotice(raw, PWD);
+    expect(isTakenNotice(d)).toBe(true);
+    expect(isInbandAnswer(d)).toBe(false);
+    expect(openTakenNotice(d, raw, PWD)).toBe(true);
+    expect(openTakenNotice(d, Buffer.from('other answer'), PWD)).toBe(false);
+    expect(openTakenNotice(d, raw, `${PWD}x`)).toBe(false);
+    expect((d[0] ?? 0) > 79 && d[0] !== 0x50).toBe(true);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+        const data = Uint8Array.from([...Buffer.from('p2pcat-taken1:'), ...bytes]);
+        expect(openTakenNotice(data, raw, PWD)).toBe(false);
+        expect(openTakenNotice(bytes, raw, PWD)).toBe(false);
       }),
       { numRuns: 2000 },
     );

@@ -8,7 +8,7 @@
 // attacker who sees only packets cannot substitute their own key for the joiner's.
 // The first byte (0x70, 'p') is outside STUN, ChannelData and pseudo-TCP conversation bytes
 // (RFC 7983 ranges), so the datagram never reaches the ICE agent's demultiplexer by mistake.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 const MAGIC = Buffer.from('p2pcat-answer1:', 'ascii');
 const TAG_BYTES = 16;
@@ -44,4 +44,42 @@ export function openInbandAnswer(data: Uint8Array, invitePwd: string): string | 
   const got = buf.subarray(MAGIC.length + textLen);
   if (!timingSafeEqual(got, tag(invitePwd, text))) return undefined;
   return text.toString('ascii');
+}
+
+// "Someone else answered this invite": when a second, different authentic answer reaches an
+// inviter, it stops and tells each answering side with this datagram, sent to every candidate of
+// that answer. Datagram: TAKEN_MAGIC | tag, the tag being HMAC-SHA256 keyed with the ICE password
+// of that answer over a label and SHA-256 of the answer's bytes, truncated to 16 bytes: only
+// someone who holds that answer can make it, so a reader of the invite alone cannot stop the real
+// joiner with a forged one (what it could always do is send its own answer, which is exactly the
+// conflict this reports).
+const TAKEN_MAGIC = Buffer.from('p2pcat-taken1:', 'ascii');
+const TAKEN_LABEL = 'p2pcat invite taken v1';
+
+function takenTag(answerRaw: Uint8Array, answerPwd: string): Buffer {
+  return createHmac('sha256', Buffer.from(answerPwd, 'utf8'))
+    .update(TAKEN_LABEL)
+    .update(createHash('sha256').update(answerRaw).digest())
+    .digest()
+    .subarray(0, TAG_BYTES);
+}
+
+/** The notice for the holder of the answer whose bytes are `answerRaw` and ICE password `answerPwd`. */
+export function sealTakenNotice(answerRaw: Uint8Array, answerPwd: string): Uint8Array {
+  return Buffer.concat([TAKEN_MAGIC, takenTag(answerRaw, answerPwd)]);
+}
+
+/** True when the datagram is meant as a taken notice (whether authentic or not). */
+export function isTakenNotice(data: Uint8Array): boolean {
+  return (
+    data.length >= TAKEN_MAGIC.length &&
+    Buffer.from(data.buffer, data.byteOffset, TAKEN_MAGIC.length).equals(TAKEN_MAGIC)
+  );
+}
+
+/** True when the datagram is an authentic taken notice for our answer. */
+export function openTakenNotice(data: Uint8Array, answerRaw: Uint8Array, answerPwd: string): boolean {
+  if (!isTakenNotice(data) || data.length !== TAKEN_MAGIC.length + TAG_BYTES) return false;
+  const got = Buffer.from(data.buffer, data.byteOffset + TAKEN_MAGIC.length, TAG_BYTES);
+  return timingSafeEqual(got, takenTag(answerRaw, answerPwd));
 }

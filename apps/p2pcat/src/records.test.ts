@@ -20,7 +20,7 @@ describe('session keys', () => {
     expect(inviter.sendKey).toEqual(joiner.receiveKey);
     expect(joiner.sendKey).toEqual(inviter.receiveKey);
     expect(inviter.sendKey).not.toEqual(inviter.receiveKey);
-    expect(inviter.verificationCode).toMatch(/^\d{3} \d{3}$/);
+    expect(inviter.verificationCode).toBe(''); // known after the handshake (handshake.test.ts)
     expect(inviter.verificationCode).toBe(joiner.verificationCode);
   });
 

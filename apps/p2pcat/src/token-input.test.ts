@@ -10,6 +10,7 @@ function token(kind: 'invite' | 'answer', expiresInSeconds = 1800): string {
     ufragBytes: new Uint8Array([1, 2, 3]),
     pwdBytes: new Uint8Array(15).fill(kind === 'invite' ? 7 : 8),
     publicKey: new Uint8Array(32).fill(9),
+    ...(kind === 'invite' ? { commitment: new Uint8Array(16).fill(3) } : {}),
     candidates: [
       { type: 'host', address: '192.168.1.20', port: 50123, priority: 2130706431, foundation: 'h1' },
     ],

@@ -1,12 +1,12 @@
 // Reads the peer's token: from the controlling terminal (so that standard input stays data), from
 // standard input, or from a file that a script writes later (polled until a whole token is there).
-import { existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { ReadStream } from 'node:tty';
 import { ExitCode, UserError } from './exit-codes.js';
-import { decodeToken, type Token, type TokenKind } from './token.js';
+import { type DecodeOptions, decodeToken, type Token, type TokenKind } from './token.js';
 
 const MAX_TOKEN_TEXT = 4000;
 /** Lines of a person's pastes considered together (a token broken by a chat client). */
@@ -25,9 +25,9 @@ function check(token: Token, want: TokenKind): Token {
 }
 
 /** Parses text that may hold a token broken over several lines; undefined while it looks incomplete. */
-function tryDecode(text: string, want: TokenKind): Token | undefined {
+function tryDecode(text: string, want: TokenKind, options: DecodeOptions = {}): Token | undefined {
   try {
-    return check(decodeToken(text), want);
+    return check(decodeToken(text, Date.now(), options), want);
   } catch (e) {
     if (e instanceof UserError && /damaged or incomplete/.test(e.message) && text.length < MAX_TOKEN_TEXT) {
       return undefined;
@@ -36,8 +36,8 @@ function tryDecode(text: string, want: TokenKind): Token | undefined {
   }
 }
 
-export function parsePeerToken(text: string, want: TokenKind): Token {
-  return check(decodeToken(text), want);
+export function parsePeerToken(text: string, want: TokenKind, options: DecodeOptions = {}): Token {
+  return check(decodeToken(text, Date.now(), options), want);
 }
 
 /**
@@ -51,6 +51,7 @@ export async function fromLines(
   want: TokenKind,
   signal: AbortSignal,
   retry?: (message: string) => void,
+  options: DecodeOptions = {},
 ): Promise<Token> {
   const rl = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let text = '';
@@ -62,7 +63,7 @@ export async function fromLines(
       if (!line.trim()) continue;
       if (!retry) {
         text += line;
-        const t = tryDecode(text, want);
+        const t = tryDecode(text, want, options);
         if (t) return t;
         continue;
       }
@@ -74,7 +75,7 @@ export async function fromLines(
         const attempt = recent.slice(i).join('');
         if (attempt.length > MAX_TOKEN_TEXT) continue;
         try {
-          const t = tryDecode(attempt, want);
+          const t = tryDecode(attempt, want, options);
           if (t) return t;
         } catch (e) {
           if (!(e instanceof UserError)) throw e;
@@ -90,7 +91,7 @@ export async function fromLines(
       }
     }
     if (signal.aborted) throw new UserError('interrupted', ExitCode.Interrupted);
-    if (text) return parsePeerToken(text, want); // throws the precise reason
+    if (text) return parsePeerToken(text, want, options); // throws the precise reason
     throw new UserError(`no ${want} received (input ended)`, ExitCode.Usage);
   } finally {
     rl.close();
@@ -98,12 +99,17 @@ export async function fromLines(
 }
 
 /** Waits for FILE to hold a whole token (a script may write it later). */
-async function fromFile(path: string, want: TokenKind, signal: AbortSignal): Promise<Token> {
+async function fromFile(
+  path: string,
+  want: TokenKind,
+  signal: AbortSignal,
+  options: DecodeOptions = {},
+): Promise<Token> {
   for (;;) {
     if (signal.aborted) throw new UserError('interrupted', ExitCode.Interrupted);
     if (existsSync(path)) {
       const text = (await readFile(path, 'utf8')).slice(0, MAX_TOKEN_TEXT);
-      const t = text.trim() ? tryDecode(text, want) : undefined;
+      const t = text.trim() ? tryDecode(text, want, options) : undefined;
       if (t) return t;
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -115,9 +121,10 @@ export async function readPeerToken(
   want: TokenKind,
   signal: AbortSignal,
   retry?: (message: string) => void,
+  options: DecodeOptions = {},
 ): Promise<Token> {
-  if (source === '-') return fromLines(process.stdin, want, signal);
-  if (source !== undefined) return fromFile(source, want, signal);
+  if (source === '-') return fromLines(process.stdin, want, signal, undefined, options);
+  if (source !== undefined) return fromFile(source, want, signal, options);
   let tty: ReadStream;
   try {
     tty = new ReadStream(openSync('/dev/tty', 'r'));
@@ -128,8 +135,66 @@ export async function readPeerToken(
     );
   }
   try {
-    return await fromLines(tty, want, signal, retry);
+    return await fromLines(tty, want, signal, retry, options);
   } finally {
+    tty.destroy();
+  }
+}
+
+/** The controlling terminal for reading, or undefined when there is none (a service, setsid). */
+function openTerminal(): ReadStream | undefined {
+  try {
+    return new ReadStream(openSync('/dev/tty', 'r'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a person can be asked on the controlling terminal. */
+export function hasTerminal(): boolean {
+  try {
+    closeSync(openSync('/dev/tty', 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Asks a yes/no question on the controlling terminal (the question goes through `say`, i.e. to
+ * standard error). Resolves true only for "y"/"yes"; anything else, the end of input or `signal`
+ * is no. A line that is not y/n is handed to `other` first (an inviter watches for a second answer
+ * pasted there); when `other` returns true the line was taken and the question is asked again.
+ * Throws UserError (exit 2) when there is no terminal.
+ */
+export async function askYesNo(
+  question: string,
+  say: (line: string) => void,
+  signal: AbortSignal,
+  other?: (line: string) => boolean,
+): Promise<boolean> {
+  const tty = openTerminal();
+  if (!tty)
+    throw new UserError('no terminal to ask on: confirming needs one (drop --confirm)', ExitCode.Usage);
+  const rl = createInterface({ input: tty, crlfDelay: Number.POSITIVE_INFINITY });
+  const onAbort = () => rl.close();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    say(question);
+    for await (const line of rl) {
+      const answer = line.trim().toLowerCase();
+      if (answer === 'y' || answer === 'yes') return true;
+      if (answer === '' || answer === 'n' || answer === 'no') return false;
+      if (other?.(line)) {
+        say(question);
+        continue;
+      }
+      return false;
+    }
+    return false;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    rl.close();
     tty.destroy();
   }
 }

@@ -2,20 +2,38 @@
 // (ICE credentials, candidates) and our ephemeral public key. Nothing in it is useful after the
 // session: the key pair and the ICE credentials are thrown away when p2pcat exits.
 //
-// Binary layout (then Crockford base 32 behind the text prefix "p2pcat1"):
+// Binary layout (then Crockford base 32 behind the text prefix "p2pcat2"):
 //   version u8 | kind u8 | expiry u32 (unix seconds) | ufrag 3 B | pwd 15 B | public key 32 B |
-//   candidate count u8 | candidates | checksum 4 B (first bytes of SHA-256 over all before it)
+//   [invite only: commitment 16 B] | candidate count u8 | candidates |
+//   checksum 4 B (first bytes of SHA-256 over all before it)
 // candidate: flags u8 (type bits 0-1, IPv6 bit 2, foundation id bits 3-7) | priority u32 |
 //            address 4 or 16 B | port u16
-import { createHash } from 'node:crypto';
+// The commitment is SHA-256(label || N_i) truncated to 16 bytes, N_i being the inviter's secret
+// nonce that it reveals only inside the encrypted channel (see handshake.ts and keys.ts for why).
+// 16 bytes keep a token with three IPv4 candidates near 180 characters; finding another nonce
+// with the same commitment is a second preimage of 128 bits.
+//
+// A token is also checked for what a peer must never make us do: candidates we cannot or must
+// not send to (port 0, the unspecified, multicast or broadcast address, loopback unless
+// --loopback) and more than MAX_CANDIDATES candidates are refused when the token is read
+// (exit 2), and so is a public key that gives no shared secret (a low-order X25519 point).
+import { createHash, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
 import { Address4, Address6 } from 'ip-address';
 import { decodeBase32, encodeBase32 } from './base32.js';
 import { ExitCode, UserError } from './exit-codes.js';
 
-export const TOKEN_PREFIX = 'p2pcat1';
-const VERSION = 1;
+export const TOKEN_PREFIX = 'p2pcat2';
+const VERSION = 2;
 const CHECKSUM_BYTES = 4;
 const FIXED_BYTES = 1 + 1 + 4 + 3 + 15 + 32 + 1;
+/** Bytes of the inviter's commitment to its secret nonce (invite only). */
+export const COMMITMENT_BYTES = 16;
+/**
+ * At most this many candidates in a token: a machine has a few interfaces, each with a host, a
+ * server-reflexive, a mapped and a relayed candidate; more only lengthens the token and the
+ * number of checks a peer can make us send.
+ */
+export const MAX_CANDIDATES = 16;
 export const UFRAG_BYTES = 3;
 export const PWD_BYTES = 15;
 
@@ -38,6 +56,8 @@ export interface Token {
   ufrag: string;
   pwd: string;
   publicKey: Uint8Array;
+  /** invite only: SHA-256(label || N_i), first COMMITMENT_BYTES bytes (keys.ts commitTo) */
+  commitment?: Uint8Array;
   candidates: TokenCandidate[];
   /** the exact bytes, for the key-derivation transcript */
   raw: Uint8Array;
@@ -72,6 +92,8 @@ export interface EncodeTokenInput {
   ufragBytes: Uint8Array;
   pwdBytes: Uint8Array;
   publicKey: Uint8Array;
+  /** required for an invite, absent from an answer */
+  commitment?: Uint8Array;
   candidates: TokenCandidate[];
 }
 
@@ -80,6 +102,12 @@ export function encodeToken(input: EncodeTokenInput): { text: string; raw: Uint8
     throw new Error('token credentials have the wrong length');
   }
   if (input.publicKey.length !== 32) throw new Error('public key must be 32 bytes');
+  const invite = input.kind === 'invite';
+  if (
+    invite !== (input.commitment !== undefined) ||
+    (invite && input.commitment!.length !== COMMITMENT_BYTES)
+  )
+    throw new Error('an invite carries a 16-byte commitment, an answer none');
   const foundationIds = new Map<string, number>();
   const parts: Uint8Array[] = [];
   const head = new Uint8Array(FIXED_BYTES);
@@ -90,11 +118,15 @@ export function encodeToken(input: EncodeTokenInput): { text: string; raw: Uint8
   head.set(input.ufragBytes, 6);
   head.set(input.pwdBytes, 9);
   head.set(input.publicKey, 24);
-  const candidates = input.candidates.slice(0, 255);
+  // The most preferred candidates when there are too many (the peer refuses more than MAX_CANDIDATES).
+  const candidates = [...input.candidates].sort((a, b) => b.priority - a.priority);
   head[56] = 0;
-  parts.push(head);
+  parts.push(head.subarray(0, FIXED_BYTES - 1));
+  if (input.commitment) parts.push(input.commitment);
+  parts.push(head.subarray(FIXED_BYTES - 1));
   let count = 0;
   for (const c of candidates) {
+    if (count === MAX_CANDIDATES) break;
     let id = foundationIds.get(c.foundation);
     if (id === undefined) {
       id = foundationIds.size;
@@ -123,11 +155,62 @@ export function encodeToken(input: EncodeTokenInput): { text: string; raw: Uint8
   return { text: TOKEN_PREFIX + encodeBase32(raw), raw };
 }
 
+export interface DecodeOptions {
+  /** loopback candidates are accepted (--loopback: same-machine tests) */
+  allowLoopback?: boolean;
+}
+
+/** Why a candidate address:port cannot be used, or undefined when it can. */
+export function unusableCandidate(address: string, port: number, allowLoopback: boolean): string | undefined {
+  if (port === 0) return 'port 0';
+  if (Address4.isValid(address)) {
+    const [a, b, c, d] = new Address4(address).toArray() as [number, number, number, number];
+    if (a === 0) return 'an unspecified address';
+    if (a >= 224 && a <= 239) return 'a multicast address';
+    if (a === 255 && b === 255 && c === 255 && d === 255) return 'the broadcast address';
+    if (a >= 240) return 'a reserved address';
+    if (a === 127 && !allowLoopback) return 'a loopback address (only with --loopback)';
+    return undefined;
+  }
+  const bytes = new Address6(address).toUnsignedByteArray().slice(-16);
+  while (bytes.length < 16) bytes.unshift(0);
+  const zeroUpTo = (n: number) => bytes.slice(0, n).every((x) => x === 0);
+  if (zeroUpTo(16)) return 'an unspecified address';
+  if (bytes[0] === 0xff) return 'a multicast address';
+  if (zeroUpTo(15) && bytes[15] === 1)
+    return allowLoopback ? undefined : 'a loopback address (only with --loopback)';
+  // IPv4-mapped (::ffff:a.b.c.d): the same rules as the IPv4 address
+  if (zeroUpTo(10) && bytes[10] === 0xff && bytes[11] === 0xff)
+    return unusableCandidate(bytes.slice(12).join('.'), port, allowLoopback);
+  return undefined;
+}
+
+/** A fixed private key: a public key whose shared secret with it is all zeros is a low-order point. */
+const PROBE_KEY = createPrivateKey({
+  key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), Buffer.alloc(32, 0x5a)]),
+  format: 'der',
+  type: 'pkcs8',
+});
+
+/** False for a public key that gives no usable shared secret (X25519 low-order points, RFC 7748 §6.1). */
+export function usablePublicKey(publicKey: Uint8Array): boolean {
+  try {
+    const pub = createPublicKey({
+      key: Buffer.concat([Buffer.from('302a300506032b656e032100', 'hex'), publicKey]),
+      format: 'der',
+      type: 'spki',
+    });
+    return !diffieHellman({ privateKey: PROBE_KEY, publicKey: pub }).every((b) => b === 0);
+  } catch {
+    return false; // OpenSSL refuses an all-zero result itself
+  }
+}
+
 /**
  * Parses a token as pasted by a person: spaces, line breaks, quotes, hyphens and other
  * punctuation that chat clients add are ignored; letters are case-insensitive.
  */
-export function decodeToken(text: string, now: number = Date.now()): Token {
+export function decodeToken(text: string, now: number = Date.now(), options: DecodeOptions = {}): Token {
   const compact = text.replace(/[^0-9A-Za-z]/g, '');
   const lower = compact.toLowerCase();
   if (!lower.startsWith('p2pcat')) {
@@ -171,9 +254,25 @@ export function decodeToken(text: string, now: number = Date.now()): Token {
   }
   const { ufrag, pwd } = credentialsFromBytes(body.subarray(6, 9), body.subarray(9, 24));
   const publicKey = body.slice(24, 56);
-  const count = body[56]!;
+  let off = FIXED_BYTES - 1;
+  let commitment: Uint8Array | undefined;
+  if (kind === 'invite') {
+    if (off + COMMITMENT_BYTES + 1 > body.length) throw damaged();
+    commitment = body.slice(off, off + COMMITMENT_BYTES);
+    off += COMMITMENT_BYTES;
+  }
+  const count = body[off]!;
+  off += 1;
+  if (count > MAX_CANDIDATES) {
+    throw new UserError(
+      `this ${kind} lists ${count} candidates, more than the ${MAX_CANDIDATES} p2pcat accepts: ask for a new one`,
+      ExitCode.Usage,
+    );
+  }
+  if (!usablePublicKey(publicKey)) {
+    throw new UserError(`this ${kind} carries an invalid public key: ask for a new one`, ExitCode.Usage);
+  }
   const candidates: TokenCandidate[] = [];
-  let off = FIXED_BYTES;
   for (let i = 0; i < count; i++) {
     if (off + 1 > body.length) throw damaged();
     const flags = body[off]!;
@@ -186,6 +285,13 @@ export function decodeToken(text: string, now: number = Date.now()): Token {
       ? Address6.fromUnsignedByteArray([...addr]).correctForm()
       : Address4.fromUnsignedByteArray([...addr]).correctForm();
     const port = view.getUint16(off + 5 + alen);
+    const why = unusableCandidate(address, port, options.allowLoopback ?? false);
+    if (why) {
+      throw new UserError(
+        `this ${kind} lists an unusable candidate ${v6 ? `[${address}]` : address}:${port} (${why}): ask for a new one`,
+        ExitCode.Usage,
+      );
+    }
     candidates.push({ type: TYPES[flags & 3]!, address, port, priority, foundation: String(flags >> 3) });
     off += 1 + 4 + alen + 2;
   }
@@ -196,6 +302,7 @@ export function decodeToken(text: string, now: number = Date.now()): Token {
     ufrag,
     pwd,
     publicKey,
+    ...(commitment ? { commitment } : {}),
     candidates,
     raw: raw.subarray(0, body.length + CHECKSUM_BYTES),
   };

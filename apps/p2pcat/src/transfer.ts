@@ -1,4 +1,5 @@
 // `p2pcat --invite` and `p2pcat INVITE`: tokens, connection, encrypted session, summary.
+import { randomBytes } from 'node:crypto';
 import { createReadStream, fstatSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { type Readable, Writable } from 'node:stream';
@@ -10,19 +11,21 @@ import {
   connectToPeer,
   type EndpointOptions,
   isRelayed,
-  listenForInbandAnswer,
+  listenForTakenNotice,
   offerInbandAnswer,
   type PreparedEndpoint,
   prepareEndpoint,
 } from './endpoint.js';
 import { ExitCode, UserError } from './exit-codes.js';
 import { formatBytes } from './files-receiver.js';
+import { runHandshake } from './handshake.js';
 import { sealInbandAnswer } from './inband-answer.js';
-import { deriveSessionKeys, generateEphemeralKeyPair } from './keys.js';
+import { InviteAnswers } from './invite-answers.js';
+import { commitTo, deriveKeys, generateEphemeralKeyPair, NONCE_BYTES, type SessionKeys } from './keys.js';
 import type { Reporter } from './reporter.js';
 import { runSession, type SendSpec } from './session.js';
 import { encodeToken, type Token } from './token.js';
-import { parsePeerToken, readPeerToken } from './token-input.js';
+import { askYesNo, hasTerminal, parsePeerToken } from './token-input.js';
 
 /** How long a joiner waits for its answer to reach the inviter, on top of --timeout. */
 export const ANSWER_WAIT_MS = 10 * 60_000;
@@ -45,12 +48,42 @@ function stdoutSink(): Writable {
 export async function runTransfer(
   cmd: TransferCommand,
   reporter: Reporter,
+  userSignal: AbortSignal,
+): Promise<number> {
+  // `stop` ends the run with its reason (someone else answered the invite); `signal` is either.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([userSignal, stop.signal]);
+  try {
+    return await transfer(cmd, reporter, signal, stop);
+  } catch (e) {
+    throw stop.signal.aborted ? stop.signal.reason : e;
+  }
+}
+
+/** Rejects with the signal's reason once it aborts. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+async function transfer(
+  cmd: TransferCommand,
+  reporter: Reporter,
   signal: AbortSignal,
+  stop: AbortController,
 ): Promise<number> {
   const started = performance.now();
   const role = cmd.kind === 'invite' ? 'inviter' : 'joiner';
   // A joiner checks the invite before doing anything else: a bad token costs nothing.
-  const invite: Token | undefined = cmd.kind === 'join' ? parsePeerToken(cmd.token, 'invite') : undefined;
+  const invite: Token | undefined =
+    cmd.kind === 'join' ? parsePeerToken(cmd.token, 'invite', { allowLoopback: cmd.loopback }) : undefined;
+  const terminal = hasTerminal();
+  if (cmd.confirm && !terminal)
+    throw new UserError('--confirm needs a terminal to ask on, and there is none', ExitCode.Usage);
+  // Inviter: the secret nonce whose commitment the invite carries (keys.ts, handshake.ts).
+  const nonce = cmd.kind === 'invite' ? randomBytes(NONCE_BYTES) : undefined;
   const epOptions: EndpointOptions = {
     role,
     stunServers: cmd.stunServers,
@@ -73,6 +106,8 @@ export async function runTransfer(
   const endpoint: PreparedEndpoint = await prepareEndpoint(epOptions);
   const onAbort = () => void endpoint.close();
   let stopOffering = () => {};
+  let answers: InviteAnswers | undefined;
+  let sessionStarted = false;
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (const c of endpoint.candidates)
@@ -85,9 +120,11 @@ export async function runTransfer(
       ufragBytes: endpoint.ufragBytes,
       pwdBytes: endpoint.pwdBytes,
       publicKey: keyPair.publicKey,
+      ...(nonce ? { commitment: commitTo(nonce) } : {}),
       candidates: endpoint.candidates,
     });
     let peer: Token;
+    let answerInband = false;
     if (cmd.kind === 'invite') {
       if (cmd.inviteTo) await writeFile(cmd.inviteTo, `${ownToken.text}\n`);
       reporter.event('invite', { token: ownToken.text });
@@ -99,9 +136,39 @@ export async function runTransfer(
       reporter.info(
         cmd.answerFrom ? `Waiting for the answer in ${cmd.answerFrom} ...` : 'Paste their answer here:',
       );
-      peer = await awaitAnswer(endpoint, cmd.answerFrom, signal, reporter);
+      answers = new InviteAnswers(endpoint, {
+        answerFrom: cmd.answerFrom,
+        terminal,
+        yes: cmd.yes,
+        allowLoopback: cmd.loopback,
+        detail: (l) => reporter.detail(l),
+        always: (l) => reporter.always(l),
+        onConflict: (e) => stop.abort(e),
+        sessionPair: () => endpoint.ice.selectedPair(),
+        sessionStarted: () => sessionStarted,
+      });
+      const accepted = await answers.first(signal);
+      peer = accepted.token;
+      answerInband = accepted.inband;
+      if (answerInband) {
+        reporter.info(
+          terminal
+            ? 'The answer arrived directly from the other side: compare the verification code with them before anything is sent.'
+            : 'The answer arrived directly from the other side (accepted: --yes).',
+        );
+        reporter.event('answer-in-band');
+      }
     } else {
       peer = invite!;
+      // The inviter says so when someone else answered its invite as well.
+      listenForTakenNotice(endpoint, ownToken.raw, () =>
+        stop.abort(
+          new UserError(
+            'someone else answered this invite first: the inviter stopped and nothing was sent; ask for a new invite (sent privately)',
+            ExitCode.IntegrityFailure,
+          ),
+        ),
+      );
       // When the inviter's NAT lets our checks in, the answer also travels in-band on that path.
       stopOffering = offerInbandAnswer(endpoint, sealInbandAnswer(ownToken.text, peer.pwd));
       if (cmd.answerTo) await writeFile(cmd.answerTo, `${ownToken.text}\n`);
@@ -122,7 +189,7 @@ export async function runTransfer(
     );
     const inviteRaw = cmd.kind === 'invite' ? ownToken.raw : peer.raw;
     const answerRaw = cmd.kind === 'invite' ? peer.raw : ownToken.raw;
-    const keys = deriveSessionKeys(keyPair, peer.publicKey, role, inviteRaw, answerRaw);
+    const derived = deriveKeys(keyPair, peer.publicKey, role, inviteRaw, answerRaw);
     reporter.info('Connecting ...');
     // A joiner usually waits for a human on the other side: say so once, instead of silence.
     const waitMinutes = Math.round((epOptions.answerWaitMs ?? 0) / 60_000);
@@ -138,7 +205,7 @@ export async function runTransfer(
         : undefined;
     let connected: Awaited<ReturnType<typeof connectToPeer>>;
     try {
-      connected = await connectToPeer(endpoint, peer, epOptions);
+      connected = await Promise.race([connectToPeer(endpoint, peer, epOptions), aborted(signal)]);
     } finally {
       clearTimeout(patience);
     }
@@ -177,16 +244,52 @@ export async function runTransfer(
         `selected pair now ${p.local.address.address}:${p.local.address.port} -> ${p.remote.address.address}:${p.remote.address.port}`,
       );
     });
-    reporter.event('connected', {
-      path: connected.pathType,
-      local: pair?.local.type,
-      remote: pair?.remote.type,
-      connectMs: Math.round(connected.connectMs),
-      verificationCode: keys.verificationCode,
-    });
-    reporter.info(
-      `Connected over a ${pathWords} path in ${Math.round(connected.connectMs)} ms. Verification code: ${keys.verificationCode}`,
-    );
+    // The handshake: the code, each side's gate, READY both ways; nothing flows before it passed.
+    // Gate: --confirm, or an inviter on a terminal whose answer came in-band (invite-answers.ts).
+    const gated = cmd.confirm || (answerInband && terminal);
+    let keys: SessionKeys;
+    try {
+      const hs = await runHandshake({
+        stream: connected.stream,
+        role,
+        keys: derived.handshake,
+        ...(nonce ? { nonce } : {}),
+        ...(invite?.commitment ? { commitment: invite.commitment } : {}),
+        signal,
+        onCode: (code) => {
+          reporter.event('connected', {
+            path: connected.pathType,
+            local: pair?.local.type,
+            remote: pair?.remote.type,
+            connectMs: Math.round(connected.connectMs),
+            verificationCode: code,
+          });
+          reporter.info(
+            `Connected over a ${pathWords} path in ${Math.round(connected.connectMs)} ms. Verification code: ${code}`,
+          );
+        },
+        onWaitingForPeer: () =>
+          reporter.info('Waiting for the other side to confirm the verification code ...'),
+        gate: gated
+          ? async (_code, gateSignal) => {
+              reporter.finish();
+              const ok = await askYesNo(
+                'Does the other side show the same code? [y/N]',
+                (l) => reporter.always(l),
+                gateSignal,
+                answers ? (line) => answers!.pastedLine(line) : undefined,
+              );
+              return ok;
+            }
+          : async () => true,
+      });
+      keys = { ...derived.session, verificationCode: hs.verificationCode };
+      sessionStarted = true;
+    } catch (e) {
+      // A REFUSED must reach the peer before the sockets close.
+      await closeGracefully(connected.stream, 1500);
+      throw e;
+    }
     const send: SendSpec = cmd.sendPaths
       ? { kind: 'files', paths: cmd.sendPaths }
       : { kind: 'pipe', input: standardInput(), inputIsTty: process.stdin.isTTY === true };
@@ -225,6 +328,7 @@ export async function runTransfer(
     return ExitCode.Success;
   } finally {
     stopOffering();
+    answers?.stop();
     reporter.finish();
     signal.removeEventListener('abort', onAbort);
     await endpoint.close();
@@ -244,48 +348,6 @@ function standardInput(): Readable {
     // no usable fd 0: fall back to process.stdin, which reports the problem itself
   }
   return process.stdin;
-}
-
-/**
- * Inviter: the answer pasted (or read from --answer-from), or the same answer carried in-band by
- * the joiner's first successful path, whichever comes first.
- */
-async function awaitAnswer(
-  endpoint: PreparedEndpoint,
-  answerFrom: string | undefined,
-  signal: AbortSignal,
-  reporter: Reporter,
-): Promise<Token> {
-  const reading = new AbortController();
-  const onAbort = () => reading.abort();
-  signal.addEventListener('abort', onAbort, { once: true });
-  let delivered = false;
-  const inband = new Promise<Token>((resolve) => {
-    listenForInbandAnswer(endpoint, (text) => {
-      if (delivered) return;
-      try {
-        const t = parsePeerToken(text, 'answer');
-        delivered = true;
-        resolve(t);
-      } catch (e) {
-        reporter.detail(`in-band answer refused: ${(e as Error).message}`);
-      }
-    });
-  });
-  try {
-    return await Promise.race([
-      readPeerToken(answerFrom, 'answer', reading.signal, (m) => reporter.always(`p2pcat: ${m}`)),
-      inband.then((t) => {
-        reporter.info('The answer arrived directly from the other side: no need to paste it.');
-        reporter.event('answer-in-band');
-        return t;
-      }),
-    ]);
-  } finally {
-    delivered = true;
-    signal.removeEventListener('abort', onAbort);
-    reading.abort(); // stops reading the terminal / polling the file
-  }
 }
 
 /**
