@@ -186,7 +186,8 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
     const r = await runPair(lab, {
       dir: sub,
       common: labArgs(lab),
-      inviter: { host: 'h7', args: [], stdin: src.path },
+      // no terminal on the inviting side: an in-band answer is taken only with --yes (issue 13)
+      inviter: { host: 'h7', args: ['--yes'], stdin: src.path },
       joiner: { host: 'h5', args: [], stdout: out }, // symmetric: only its own checks open its NAT
       answer: 'in-band-only',
       timeoutMs: 60_000,

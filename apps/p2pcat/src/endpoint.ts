@@ -99,6 +99,9 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
   });
   ice.on('warning', () => {});
   adopt(ice, gathering, gathered, opts);
+  // Gathering is over: with the peer's end-of-candidates, an empty check list is known to stay
+  // empty and ICE fails at once with no-pairs (RFC 8445 §8.1.2) instead of at the timeout.
+  ice.endOfLocalCandidates();
   const candidates: TokenCandidate[] = ice.agent.getLocalCandidates().map((c) => ({
     type: tokenType(c.type),
     address: c.address.address,
