@@ -98,7 +98,7 @@ describe('servers by name', () => {
     expect(performance.now() - t0).toBeLessThan(500);
     expect(g.failures.map((f) => `${f.source}: ${f.message}`).sort()).toEqual([
       'STUN server stun.example.invalid:3478: the name does not resolve (ENOTFOUND)',
-      'TURN server turn.example.invalid:3478: the name does not resolve (ENOTFOUND)',
+      'turn:u:***@turn.example.invalid: the name does not resolve (ENOTFOUND)',
     ]);
     await g.close();
   });

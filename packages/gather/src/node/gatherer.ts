@@ -308,14 +308,15 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
 
   /**
    * One resolution of a server name per gathering, bounded by the source's deadline; a name that
-   * gives no address is one line in `failures` ("STUN server x:3478: the name does not resolve
-   * (ENOTFOUND)") and undefined here.
+   * gives no address is one line in `failures` (source "STUN server x:3478", or the TURN URL
+   * without its password; message "the name does not resolve (ENOTFOUND)") and undefined here.
    */
   private async resolve(
     label: 'STUN server' | 'TURN server',
     host: string,
     port: number,
     budget: number,
+    source?: string,
   ): Promise<TransportAddress[] | undefined> {
     try {
       return await resolveServerAddresses(host, port, {
@@ -325,8 +326,8 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
         label,
       });
     } catch (e) {
-      if (e instanceof ServerNameError) this.failures.push({ source: e.server, message: e.reason });
-      else this.fail(`${label} ${formatHostPort(host, port)}`, e);
+      if (e instanceof ServerNameError) this.failures.push({ source: source ?? e.server, message: e.reason });
+      else this.fail(source ?? `${label} ${formatHostPort(host, port)}`, e);
       return undefined;
     }
   }
@@ -403,7 +404,8 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
     const shown = redactUrl(server.url);
     const started = this.deps.now();
     const budget = Math.min(this.options.turnTimeout ?? 3000, this.remaining());
-    const addresses = await this.resolve('TURN server', server.host, server.port, budget);
+    // Failures of a TURN server keep its URL (without the password) as their source.
+    const addresses = await this.resolve('TURN server', server.host, server.port, budget, shown);
     if (!addresses) return;
     // IPv4 first (relayed IPv4 reaches most peers), then IPv6; over UDP only the addresses a host
     // socket of the same family (and loopback-ness) can reach.
