@@ -65,8 +65,8 @@ describe('stunBinding by name', () => {
     const t0 = performance.now();
     const [r] = await stunBinding(['slow.test:3478'], { deadline: 200, lookup: () => new Promise(() => {}) });
     expect(performance.now() - t0).toBeLessThan(1500);
-    expect(r?.error).toMatch(
-      /^STUN server slow\.test:3478: (the resolver gave no answer|resolving the name was aborted)/,
+    expect(r?.error).toBe(
+      'STUN server slow.test:3478: the resolver gave no answer for the name within 200 ms',
     );
   });
 

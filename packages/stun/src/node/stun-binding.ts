@@ -68,7 +68,9 @@ export async function stunBinding(
         servers.map((s) =>
           resolveServer(
             s,
-            { ...(lookup ? { lookup } : {}), signal: controller.signal },
+            // The caller's signal stops a resolution; the deadline is the resolver's own timeout,
+            // so a slow resolver is reported as such.
+            { ...(lookup ? { lookup } : {}), ...(signal ? { signal } : {}) },
             deadline,
             onlyFamily,
           ),
@@ -126,7 +128,7 @@ function socketFamily(socket: Socket | undefined): 'IPv4' | 'IPv6' | 'both' | un
 
 async function resolveServer(
   server: string | TransportAddress,
-  resolveOptions: { lookup?: ServerLookup; signal: AbortSignal },
+  resolveOptions: { lookup?: ServerLookup; signal?: AbortSignal },
   timeout: number,
   family: 'IPv4' | 'IPv6' | 'both' | undefined,
 ): Promise<Target[]> {
