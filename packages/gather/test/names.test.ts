@@ -22,17 +22,22 @@ afterEach(() => {
   for (const s of sockets.splice(0)) s.close();
 });
 
-async function stunResponder(): Promise<number> {
-  const s = createSocket('udp4');
+async function stunResponder(port = 0, family: 'udp4' | 'udp6' = 'udp4'): Promise<number> {
+  const s = createSocket(family);
   sockets.push(s);
   s.on('message', (msg, rinfo) => {
     const req = decodeStunMessage(new Uint8Array(msg));
     const res = new StunMessageBuilder('success', req.method, req.transactionId)
-      .add('XOR_MAPPED_ADDRESS', { family: 'IPv4', address: '203.0.113.9', port: rinfo.port })
+      .add(
+        'XOR_MAPPED_ADDRESS',
+        family === 'udp4'
+          ? { family: 'IPv4', address: '203.0.113.9', port: rinfo.port }
+          : { family: 'IPv6', address: '2001:db8::9', port: rinfo.port },
+      )
       .build({ fingerprint: true });
     s.send(res, rinfo.port, rinfo.address);
   });
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => s.bind(port, family === 'udp4' ? '127.0.0.1' : '::1', () => r()));
   return s.address().port;
 }
 
@@ -75,6 +80,36 @@ describe('servers by name', () => {
       `203.0.113.9:${all[0]!.port}`,
     ]);
     expect(asked).toEqual(['stun.test']);
+    await g.close();
+  });
+
+  test('A and AAAA: the IPv4 socket asks the A address, the IPv6 socket the AAAA address', async () => {
+    const port = await stunResponder();
+    await stunResponder(port, 'udp6');
+    const v6 = {
+      ...v4('::1'),
+      family: 'IPv6',
+      netmask: 'ffff:ffff:ffff:ffff::',
+      scopeid: 0,
+    } as NetworkInterfaceInfo;
+    const { asked, lookup } = countingLookup({
+      'dual.test': [
+        { address: '::1', family: 6 },
+        { address: '127.0.0.1', family: 4 },
+      ],
+    });
+    const g = gatherCandidates(
+      { ...base, stunServers: [`dual.test:${port}`] },
+      deps(lookup, { networkInterfaces: () => ({ eth0: [v4('127.0.0.1'), v6] }) }),
+    );
+    const all = await g.done;
+    expect(g.failures).toEqual([]);
+    const srflx = all.filter((c) => c.type === 'srflx');
+    expect(srflx.map((c) => `${c.base.local.address} -> ${c.address}`).sort()).toEqual([
+      '127.0.0.1 -> 203.0.113.9',
+      '::1 -> 2001:db8::9',
+    ]);
+    expect(asked).toEqual(['dual.test']); // one resolution for both sockets
     await g.close();
   });
 
