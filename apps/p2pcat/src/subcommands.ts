@@ -1,6 +1,6 @@
 // nat-check, candidates, stun-server.
 import { formatCandidateTable, gatherCandidates } from '@p2pcat/gather';
-import { discoverNatBehavior, startStunServer } from '@p2pcat/stun';
+import { discoverNatBehavior, HostPortError, startStunServer } from '@p2pcat/stun';
 import type { Command } from './args.js';
 import { turnTlsOptions } from './endpoint.js';
 import { ExitCode, UserError } from './exit-codes.js';
@@ -19,6 +19,9 @@ export async function runNatCheck(
   try {
     b = await discoverNatBehavior(server);
   } catch (e) {
+    // A server name is resolved by discoverNatBehavior (system resolver, /etc/hosts honoured); a
+    // name that does not resolve is "STUN server x:3478: the name does not resolve (ENOTFOUND)".
+    if (e instanceof HostPortError) throw new UserError(`nat-check: ${e.message}`, ExitCode.Usage);
     throw new UserError(`nat-check failed: ${(e as Error).message}`, ExitCode.NoConnection);
   }
   if (cmd.json) {

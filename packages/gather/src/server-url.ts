@@ -20,7 +20,7 @@ export interface TurnServerUrl {
 
 export class ServerUrlError extends Error {
   constructor(url: string, why: string) {
-    super(`bad server URL "${url}": ${why}`);
+    super(`bad server URL "${redactUrl(url)}": ${why}`); // never the password
     this.name = 'ServerUrlError';
   }
 }
@@ -73,8 +73,8 @@ export function parseTurnServer(url: string): TurnServerUrl {
   const userInfo = rest.slice(0, at);
   const colon = userInfo.indexOf(':');
   if (colon < 0) throw new ServerUrlError(url, 'needs USER:PASS before "@"');
-  const username = decodeURIComponent(userInfo.slice(0, colon));
-  const password = decodeURIComponent(userInfo.slice(colon + 1));
+  const username = decodeUserInfo(userInfo.slice(0, colon), url);
+  const password = decodeUserInfo(userInfo.slice(colon + 1), url);
   const params = new URLSearchParams(query);
   const t = params.get('transport')?.toLowerCase();
   if (t && t !== 'udp' && t !== 'tcp') throw new ServerUrlError(url, 'transport must be udp or tcp');
@@ -87,6 +87,15 @@ export function parseTurnServer(url: string): TurnServerUrl {
     password,
     url,
   };
+}
+
+/** Percent-decoding of the user-info part; a broken escape ("%E0%A4%A") is a ServerUrlError. */
+function decodeUserInfo(text: string, url: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ServerUrlError(url, 'bad %-escape in USER:PASS');
+  }
 }
 
 /** The URL without its password, for tables and logs. */

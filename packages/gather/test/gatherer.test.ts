@@ -143,8 +143,26 @@ describe('gathering', () => {
       deps({ mapPort: (async () => fakeMapping('100.64.0.9', true)) as GatherDependencies['mapPort'] }),
     );
     expect((await g2.done).some((c) => c.source === 'pcp')).toBe(false);
-    expect(g2.failures.find((f) => f.source === 'pcp')?.message).toMatch(/double NAT/);
+    // Issue 14 item 5: one line, and the useless mapping is released at once.
+    expect(g2.failures).toContainEqual({
+      source: 'port mapping',
+      message:
+        "the router's external address 100.64.0.9 is behind another NAT (carrier-grade NAT): the mapped port is not reachable from the internet",
+    });
+    expect(g2.mappings).toEqual([]);
+    expect(closed).toContain('100.64.0.9');
     await g2.close();
+
+    // A private external address the mapping itself did not flag is caught as well.
+    const g3 = gatherCandidates(
+      { ...base, portMapping: true },
+      deps({ mapPort: (async () => fakeMapping('192.168.1.20', false)) as GatherDependencies['mapPort'] }),
+    );
+    expect((await g3.done).some((c) => c.source === 'pcp')).toBe(false);
+    expect(g3.failures.find((f) => f.source === 'port mapping')?.message).toBe(
+      "the router's external address 192.168.1.20 is behind another NAT (a private address): the mapped port is not reachable from the internet",
+    );
+    await g3.close();
   });
 
   test('no port mapping is tried without an IPv4 default route or without an address on its adapter', async () => {

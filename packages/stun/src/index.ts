@@ -13,9 +13,24 @@ export type {
   OpenProbe,
 } from './behavior/types.js';
 export * from './codec/index.js';
-export { parseTransportAddress, transportAddressFromNode } from './node/address.js';
+export {
+  HostPortError,
+  parseHostPort,
+  parseTransportAddress,
+  transportAddressFromNode,
+} from './node/address.js';
 export { StunClientError, type StunClientErrorCode } from './node/errors.js';
 export { type DiscoverNatBehaviorOptions, discoverNatBehavior } from './node/nat-discovery.js';
+export {
+  addressesOfFamily,
+  formatHostPort,
+  type ResolveServerOptions,
+  resolveServerAddresses,
+  type ServerLookup,
+  ServerNameError,
+  type ServerNameErrorCode,
+  systemLookup,
+} from './node/resolve.js';
 export { StunStreamClient, type StunStreamConnectOptions } from './node/stream-client.js';
 export { type StunBindingOptions, type StunBindingResult, stunBinding } from './node/stun-binding.js';
 export {

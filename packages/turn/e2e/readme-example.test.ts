@@ -42,4 +42,27 @@ describe.skipIf(pre.skip)('README allocation example against coturn', () => {
       /relayed \{ family: 'IPv4', address: '127\.0\.0\.1', port: \d+ \} server-reflexive/,
     );
   }, 30_000);
+
+  it('the by-name example resolves localhost and allocates', async () => {
+    const readme = readFileSync(join(here, '..', 'README.md'), 'utf8');
+    const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].find((m) =>
+      m[1]!.includes('createTurnSocket'),
+    )?.[1];
+    expect(block).toBeDefined();
+    const source = block!
+      .replace("from '@p2pcat/turn'", `from ${JSON.stringify(join(here, '..', 'src', 'index.ts'))}`)
+      .replace("'localhost:3478'", `'localhost:${coturn.port}'`)
+      .replace("username: 'alice'", `username: ${JSON.stringify(coturn.username)}`)
+      .replace("password: 'secret'", `password: ${JSON.stringify(coturn.password)}`);
+    const dir = join(here, '.build');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'readme-by-name.mts');
+    writeFileSync(file, source);
+    const { stdout } = await promisify(execFile)('npx', ['tsx', file], {
+      cwd: join(here, '..', '..', '..'),
+      timeout: 20_000,
+    });
+    expect(stdout).toMatch(/talking to \{ family: 'IPv4', address: '127\.0\.0\.1', port: \d+ \}/);
+    expect(stdout).toMatch(/relayed \{ family: 'IPv4', address: '127\.0\.0\.1', port: \d+ \}/);
+  }, 30_000);
 });

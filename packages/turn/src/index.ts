@@ -9,6 +9,7 @@ export {
 } from './allocation.js';
 export { type RestApiCredentialOptions, restApiCredentials, type TurnCredentials } from './credentials.js';
 export { TurnError, type TurnErrorCode } from './errors.js';
+export { createTurnSocket, type TurnServerByNameOptions } from './node/by-name.js';
 export {
   type TurnAllocated,
   type TurnDatagramSender,

@@ -3,14 +3,22 @@
 // (RFC 8838) as they are found and ended by an end-of-candidates. Each source has its own
 // deadline and the whole gathering a bounded one: an unreachable server costs its deadline only.
 import { createSocket, type Socket } from 'node:dgram';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
 import { networkInterfaces as osNetworkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { ConnectionOptions } from 'node:tls';
-import { StunClient, type TransportAddress } from '@p2pcat/stun';
-import { TurnSocket, type TurnSocketOptions } from '@p2pcat/turn';
-import { mapPort, type PortMapping } from '@p2pcat/upnp';
+import {
+  formatHostPort,
+  resolveServerAddresses,
+  type ServerLookup,
+  ServerNameError,
+  StunClient,
+  systemLookup,
+  type TransportAddress,
+} from '@p2pcat/stun';
+import { TurnError, TurnSocket, type TurnSocketOptions } from '@p2pcat/turn';
+import { isDoubleNatAddress, mapPort, type PortMapping } from '@p2pcat/upnp';
 import type { Candidate, CandidateBase, CandidateType } from '../candidate.js';
 import { computeFoundation } from '../foundation.js';
 import {
@@ -65,7 +73,8 @@ export interface GatherDependencies {
   ipv6Flags: () => Map<string, number>;
   defaultRouteInterface: () => string | undefined;
   bindUdp: (address: LocalAddress, port: number) => Promise<Socket>;
-  lookup: (host: string, family: 4 | 6) => Promise<string | undefined>;
+  /** Server names to addresses, in the shape of dns.promises.lookup(host, { all: true }). */
+  lookup: ServerLookup;
   mapPort: typeof mapPort;
   createTurnSocket: (options: TurnSocketOptions) => TurnSocket;
   now: () => number;
@@ -97,20 +106,23 @@ const defaultDependencies: GatherDependencies = {
         resolve(socket);
       });
     }),
-  lookup: async (host, family) => {
-    try {
-      return (await dnsLookup(host, { family })).address;
-    } catch {
-      return undefined;
-    }
-  },
+  lookup: systemLookup,
   mapPort,
   createTurnSocket: (options) => new TurnSocket(options),
   now: () => performance.now(),
 };
 
-function familyOf(address: string): 'IPv4' | 'IPv6' {
-  return address.includes(':') ? 'IPv6' : 'IPv4';
+const LOOPBACK = /^127\.|^::1$/;
+
+/** Is a loopback address: a loopback server is asked only from a loopback base, and vice versa. */
+function isLoopback(address: string): boolean {
+  return LOOPBACK.test(address);
+}
+
+/** 100.64.0.0/10, RFC 6598 shared address space: the carrier's NAT (CGNAT). */
+function isSharedAddressSpace(address: string): boolean {
+  const m = /^100\.(\d+)\./.exec(address);
+  return m !== null && Number(m[1]) >= 64 && Number(m[1]) <= 127;
 }
 
 /** Starts gathering; candidates arrive as events, through async iteration, and in `done`. */
@@ -294,6 +306,32 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
     this.failures.push({ source, message: e instanceof Error ? e.message : String(e) });
   }
 
+  /**
+   * One resolution of a server name per gathering, bounded by the source's deadline; a name that
+   * gives no address is one line in `failures` (source "STUN server x:3478", or the TURN URL
+   * without its password; message "the name does not resolve (ENOTFOUND)") and undefined here.
+   */
+  private async resolve(
+    label: 'STUN server' | 'TURN server',
+    host: string,
+    port: number,
+    budget: number,
+    source?: string,
+  ): Promise<TransportAddress[] | undefined> {
+    try {
+      return await resolveServerAddresses(host, port, {
+        lookup: this.deps.lookup,
+        timeout: budget,
+        signal: this.abort.signal,
+        label,
+      });
+    } catch (e) {
+      if (e instanceof ServerNameError) this.failures.push({ source: source ?? e.server, message: e.reason });
+      else this.fail(source ?? `${label} ${formatHostPort(host, port)}`, e);
+      return undefined;
+    }
+  }
+
   private async gatherStun(url: string): Promise<void> {
     let server: ReturnType<typeof parseStunServer>;
     try {
@@ -302,28 +340,31 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
       this.fail(url, e);
       return;
     }
+    const started = this.deps.now();
     const budget = Math.min(this.options.stunTimeout ?? 2000, this.remaining());
+    const addresses = await this.resolve('STUN server', server.host, server.port, budget);
+    if (!addresses) return;
+    const left = Math.max(0, budget - (this.deps.now() - started));
+    let asked = 0;
     const jobs = this.hostBases.map(async (base) => {
-      const family = base.local.family === 'IPv6' ? 6 : 4;
-      const address =
-        familyOf(server.host) === base.local.family
-          ? server.host
-          : await this.deps.lookup(server.host, family);
-      if (!address || familyOf(address) !== base.local.family) return; // IPv4 servers for IPv4 sockets only
-      if (base.local.family === 'IPv4' && /^127\./.test(address) !== /^127\./.test(base.local.address))
-        return;
+      // Each socket asks the first resolved address of its own family (A for an IPv4 socket,
+      // AAAA for an IPv6 one); a loopback server only from a loopback base, and vice versa.
+      const target = addresses.find(
+        (a) => a.family === base.local.family && isLoopback(a.address) === isLoopback(base.local.address),
+      );
+      if (!target) return;
+      asked++;
       const client = new StunClient({ send: (d, to) => base.send(d, to) });
       this.stunClients.push(client);
+      // The reply is matched against the resolved address the request went to (and its
+      // transaction id), never against the name.
       const release = base.intercept((data, from) => client.handleMessage(data, from));
       try {
-        const response = await client.binding(
-          { family: base.local.family, address, port: server.port },
-          { timeout: budget, signal: this.abort.signal },
-        );
+        const response = await client.binding(target, { timeout: left, signal: this.abort.signal });
         const mapped = response.message.get('XOR_MAPPED_ADDRESS') ?? response.message.get('MAPPED_ADDRESS');
         if (response.message.class !== 'success' || !mapped)
           throw new Error(`STUN server ${url} gave no mapped address`);
-        this.addCandidate('srflx', mapped, base, server.url, base.local, address, 0);
+        this.addCandidate('srflx', mapped, base, server.url, base.local, target.address, 0);
       } catch (e) {
         this.fail(`${server.url} from ${base.local.address}`, e);
       } finally {
@@ -332,13 +373,21 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
       }
     });
     await Promise.allSettled(jobs);
+    if (asked === 0 && !this.ended) {
+      this.fail(
+        `STUN server ${formatHostPort(server.host, server.port)}`,
+        new Error(
+          `no local address to ask it from: it is at ${addresses.map((a) => a.address).join(', ')} and the host addresses are ${this.hostBases.map((b) => b.local.address).join(', ') || 'none'}`,
+        ),
+      );
+    }
   }
 
   /** The base to reach a server from: on the default-route adapter where possible. */
   private baseFor(family: 'IPv4' | 'IPv6', serverAddress: string): HostBase | undefined {
-    const loop = /^127\.|^::1$/.test(serverAddress);
+    const loop = isLoopback(serverAddress);
     const candidates = this.hostBases.filter(
-      (b) => b.local.family === family && /^127\.|^::1$/.test(b.local.address) === loop,
+      (b) => b.local.family === family && isLoopback(b.local.address) === loop,
     );
     const route = this.deps.defaultRouteInterface();
     return candidates.find((b) => b.interfaceName === route) ?? candidates[0];
@@ -353,30 +402,56 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
       return;
     }
     const shown = redactUrl(server.url);
-    const address =
-      familyOf(server.host) === 'IPv6' || /^\d+\.\d+\.\d+\.\d+$/.test(server.host)
-        ? server.host
-        : await this.deps.lookup(server.host, 4);
-    if (!address) {
-      this.fail(shown, new Error(`cannot resolve ${server.host}`));
-      return;
-    }
-    const family = familyOf(address);
-    const base = server.transport === 'udp' ? this.baseFor(family, address) : undefined;
-    if (server.transport === 'udp' && !base) {
-      this.fail(shown, new Error(`no local ${family} address to reach the TURN server from`));
-      return;
-    }
+    const started = this.deps.now();
     const budget = Math.min(this.options.turnTimeout ?? 3000, this.remaining());
+    // Failures of a TURN server keep its URL (without the password) as their source.
+    const addresses = await this.resolve('TURN server', server.host, server.port, budget, shown);
+    if (!addresses) return;
+    // IPv4 first (relayed IPv4 reaches most peers), then IPv6; over UDP only the addresses a host
+    // socket of the same family (and loopback-ness) can reach.
+    const ordered = [...addresses].sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1));
+    const targets =
+      server.transport === 'udp'
+        ? ordered.filter((a) => this.baseFor(a.family, a.address) !== undefined)
+        : ordered;
+    if (targets.length === 0) {
+      const families = [...new Set(addresses.map((a) => a.family))].join(' or ');
+      this.fail(shown, new Error(`no local ${families} address to reach the TURN server from`));
+      return;
+    }
+    // A stream (TCP/TLS) that cannot connect to one address tries the next one of the name.
+    for (let i = 0; i < targets.length; i++) {
+      const left = Math.max(0, budget - (this.deps.now() - started));
+      const last = i === targets.length - 1 || this.abort.signal.aborted;
+      const outcome = await this.allocateTurn(server, shown, targets[i]!, left, last);
+      if (outcome !== 'try-next') return;
+    }
+  }
+
+  private async allocateTurn(
+    server: TurnServerUrl,
+    shown: string,
+    target: TransportAddress,
+    budget: number,
+    last: boolean,
+  ): Promise<'done' | 'try-next'> {
+    const { family, address } = target;
+    const base = server.transport === 'udp' ? this.baseFor(family, address) : undefined;
+    // RFC 8489 §6.2.3 (which TURN over TLS follows): the client MUST verify the server's identity
+    // against the domain name it was configured with (RFC 6125), not the address it resolved to:
+    // SNI and checkServerIdentity get the name. An IP literal is checked as an IP (no SNI, RFC 6066 §3).
+    const named = isIP(server.host) === 0;
     const turn = this.deps.createTurnSocket({
-      server: { family, address, port: server.port },
+      server: target,
       transport: base
         ? { send: (d: Uint8Array, to: TransportAddress) => base.send(d, to) }
         : server.transport,
       username: server.username,
       password: server.password,
       deadline: budget,
-      ...(server.transport === 'tls' ? { tls: { servername: server.host, ...this.options.turnTls } } : {}),
+      ...(server.transport === 'tls'
+        ? { tls: { ...(named ? { servername: server.host } : {}), ...this.options.turnTls } }
+        : {}),
     } as TurnSocketOptions);
     turn.on('error', () => {});
     const release = base?.intercept((data, from) => turn.handleDatagram(data, from));
@@ -388,7 +463,7 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
       if (this.ended || this.closed) {
         release?.();
         await turn.close().catch(() => {});
-        return;
+        return 'done';
       }
       const relay = new RelayBase(turn, allocated.relayedAddress, shown);
       this.relayBases.push(relay);
@@ -407,10 +482,15 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
         -RELAY_TRANSPORT_PENALTY[server.transport],
         hostPref,
       );
+      return 'done';
     } catch (e) {
+      this.abort.signal.removeEventListener('abort', onAbort);
       release?.();
       await turn.close().catch(() => {});
+      const unreachable = e instanceof TurnError && e.code === 'server-unreachable';
+      if (unreachable && !last && server.transport !== 'udp') return 'try-next';
       this.fail(shown, e);
+      return 'done';
     }
   }
 
@@ -436,16 +516,24 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
         await mapping.close().catch(() => {});
         return;
       }
-      this.mappings.push(mapping);
-      if (mapping.doubleNat) {
-        this.fail(
-          mapping.method,
-          new Error(
-            `double NAT: the router's external address ${mapping.externalAddress} is private; not advertised`,
-          ),
-        );
+      if (mapping.doubleNat || isDoubleNatAddress(mapping.externalAddress)) {
+        // The router's own external address is private or in the carrier's shared space: another
+        // NAT sits upstream, so the mapped port is not reachable from the internet. Advertising it
+        // would only cost the peer connectivity checks; the mapping is released again.
+        const external = mapping.externalAddress;
+        const kind = isSharedAddressSpace(external)
+          ? 'carrier-grade NAT'
+          : /^(10|127|0)\.|^172\.(1[6-9]|2\d|3[01])\.|^192\.168\.|^169\.254\./.test(external)
+            ? 'a private address'
+            : 'not a public address';
+        this.failures.push({
+          source: 'port mapping',
+          message: `the router's external address ${external} is behind another NAT (${kind}): the mapped port is not reachable from the internet`,
+        });
+        await mapping.close().catch(() => {});
         return;
       }
+      this.mappings.push(mapping);
       this.addCandidate(
         'srflx',
         { family: 'IPv4', address: mapping.externalAddress, port: mapping.externalPort },

@@ -1,6 +1,4 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { discoverNatBehaviorWith } from '../behavior/discovery.js';
 import type { BindingProbe, ChangeRequest, NatBehavior } from '../behavior/types.js';
 import {
@@ -13,6 +11,7 @@ import {
 import { toHex } from '../transaction/transaction-id.js';
 import { parseHostPort, transportAddressFromNode } from './address.js';
 import { StunClientError } from './errors.js';
+import { resolveServerAddresses, type ServerLookup } from './resolve.js';
 import { StunClient } from './stun-client.js';
 
 export interface DiscoverNatBehaviorOptions {
@@ -22,6 +21,8 @@ export interface DiscoverNatBehaviorOptions {
   probeTimeout?: number;
   /** Initial RTO of each test's retransmissions, default 500 ms (RFC 8489 §6.2.1). */
   rto?: number;
+  /** The resolver for a server name, default the system's (dns.lookup, /etc/hosts honoured). */
+  lookup?: ServerLookup;
 }
 
 /**
@@ -33,22 +34,44 @@ export async function discoverNatBehavior(
   server: string | TransportAddress,
   options: DiscoverNatBehaviorOptions = {},
 ): Promise<NatBehavior> {
-  const target = typeof server === 'string' ? await resolveOne(server) : server;
-  const localIp = options.localAddress ?? (await routedSource(target));
   const probeTimeout = options.probeTimeout ?? 3000;
   const rto = Math.min(options.rto ?? 500, probeTimeout);
-  return discoverNatBehaviorWith(() => openUdpProbe(localIp, target.family, probeTimeout, rto), target);
+  const targets =
+    typeof server === 'string' ? await resolveAll(server, probeTimeout, options.lookup) : [server];
+  // RFC 5780 tests one address family at a time; a name with A and AAAA records is tested over
+  // IPv4 (where NATs are) unless this host has no route there, then over IPv6.
+  let target: TransportAddress | undefined;
+  let localIp = options.localAddress;
+  let lastError: unknown;
+  for (const t of [...targets].sort((a, b) => (a.family === b.family ? 0 : a.family === 'IPv4' ? -1 : 1))) {
+    if (localIp !== undefined && (localIp.includes(':') ? 'IPv6' : 'IPv4') !== t.family) continue;
+    try {
+      localIp ??= await routedSource(t);
+      target = t;
+      break;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (target === undefined || localIp === undefined) {
+    throw lastError instanceof Error
+      ? lastError
+      : new Error(
+          `no ${options.localAddress?.includes(':') ? 'IPv6' : 'IPv4'} address for STUN server ${String(server)}`,
+        );
+  }
+  const chosen = target;
+  const from = localIp;
+  return discoverNatBehaviorWith(() => openUdpProbe(from, chosen.family, probeTimeout, rto), chosen);
 }
 
-async function resolveOne(text: string): Promise<TransportAddress> {
+async function resolveAll(
+  text: string,
+  timeout: number,
+  lookup: ServerLookup | undefined,
+): Promise<TransportAddress[]> {
   const { host, port } = parseHostPort(text);
-  if (isIP(host) !== 0) return transportAddressFromNode(host, port);
-  try {
-    const found = await lookup(host);
-    return transportAddressFromNode(found.address, port);
-  } catch {
-    throw new Error(`cannot resolve STUN server host "${host}": check the name and DNS`);
-  }
+  return resolveServerAddresses(host, port, { timeout, ...(lookup ? { lookup } : {}) });
 }
 
 /** The source IP the kernel picks for packets to `target` (a connected UDP socket sends nothing). */

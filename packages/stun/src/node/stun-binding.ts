@@ -1,5 +1,4 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { demultiplex, StunMessageBuilder, StunMethod, type TransportAddress } from '../codec/index.js';
@@ -7,6 +6,7 @@ import { formatTransportAddress, sameTransportAddress } from '../transaction/add
 import type { TransactionOptions } from '../transaction/schedule.js';
 import { parseHostPort, transportAddressFromNode } from './address.js';
 import { StunClientError } from './errors.js';
+import { resolveServerAddresses, type ServerLookup } from './resolve.js';
 import { StunStreamClient } from './stream-client.js';
 import { StunClient, type StunResponse } from './stun-client.js';
 
@@ -21,8 +21,14 @@ export interface StunBindingOptions extends TransactionOptions {
   signal?: AbortSignal;
   /** 'udp' (default), or 'tcp' / 'tls' (RFC 8489 §6.2.2, one connection per server). */
   transport?: 'udp' | 'tcp' | 'tls';
-  /** TLS options (servername, ca, rejectUnauthorized, ...) for transport 'tls'. */
+  /**
+   * TLS options (ca, rejectUnauthorized, ...) for transport 'tls'. The certificate is checked
+   * against the server's host name when it was given by name (SNI and identity), unless
+   * `servername` here says otherwise.
+   */
   tls?: ConnectionOptions;
+  /** The resolver for server names, default the system's (dns.lookup, /etc/hosts honoured). */
+  lookup?: ServerLookup;
 }
 
 export interface StunBindingResult {
@@ -48,14 +54,29 @@ export async function stunBinding(
   servers: readonly (string | TransportAddress)[],
   options: StunBindingOptions = {},
 ): Promise<StunBindingResult[]> {
-  const { socket, deadline = 5000, signal, transport = 'udp', tls, ...txOptions } = options;
+  const { socket, deadline = 5000, signal, transport = 'udp', tls, lookup, ...txOptions } = options;
   const controller = new AbortController();
   const onAbort = () => controller.abort('aborted');
   signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => controller.abort('deadline'), deadline);
   const budget = { ...txOptions, timeout: Math.min(txOptions.timeout ?? deadline, deadline) };
   try {
-    const targets = (await Promise.all(servers.map((s) => resolveServer(s)))).flat();
+    // One resolution per server, bounded by the deadline; each address is then asked on its own.
+    const onlyFamily = transport === 'udp' ? socketFamily(socket) : undefined;
+    const targets = (
+      await Promise.all(
+        servers.map((s) =>
+          resolveServer(
+            s,
+            // The caller's signal stops a resolution; the deadline is the resolver's own timeout,
+            // so a slow resolver is reported as such.
+            { ...(lookup ? { lookup } : {}), ...(signal ? { signal } : {}) },
+            deadline,
+            onlyFamily,
+          ),
+        ),
+      )
+    ).flat();
     if (transport !== 'udp') {
       return await Promise.all(
         targets.map((t) => streamBinding(t, transport === 'tls', tls, budget, controller.signal)),
@@ -93,9 +114,24 @@ export async function stunBinding(
   }
 }
 
-type Target = { server: string; address: TransportAddress } | { server: string; error: string };
+type Target =
+  | { server: string; address: TransportAddress; host?: string }
+  | { server: string; error: string };
 
-async function resolveServer(server: string | TransportAddress): Promise<Target[]> {
+/** The family a caller's socket can reach: 'both' for a dual-stack '::' socket; undefined without a socket. */
+function socketFamily(socket: Socket | undefined): 'IPv4' | 'IPv6' | 'both' | undefined {
+  if (socket === undefined) return undefined;
+  const local = socket.address();
+  if (local.family === 'IPv6') return local.address === '::' ? 'both' : 'IPv6';
+  return 'IPv4';
+}
+
+async function resolveServer(
+  server: string | TransportAddress,
+  resolveOptions: { lookup?: ServerLookup; signal?: AbortSignal },
+  timeout: number,
+  family: 'IPv4' | 'IPv6' | 'both' | undefined,
+): Promise<Target[]> {
   if (typeof server !== 'string') return [{ server: formatTransportAddress(server), address: server }];
   let parsed: { host: string; port: number };
   try {
@@ -103,15 +139,28 @@ async function resolveServer(server: string | TransportAddress): Promise<Target[
   } catch (error) {
     return [{ server, error: (error as Error).message }];
   }
-  if (isIP(parsed.host) !== 0)
-    return [{ server, address: transportAddressFromNode(parsed.host, parsed.port) }];
+  let addresses: TransportAddress[];
   try {
-    const found = await lookup(parsed.host, { all: true });
-    if (found.length === 0) throw new Error('no address');
-    return found.map((a) => ({ server, address: transportAddressFromNode(a.address, parsed.port) }));
-  } catch {
-    return [{ server, error: `cannot resolve STUN server host "${parsed.host}": check the name and DNS` }];
+    addresses = await resolveServerAddresses(parsed.host, parsed.port, { ...resolveOptions, timeout });
+  } catch (error) {
+    return [{ server, error: (error as Error).message }];
   }
+  const named = isIP(parsed.host.split('%')[0] ?? '') === 0;
+  // A name resolved to several families: a socket of one family asks only that family's addresses
+  // (an IP literal of the other family is reported by the socket pool).
+  const usable =
+    !named || family === undefined || family === 'both'
+      ? addresses
+      : addresses.filter((a) => a.family === family);
+  if (usable.length === 0) {
+    return [
+      {
+        server,
+        error: `STUN server ${server} has no ${family} address for this ${family} socket (it resolved to ${addresses.map(formatTransportAddress).join(', ')})`,
+      },
+    ];
+  }
+  return usable.map((address) => ({ server, address, ...(named ? { host: parsed.host } : {}) }));
 }
 
 async function bindingWithRedirect(
@@ -283,11 +332,17 @@ async function streamBinding(
   if ('error' in target) return { server: target.server, error: target.error };
   const { server } = target;
   let address = target.address;
+  // RFC 8489 §6.2.3: the client verifies the server's certificate against the name it was given
+  // (SNI and identity check use the host name, not the resolved IP).
+  const tlsOptions: ConnectionOptions = {
+    ...(target.host !== undefined ? { servername: target.host } : {}),
+    ...tls,
+  };
   // RFC 8489 §10: follow ALTERNATE-SERVER once, on a new connection.
   for (let hop = 0; ; hop++) {
     let client: StunStreamClient | undefined;
     try {
-      client = await StunStreamClient.connect(address, { ...(secure ? { tls: tls ?? {} } : {}), signal });
+      client = await StunStreamClient.connect(address, { ...(secure ? { tls: tlsOptions } : {}), signal });
       const response = await client.request(new StunMessageBuilder('request', StunMethod.Binding), {
         ...options,
         signal,
