@@ -82,6 +82,11 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
   const gathered = await gathering.done;
   for (const f of gathering.failures) {
     if (/^turns?:/.test(f.source)) opts.warn?.(`warning: TURN server ${f.source}: ${tlsHint(f.message)}`);
+    // A STUN server name that does not resolve is seen without -v: it is a typo or a DNS problem
+    // the person can act on (issue: names that were silently useless).
+    else if (/resolve/.test(f.message)) opts.warn?.(`warning: ${f.source}: ${f.message}`);
+    // A double NAT makes a port mapping useless: say why no mapped candidate is offered.
+    else if (f.source === 'port mapping') opts.warn?.(`note: ${f.message}`);
     else opts.log?.(`candidate source ${f.source}: ${f.message}`);
   }
   if (gathered.length === 0) {

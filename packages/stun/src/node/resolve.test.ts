@@ -88,11 +88,11 @@ describe('resolveServerAddresses', () => {
     ).rejects.toMatchObject({ code: 'aborted' });
   });
 
-  test('the system resolver honours /etc/hosts: localhost resolves, .invalid does not', async () => {
+  // Only /etc/hosts is asked of the system resolver here: a name it lacks would go to the
+  // machine's DNS server, and tests send nothing off this machine (the injected lookups above
+  // cover the failures).
+  test('the system resolver honours /etc/hosts: localhost resolves', async () => {
     const found = await resolveServerAddresses('localhost', 3478, { timeout: 5000 });
     expect(found.some((a) => a.address === '127.0.0.1' || a.address === '::1')).toBe(true);
-    await expect(
-      resolveServerAddresses('nonexistent.invalid', 3478, { timeout: 5000 }),
-    ).rejects.toBeInstanceOf(ServerNameError);
   });
 });
