@@ -10,7 +10,7 @@ import { nsRun, nsSpawn, sleep } from './sh.js';
 export interface DnsOptions {
   /** name -> IPv4 and/or IPv6 addresses (A and AAAA records); merged over the default records */
   records?: Record<string, string[]>;
-  /** the default records (stun.l.google.com, stun.cloudflare.com -> the lab's server); default true */
+  /** the default records (stun.l.google.com -> the lab's STUN-only 'google' coturn, stun.cloudflare.com -> the lab coturn); default true */
   defaults?: boolean;
 }
 
@@ -25,9 +25,9 @@ export interface DnsInfo {
 /** p2pcat's default STUN servers' names. */
 export const DEFAULT_STUN_NAMES = ['stun.l.google.com', 'stun.cloudflare.com'] as const;
 
-export function dnsRecords(opts: DnsOptions, serverAddresses: string[]): Record<string, string[]> {
+export function dnsRecords(opts: DnsOptions, defaults: Record<string, string[]>): Record<string, string[]> {
   const records: Record<string, string[]> = {};
-  if (opts.defaults !== false) for (const n of DEFAULT_STUN_NAMES) records[n] = [...serverAddresses];
+  if (opts.defaults !== false) for (const [n, a] of Object.entries(defaults)) records[n] = [...a];
   for (const [name, addrs] of Object.entries(opts.records ?? {})) {
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(name))
       throw new Error(`natlab: DNS record name "${name}" is not a host name`);

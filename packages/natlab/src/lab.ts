@@ -133,8 +133,11 @@ export interface CoturnInfo {
   tlsPort?: number;
   restPort?: number;
   restTlsPort?: number;
-  /** 19302: the same coturn (UDP and TCP), for stun.l.google.com:19302 (lab coturn only) */
-  googlePort?: number;
+  /**
+   * a STUN-only coturn for stun.l.google.com:19302 on its own addresses (203.0.113.20/.21, with IPv6
+   * 2001:db8::20/::21), port 19302 UDP+TCP, RFC 5780 alternate port 19303 (lab coturn only)
+   */
+  google?: { addresses: string[]; port: number; altPort: number };
   /** 443: the same coturn over TCP and TLS on one port (for blockUdp LANs; lab coturn only) */
   tcpTlsPort?: number;
   users: Record<string, string>;
@@ -165,6 +168,9 @@ export interface Lab {
 export const SERVER_ADDRESSES = ['203.0.113.10', '203.0.113.11'] as const;
 /** RFC 3849 documentation prefix; the internet segment is 2001:db8::/64 */
 export const SERVER_ADDRESSES6 = ['2001:db8::10', '2001:db8::11'] as const;
+/** the STUN-only server behind the default name stun.l.google.com (lab coturn only) */
+export const GOOGLE_ADDRESSES = ['203.0.113.20', '203.0.113.21'] as const;
+export const GOOGLE_ADDRESSES6 = ['2001:db8::20', '2001:db8::21'] as const;
 const INTERNET_PREFIX = 24;
 /** DSCP of miniupnpd's own STUN check behind a carrier, which the carrier does not NAT (see README) */
 const STUN_CHECK_DSCP = '0x2a';
@@ -279,6 +285,9 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     const serverAddrs: string[] = [...SERVER_ADDRESSES, ...(v6 ? SERVER_ADDRESSES6 : [])];
     for (const a of SERVER_ADDRESSES) await addr(srv, a, INTERNET_PREFIX, 'eth0');
     if (v6) for (const a of SERVER_ADDRESSES6) await addr(srv, a, 64, 'eth0');
+    const googleAddrs: string[] = [...GOOGLE_ADDRESSES, ...(v6 ? GOOGLE_ADDRESSES6 : [])];
+    if (options.coturn !== false)
+      for (const a of googleAddrs) await addr(srv, a, a.includes(':') ? 64 : INTERNET_PREFIX, 'eth0');
     const server: LabHost = { name: 'server', netns: srv, address: SERVER_ADDRESSES[0], addresses: serverAddrs };
     if (v6) server.address6 = SERVER_ADDRESSES6[0];
     const hosts: Record<string, LabHost> = { server };
@@ -520,7 +529,10 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     };
     if (options.dns) {
       const dnsOpts = options.dns === true ? {} : options.dns;
-      const records = dnsRecords(dnsOpts, [SERVER_ADDRESSES[0], ...(v6 ? [SERVER_ADDRESSES6[0]] : [])]);
+      const records = dnsRecords(dnsOpts, {
+        'stun.l.google.com': [GOOGLE_ADDRESSES[0], ...(v6 ? [GOOGLE_ADDRESSES6[0]] : [])],
+        'stun.cloudflare.com': [SERVER_ADDRESSES[0], ...(v6 ? [SERVER_ADDRESSES6[0]] : [])],
+      });
       const listen = [SERVER_ADDRESSES[0], ...(v6 ? [SERVER_ADDRESSES6[0]] : [])];
       children.push(await startDnsmasq(srv, listen, records));
       lab.dns = { addresses: listen, port: 53, records };
@@ -539,13 +551,30 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
         workDir: `${dir}/coturn`,
       });
       const { process: _p, stop: _s, logFile: _l, ...info } = coturn;
-      lab.coturn = { ...info, googlePort: 19302, tcpTlsPort: 443 };
-      // stun.l.google.com:19302 and TURN over TCP/TLS on 443 reach the same coturn: its plain
-      // listening port also takes TLS (coturn detects the TLS ClientHello), so 443 serves both.
+      // TURN over TCP and TLS on 443 reaches the same coturn: its plain listening port also takes
+      // TLS (coturn detects the ClientHello), so one redirect serves both. (A UDP redirect would
+      // make the server's conntrack re-map the source port of a client that also asks port 3478.)
       const port = String(coturn.port);
       await nsRun(srv, 'nft', ['-f', '-'], {
-        input: `table inet natlab_ports {\n  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    udp dport 19302 redirect to :${port}\n    tcp dport { 19302, 443 } redirect to :${port}\n  }\n}\n`,
+        input: `table inet natlab_ports {\n  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n    tcp dport 443 redirect to :${port}\n  }\n}\n`,
       });
+      // Google's STUN server is another host and STUN only: its own coturn on its own addresses.
+      const google = await startCoturn({
+        netns: srv,
+        addresses: googleAddrs,
+        port: 19302,
+        tls: false,
+        users: {},
+        relayPorts: [49400, 49409],
+        extraArgs: ['--stun-only'],
+        workDir: `${dir}/coturn-google`,
+      });
+      const stopMain = coturn.stop;
+      coturn.stop = async () => {
+        await google.stop();
+        await stopMain();
+      };
+      lab.coturn = { ...info, google: { addresses: googleAddrs, port: 19302, altPort: 19303 }, tcpTlsPort: 443 };
     }
     for (const [i, r] of routers.entries()) {
       if (!routerOpts[i]?.miniupnpd) continue;
