@@ -9,7 +9,19 @@ import { leftovers } from './leftovers.js';
 
 const pre = checkPrerequisites({
   root: true,
-  commands: ['ip', 'iptables', 'ip6tables', 'nft', 'turnserver', 'dnsmasq', 'miniupnpd', 'upnpc', 'openssl', 'getent', 'gcc'],
+  commands: [
+    'ip',
+    'iptables',
+    'ip6tables',
+    'nft',
+    'turnserver',
+    'dnsmasq',
+    'miniupnpd',
+    'upnpc',
+    'openssl',
+    'getent',
+    'gcc',
+  ],
 });
 const probe = fileURLToPath(new URL('./stun-probe.mjs', import.meta.url));
 const udpPing = fileURLToPath(new URL('./udp-ping.mjs', import.meta.url));
@@ -73,7 +85,9 @@ describe.skipIf(pre.skip)('natlab scenarios', () => {
   it('DNS: every host asks the lab resolver; default STUN names point at the lab server', async () => {
     expect(lab.dns?.addresses).toEqual(['203.0.113.10', '2001:db8::10']);
     const etc = `/etc/netns/${lab.hosts.h1?.netns}`;
-    expect(readFileSync(`${etc}/resolv.conf`, 'utf8')).toMatch(/nameserver 203\.0\.113\.10\nnameserver 2001:db8::10/);
+    expect(readFileSync(`${etc}/resolv.conf`, 'utf8')).toMatch(
+      /nameserver 203\.0\.113\.10\nnameserver 2001:db8::10/,
+    );
     const [h1, h4, h5, peer] = await Promise.all([
       lab.exec('h1', 'getent', ['ahosts', 'stun.l.google.com']),
       lab.exec('h4', 'getent', ['ahosts', 'stun.cloudflare.com']),
@@ -110,7 +124,11 @@ describe.skipIf(pre.skip)('natlab scenarios', () => {
     const wan = `${lab.routers[0]?.wanAddress}:${r.local}`;
     // endpoint-independent mapping: the same mapped address from both servers
     expect(r.results.map((x) => x.mapped)).toEqual([wan, wan]);
-    expect(lab.coturn?.google).toEqual({ addresses: ['203.0.113.20', '203.0.113.21', '2001:db8::20', '2001:db8::21'], port: 19302, altPort: 19303 });
+    expect(lab.coturn?.google).toEqual({
+      addresses: ['203.0.113.20', '203.0.113.21', '2001:db8::20', '2001:db8::21'],
+      port: 19302,
+      altPort: 19303,
+    });
     expect(lab.dns?.records['stun.l.google.com']).toEqual(['203.0.113.20', '2001:db8::20']);
   });
 
@@ -135,7 +153,9 @@ describe.skipIf(pre.skip)('natlab scenarios', () => {
       '',
       '',
     ]);
-    const v4from4 = await lab.exec('h4', node, [udpPing, 'client', '203.0.113.10', '7', '1'], { allowFailure: true });
+    const v4from4 = await lab.exec('h4', node, [udpPing, 'client', '203.0.113.10', '7', '1'], {
+      allowFailure: true,
+    });
     expect(v4from4.stdout.trim() === '[]' || v4from4.code !== 0).toBe(true);
   });
 
@@ -205,9 +225,14 @@ describe.skipIf(pre.skip)('natlab scenarios', () => {
     ]);
     const s = await stun(lab, 'h6', [{ host: '203.0.113.10', port: 3478 }]);
     expect(s.results[0]?.mapped).toBe(`203.0.113.106:${s.local}`);
-    const upnp = await lab.exec('h6', 'upnpc', ['-i', '-e', 'natlab', '-a', '10.0.6.2', '6100', '6100', 'UDP'], {
-      timeoutMs: 15_000,
-    });
+    const upnp = await lab.exec(
+      'h6',
+      'upnpc',
+      ['-i', '-e', 'natlab', '-a', '10.0.6.2', '6100', '6100', 'UDP'],
+      {
+        timeoutMs: 15_000,
+      },
+    );
     expect(upnp.stdout).toMatch(/ExternalIPAddress = 100\.64\.6\.2/);
     expect(upnp.stdout).toMatch(/is redirected to internal 10\.0\.6\.2:6100/);
     // double NAT (restricted behind restricted) still lets two peers punch through
@@ -235,21 +260,27 @@ describe.skipIf(pre.skip)('natlab scenarios', () => {
     const s = await stun(lab, 'h5', [{ host: '203.0.113.10', port: 3478 }]);
     expect(s.results[0]?.mapped).toBeNull();
     const [tcp, tls, tcp3478] = await Promise.all([
-      lab.exec('h5', 'turnutils_uclient', ['-t', '-p', '443', '-u', 'user', '-w', 'pass', '-n', '1', '-m', '1', '-y', '203.0.113.10'], {
-        timeoutMs: 20_000,
-      }),
-      lab.exec('h5', 'turnutils_uclient', ['-t', '-S', '-p', '443', '-u', 'user', '-w', 'pass', '-n', '1', '-m', '1', '-y', '203.0.113.10'], {
-        timeoutMs: 20_000,
-      }),
       lab.exec(
         'h5',
-        node,
-        [
-          '-e',
-          `const s = require('node:net').connect(3478, '203.0.113.10', () => { console.log('open'); process.exit(0); });
-           s.on('error', () => {}); setTimeout(() => { console.log('blocked'); process.exit(0); }, 1500);`,
-        ],
+        'turnutils_uclient',
+        ['-t', '-p', '443', '-u', 'user', '-w', 'pass', '-n', '1', '-m', '1', '-y', '203.0.113.10'],
+        {
+          timeoutMs: 20_000,
+        },
       ),
+      lab.exec(
+        'h5',
+        'turnutils_uclient',
+        ['-t', '-S', '-p', '443', '-u', 'user', '-w', 'pass', '-n', '1', '-m', '1', '-y', '203.0.113.10'],
+        {
+          timeoutMs: 20_000,
+        },
+      ),
+      lab.exec('h5', node, [
+        '-e',
+        `const s = require('node:net').connect(3478, '203.0.113.10', () => { console.log('open'); process.exit(0); });
+           s.on('error', () => {}); setTimeout(() => { console.log('blocked'); process.exit(0); }, 1500);`,
+      ]),
     ]);
     expect(tcp.stdout).toMatch(/Total lost packets 0/);
     expect(tls.stdout).toMatch(/Total lost packets 0/);
@@ -291,7 +322,9 @@ describe.skipIf(pre.skip)('natlab lossy long path', () => {
       expect(lossServer).toBeLessThan(0.2);
       expect(lossPeer).toBeGreaterThan(0.08);
       expect(lossPeer).toBeLessThan(0.32);
-      console.log(`lossy path: RTT min ${Math.min(...toServer).toFixed(1)} / ${Math.min(...toPeer).toFixed(1)} ms, round-trip loss ${(lossServer * 100).toFixed(1)} % / ${(lossPeer * 100).toFixed(1)} %`);
+      console.log(
+        `lossy path: RTT min ${Math.min(...toServer).toFixed(1)} / ${Math.min(...toPeer).toFixed(1)} ms, round-trip loss ${(lossServer * 100).toFixed(1)} % / ${(lossPeer * 100).toFixed(1)} %`,
+      );
     } finally {
       await lab.down();
     }

@@ -31,7 +31,8 @@ export function dnsRecords(opts: DnsOptions, defaults: Record<string, string[]>)
   for (const [name, addrs] of Object.entries(opts.records ?? {})) {
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(name))
       throw new Error(`natlab: DNS record name "${name}" is not a host name`);
-    for (const a of addrs) if (isIP(a) === 0) throw new Error(`natlab: DNS record ${name}: "${a}" is not an IP address`);
+    for (const a of addrs)
+      if (isIP(a) === 0) throw new Error(`natlab: DNS record ${name}: "${a}" is not an IP address`);
     records[name.toLowerCase()] = [...addrs];
   }
   return records;

@@ -5,6 +5,8 @@ export {
   type CarrierOptions,
   type CoturnInfo,
   createLab,
+  GOOGLE_ADDRESSES,
+  GOOGLE_ADDRESSES6,
   type IpFamily,
   type Lab,
   type LabCarrier,
@@ -13,8 +15,6 @@ export {
   type LabOptions,
   type LabRouter,
   type RouterOptions,
-  GOOGLE_ADDRESSES,
-  GOOGLE_ADDRESSES6,
   SERVER_ADDRESSES,
   SERVER_ADDRESSES6,
 } from './lab.js';

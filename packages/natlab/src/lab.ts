@@ -2,8 +2,8 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { type Coturn, type CoturnOptions, startCoturn } from './coturn.js';
-import { applyImpairment, type Impairment } from './impairment.js';
 import { type DnsInfo, type DnsOptions, dnsRecords, startDnsmasq, writeResolverFiles } from './dns.js';
+import { applyImpairment, type Impairment } from './impairment.js';
 import { configureNat, type NatType } from './nat.js';
 import {
   addNetns,
@@ -175,7 +175,8 @@ const INTERNET_PREFIX = 24;
 /** DSCP of miniupnpd's own STUN check behind a carrier, which the carrier does not NAT (see README) */
 const STUN_CHECK_DSCP = '0x2a';
 
-const hostName = (n: number, i: number): string => (i === 0 ? `h${n}` : `h${n}${String.fromCharCode(97 + i)}`);
+const hostName = (n: number, i: number): string =>
+  i === 0 ? `h${n}` : `h${n}${String.fromCharCode(97 + i)}`;
 
 interface LanPlan {
   k: number;
@@ -197,12 +198,21 @@ function lanPlan(n: number, k: number, nat: NatType, family: IpFamily): LanPlan 
       };
     } else {
       const m = n + 10 * k;
-      plan.v4 = { router: `10.0.${m}.1`, subnet: `10.0.${m}.0/24`, len: 24, host: (j) => `10.0.${m}.${2 + j}` };
+      plan.v4 = {
+        router: `10.0.${m}.1`,
+        subnet: `10.0.${m}.0/24`,
+        len: 24,
+        host: (j) => `10.0.${m}.${2 + j}`,
+      };
     }
   }
   if (family !== 'ipv4') {
     const m = n + 10 * k;
-    plan.v6 = { router: `2001:db8:${m}::1`, subnet: `2001:db8:${m}::/64`, host: (j) => `2001:db8:${m}::${2 + j}` };
+    plan.v6 = {
+      router: `2001:db8:${m}::1`,
+      subnet: `2001:db8:${m}::/64`,
+      host: (j) => `2001:db8:${m}::${2 + j}`,
+    };
   }
   return plan;
 }
@@ -218,11 +228,13 @@ function validate(o: RouterOptions, i: number, ipv6: boolean): void {
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > 8) throw new Error(`${at}.hosts must be 1..8`);
   if (!Number.isInteger(lans) || lans < 1 || lans > 4) throw new Error(`${at}.lans must be 1..4`);
   if (o.nat === 'none' && lans > 1) throw new Error(`${at}: nat 'none' has one LAN`);
-  if (o.nat === 'full-cone' && hosts * lans > 1) throw new Error(`${at}: a full-cone router has exactly one LAN host`);
+  if (o.nat === 'full-cone' && hosts * lans > 1)
+    throw new Error(`${at}: a full-cone router has exactly one LAN host`);
   if (o.behind && o.nat === 'none') throw new Error(`${at}: nat 'none' cannot sit behind a carrier NAT`);
   if (o.family !== undefined && !['dual', 'ipv4', 'ipv6'].includes(o.family))
     throw new Error(`${at}.family must be 'dual', 'ipv4' or 'ipv6'`);
-  if (o.family !== undefined && o.family !== 'ipv4' && !ipv6) throw new Error(`${at}.family '${o.family}' needs ipv6: true`);
+  if (o.family !== undefined && o.family !== 'ipv4' && !ipv6)
+    throw new Error(`${at}.family '${o.family}' needs ipv6: true`);
 }
 
 /** Builds the lab; on any failure everything built so far is removed before the error is thrown. */
@@ -232,7 +244,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
   const routerOpts = options.routers ?? [{ nat: 'restricted' }, { nat: 'restricted' }];
   if (routerOpts.length > 9) throw new Error('natlab: at most 9 routers');
   const v6 = options.ipv6 === true;
-  routerOpts.forEach((o, i) => validate(o, i, v6));
+  for (const [i, o] of routerOpts.entries()) validate(o, i, v6);
   const namespaces: string[] = [];
   const children: ChildProcess[] = [];
   let coturn: Coturn | undefined;
@@ -261,7 +273,16 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       }
     };
     const addr = (netns: string, a: string, len: number, dev: string): Promise<unknown> =>
-      run('ip', ['-n', netns, 'addr', 'add', `${a}/${len}`, 'dev', dev, ...(a.includes(':') ? ['nodad'] : [])]);
+      run('ip', [
+        '-n',
+        netns,
+        'addr',
+        'add',
+        `${a}/${len}`,
+        'dev',
+        dev,
+        ...(a.includes(':') ? ['nodad'] : []),
+      ]);
     const route = (netns: string, ...args: string[]): Promise<unknown> =>
       run('ip', ['-n', netns, ...(args.some((a) => a.includes(':')) ? ['-6'] : []), 'route', 'add', ...args]);
     const veth = (aNs: string, aName: string, bNs: string, bName: string): Promise<unknown> =>
@@ -288,7 +309,12 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     const googleAddrs: string[] = [...GOOGLE_ADDRESSES, ...(v6 ? GOOGLE_ADDRESSES6 : [])];
     if (options.coturn !== false)
       for (const a of googleAddrs) await addr(srv, a, a.includes(':') ? 64 : INTERNET_PREFIX, 'eth0');
-    const server: LabHost = { name: 'server', netns: srv, address: SERVER_ADDRESSES[0], addresses: serverAddrs };
+    const server: LabHost = {
+      name: 'server',
+      netns: srv,
+      address: SERVER_ADDRESSES[0],
+      addresses: serverAddrs,
+    };
     if (v6) server.address6 = SERVER_ADDRESSES6[0];
     const hosts: Record<string, LabHost> = { server };
     const inetPorts = ['server'];
@@ -364,9 +390,65 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
         if (o.miniupnpd) {
           // miniupnpd's own STUN check leaves the home router marked and passes the carrier un-NATed,
           // so miniupnpd sees its WAN address 1:1 (what a UPnP client then reports as double NAT).
-          await nsRun(cns, 'iptables', ['-w', '-t', 'nat', '-I', 'POSTROUTING', '1', '-o', 'eth0', '-m', 'dscp', '--dscp', STUN_CHECK_DSCP, '-j', 'ACCEPT']);
-          await nsRun(cns, 'iptables', ['-w', '-I', 'FORWARD', '1', '-i', 'eth0', '-o', 'lan0', '-d', wan, '-s', '203.0.113.10/31', '-p', 'udp', '-m', 'multiport', '--sports', '3478,3479', '-j', 'ACCEPT']);
-          await nsRun(rns, 'iptables', ['-w', '-t', 'mangle', '-A', 'OUTPUT', '-o', 'eth0', '-d', '203.0.113.10/31', '-p', 'udp', '-m', 'multiport', '--dports', '3478,3479', '-j', 'DSCP', '--set-dscp', STUN_CHECK_DSCP]);
+          await nsRun(cns, 'iptables', [
+            '-w',
+            '-t',
+            'nat',
+            '-I',
+            'POSTROUTING',
+            '1',
+            '-o',
+            'eth0',
+            '-m',
+            'dscp',
+            '--dscp',
+            STUN_CHECK_DSCP,
+            '-j',
+            'ACCEPT',
+          ]);
+          await nsRun(cns, 'iptables', [
+            '-w',
+            '-I',
+            'FORWARD',
+            '1',
+            '-i',
+            'eth0',
+            '-o',
+            'lan0',
+            '-d',
+            wan,
+            '-s',
+            '203.0.113.10/31',
+            '-p',
+            'udp',
+            '-m',
+            'multiport',
+            '--sports',
+            '3478,3479',
+            '-j',
+            'ACCEPT',
+          ]);
+          await nsRun(rns, 'iptables', [
+            '-w',
+            '-t',
+            'mangle',
+            '-A',
+            'OUTPUT',
+            '-o',
+            'eth0',
+            '-d',
+            '203.0.113.10/31',
+            '-p',
+            'udp',
+            '-m',
+            'multiport',
+            '--dports',
+            '3478,3479',
+            '-j',
+            'DSCP',
+            '--set-dscp',
+            STUN_CHECK_DSCP,
+          ]);
           serverOnlyRoutes.push({ subnet: carrier.lanSubnet, via: publicWan });
         }
       } else {
@@ -440,7 +522,11 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
         lans.push(lan);
         if (plan.v4 && o.nat === 'none') publicRoutes.push({ subnet: plan.v4.subnet, via: wan, owner: rns });
         if (plan.v6) {
-          publicRoutes.push({ subnet: plan.v6.subnet, via: publicWan6 ?? '', owner: carrier ? carrier.netns : rns });
+          publicRoutes.push({
+            subnet: plan.v6.subnet,
+            via: publicWan6 ?? '',
+            owner: carrier ? carrier.netns : rns,
+          });
           if (carrier && wan6) await route(carrier.netns, plan.v6.subnet, 'via', wan6);
         }
       }
@@ -468,11 +554,17 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
         name: router.name,
         netns: rns,
         address: wan,
-        addresses: [wan, ...lans.flatMap((l) => [l.address, l.address6].filter((x): x is string => !!x)), ...(wan6 ? [wan6] : [])],
+        addresses: [
+          wan,
+          ...lans.flatMap((l) => [l.address, l.address6].filter((x): x is string => !!x)),
+          ...(wan6 ? [wan6] : []),
+        ],
       };
       routers.push(router);
       const resolvers = options.dns ? [SERVER_ADDRESSES[0]] : [];
-      const natLans = lans.filter((l) => l.subnet !== undefined).map((l) => ({ ifname: l.ifname, subnet: l.subnet ?? '' }));
+      const natLans = lans
+        .filter((l) => l.subnet !== undefined)
+        .map((l) => ({ ifname: l.ifname, subnet: l.subnet ?? '' }));
       const cfg: Parameters<typeof configureNat>[0] = {
         netns: rns,
         nat: o.nat,
@@ -483,7 +575,8 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       };
       if (rHosts.length === 1 && first.address6 !== first.address) cfg.hostAddress = first.address;
       if (o.miniupnpd) cfg.acceptInputFrom = [...SERVER_ADDRESSES];
-      if (o.blockUdp) cfg.blockUdp = { dns: resolvers, dns6: options.dns && v6 ? [SERVER_ADDRESSES6[0]] : [] };
+      if (o.blockUdp)
+        cfg.blockUdp = { dns: resolvers, dns6: options.dns && v6 ? [SERVER_ADDRESSES6[0]] : [] };
       natConfigs.push(cfg);
     }
     for (const c of natConfigs) await configureNat(c);
@@ -502,7 +595,9 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
           r.netns,
           [
             { ingress: 'eth0', egress: r.lans[0]?.ifname ?? 'lan0' },
-            ...r.lans.map((l, k) => (k === 0 ? { ingress: l.ifname, egress: 'eth0' } : { ingress: l.ifname, egress: l.ifname })),
+            ...r.lans.map((l, k) =>
+              k === 0 ? { ingress: l.ifname, egress: 'eth0' } : { ingress: l.ifname, egress: l.ifname },
+            ),
           ],
           imp,
           i,
@@ -539,7 +634,12 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       for (const n of namespaces) {
         if (n === inet) continue;
         const h = Object.values(hosts).find((x) => x.netns === n);
-        const fams = h?.address6 && h.address === h.address6 ? [SERVER_ADDRESSES6[0]] : h?.address6 ? [SERVER_ADDRESSES[0], SERVER_ADDRESSES6[0]] : [SERVER_ADDRESSES[0]];
+        const fams =
+          h?.address6 && h.address === h.address6
+            ? [SERVER_ADDRESSES6[0]]
+            : h?.address6
+              ? [SERVER_ADDRESSES[0], SERVER_ADDRESSES6[0]]
+              : [SERVER_ADDRESSES[0]];
         await writeResolverFiles(n, fams);
       }
     }
@@ -574,7 +674,11 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
         await google.stop();
         await stopMain();
       };
-      lab.coturn = { ...info, google: { addresses: googleAddrs, port: 19302, altPort: 19303 }, tcpTlsPort: 443 };
+      lab.coturn = {
+        ...info,
+        google: { addresses: googleAddrs, port: 19302, altPort: 19303 },
+        tcpTlsPort: 443,
+      };
     }
     for (const [i, r] of routers.entries()) {
       if (!routerOpts[i]?.miniupnpd) continue;

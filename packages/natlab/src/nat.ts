@@ -44,7 +44,18 @@ export async function configureNat(r: NatRouter): Promise<void> {
   if (r.ipv6) {
     // Like a home router (RFC 6092 simple security): outbound and the answers to it pass, nothing
     // unsolicited enters the LANs over IPv6 (no NAT66: the hosts keep their global addresses).
-    await ip6t('-A', 'FORWARD', '-i', 'eth0', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
+    await ip6t(
+      '-A',
+      'FORWARD',
+      '-i',
+      'eth0',
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'ESTABLISHED,RELATED',
+      '-j',
+      'ACCEPT',
+    );
     await ip6t('-A', 'FORWARD', '-i', 'eth0', '-j', 'DROP');
   }
   const host = r.hostAddress;
@@ -52,13 +63,38 @@ export async function configureNat(r: NatRouter): Promise<void> {
     switch (r.nat) {
       case 'full-cone':
         // Fixed mapping: the LAN host's source port is kept (one host per LAN, so it is always free)
-        await ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth0', '-s', lan.subnet, '-j', 'SNAT', '--to-source', r.wanAddress);
+        await ipt(
+          '-t',
+          'nat',
+          '-A',
+          'POSTROUTING',
+          '-o',
+          'eth0',
+          '-s',
+          lan.subnet,
+          '-j',
+          'SNAT',
+          '--to-source',
+          r.wanAddress,
+        );
         break;
       case 'restricted':
         await ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth0', '-s', lan.subnet, '-j', 'MASQUERADE');
         break;
       case 'symmetric':
-        await ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth0', '-s', lan.subnet, '-j', 'MASQUERADE', '--random-fully');
+        await ipt(
+          '-t',
+          'nat',
+          '-A',
+          'POSTROUTING',
+          '-o',
+          'eth0',
+          '-s',
+          lan.subnet,
+          '-j',
+          'MASQUERADE',
+          '--random-fully',
+        );
         break;
     }
   }
@@ -66,13 +102,29 @@ export async function configureNat(r: NatRouter): Promise<void> {
     if (host === undefined) throw new Error('natlab: a full-cone router has exactly one LAN host');
     // ... and anything arriving on the WAN address goes to the same port of the LAN host.
     for (const proto of ['udp', 'tcp'])
-      await ipt('-t', 'nat', '-A', 'PREROUTING', '-i', 'eth0', '-d', r.wanAddress, '-p', proto, '-j', 'DNAT', '--to-destination', host);
+      await ipt(
+        '-t',
+        'nat',
+        '-A',
+        'PREROUTING',
+        '-i',
+        'eth0',
+        '-d',
+        r.wanAddress,
+        '-p',
+        proto,
+        '-j',
+        'DNAT',
+        '--to-destination',
+        host,
+      );
   }
   // Unsolicited packets to the router itself are dropped before conntrack confirms an entry for
   // them: otherwise that entry (peer -> WAN:p) would hold the tuple that a later outbound mapping
   // LAN:p -> WAN:p needs, MASQUERADE would pick another port, and hole punching between two
   // port-restricted NATs would fail where a real cone NAT lets it work.
-  for (const src of r.acceptInputFrom ?? []) await ipt('-A', 'INPUT', '-i', 'eth0', '-s', src, '-j', 'ACCEPT');
+  for (const src of r.acceptInputFrom ?? [])
+    await ipt('-A', 'INPUT', '-i', 'eth0', '-s', src, '-j', 'ACCEPT');
   await ipt('-A', 'INPUT', '-i', 'eth0', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP');
   // Nothing new enters the LANs from the WAN unless a DNAT (full-cone, miniupnpd) sent it there.
   for (const state of ['ESTABLISHED,RELATED', 'DNAT'])
@@ -84,7 +136,20 @@ export async function configureNat(r: NatRouter): Promise<void> {
     for (const b of r.lans) {
       if (a === b) continue;
       for (const state of ['ESTABLISHED,RELATED', 'DNAT'])
-        await ipt('-A', 'FORWARD', '-i', a.ifname, '-o', b.ifname, '-m', 'conntrack', '--ctstate', state, '-j', 'ACCEPT');
+        await ipt(
+          '-A',
+          'FORWARD',
+          '-i',
+          a.ifname,
+          '-o',
+          b.ifname,
+          '-m',
+          'conntrack',
+          '--ctstate',
+          state,
+          '-j',
+          'ACCEPT',
+        );
       await ipt('-A', 'FORWARD', '-i', a.ifname, '-o', b.ifname, '-j', 'DROP');
       await ip6t('-A', 'FORWARD', '-i', a.ifname, '-o', b.ifname, '-j', 'DROP');
     }
@@ -92,7 +157,22 @@ export async function configureNat(r: NatRouter): Promise<void> {
   if (host !== undefined) {
     // One LAN host: whatever a LAN host sends to the WAN address comes back to that host, same port.
     for (const proto of ['udp', 'tcp'])
-      await ipt('-t', 'nat', '-A', 'PREROUTING', '-i', 'lan0', '-d', r.wanAddress, '-p', proto, '-j', 'DNAT', '--to-destination', host);
+      await ipt(
+        '-t',
+        'nat',
+        '-A',
+        'PREROUTING',
+        '-i',
+        'lan0',
+        '-d',
+        r.wanAddress,
+        '-p',
+        proto,
+        '-j',
+        'DNAT',
+        '--to-destination',
+        host,
+      );
   } else {
     await hairpinByMapping(r);
   }
@@ -100,7 +180,24 @@ export async function configureNat(r: NatRouter): Promise<void> {
   // through the router (RFC 4787 REQ-9: hairpinned packets carry the external source address).
   for (const to of r.lans)
     for (const from of r.lans)
-      await ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', to.ifname, '-s', from.subnet, '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'SNAT', '--to-source', r.wanAddress);
+      await ipt(
+        '-t',
+        'nat',
+        '-A',
+        'POSTROUTING',
+        '-o',
+        to.ifname,
+        '-s',
+        from.subnet,
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'DNAT',
+        '-j',
+        'SNAT',
+        '--to-source',
+        r.wanAddress,
+      );
 }
 
 /**
@@ -111,13 +208,19 @@ export async function configureNat(r: NatRouter): Promise<void> {
 async function hairpinByMapping(r: NatRouter): Promise<void> {
   const lines: string[] = ['table ip natlab_hairpin {'];
   for (const p of ['udp', 'tcp'])
-    lines.push(`  map ${p}_owner { type inet_service : ipv4_addr . inet_service; flags dynamic,timeout; timeout 10m; }`);
+    lines.push(
+      `  map ${p}_owner { type inet_service : ipv4_addr . inet_service; flags dynamic,timeout; timeout 10m; }`,
+    );
   lines.push('  chain post {', '    type filter hook postrouting priority 200; policy accept;');
   for (const p of ['udp', 'tcp'])
-    lines.push(`    oifname "eth0" meta l4proto ${p} update @${p}_owner { ${p} sport : ct original ip saddr . ct original proto-src }`);
+    lines.push(
+      `    oifname "eth0" meta l4proto ${p} update @${p}_owner { ${p} sport : ct original ip saddr . ct original proto-src }`,
+    );
   lines.push('  }', '  chain pre {', '    type nat hook prerouting priority dstnat; policy accept;');
   for (const p of ['udp', 'tcp'])
-    lines.push(`    iifname "lan*" ip daddr ${r.wanAddress} meta l4proto ${p} dnat ip to ${p} dport map @${p}_owner`);
+    lines.push(
+      `    iifname "lan*" ip daddr ${r.wanAddress} meta l4proto ${p} dnat ip to ${p} dport map @${p}_owner`,
+    );
   lines.push('  }', '}', '');
   await nsRun(r.netns, 'nft', ['-f', '-'], { input: lines.join('\n') });
 }
@@ -137,7 +240,8 @@ async function blockEgress(
     const rule = (...a: string[]) => fw('-A', 'FORWARD', '-i', 'lan+', '-o', 'eth0', ...a);
     await rule('-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
     await rule('-p', 'tcp', '-m', 'multiport', '--dports', '80,443', '-j', 'ACCEPT');
-    for (const d of dns) for (const p of ['udp', 'tcp']) await rule('-d', d, '-p', p, '--dport', '53', '-j', 'ACCEPT');
+    for (const d of dns)
+      for (const p of ['udp', 'tcp']) await rule('-d', d, '-p', p, '--dport', '53', '-j', 'ACCEPT');
     await rule('-j', 'DROP');
   }
 }
