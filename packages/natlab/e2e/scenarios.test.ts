@@ -72,7 +72,7 @@ describe.skipIf(pre.skip)('natlab scenarios', () => {
         { nat: 'restricted', family: 'ipv6' }, // r4: h4, IPv6 only
         { nat: 'restricted', family: 'ipv4', blockUdp: true }, // r5: h5, UDP blocked
         { nat: 'restricted', family: 'ipv4', miniupnpd: true, behind: { nat: 'restricted' } }, // r6 behind c6
-        { nat: 'restricted', family: 'ipv4', behind: { nat: 'symmetric' } }, // r7 behind c7
+        { nat: 'restricted', behind: { nat: 'symmetric' } }, // r7 behind c7, dual-stack
       ],
     });
     prefix = lab.prefix;
@@ -134,11 +134,13 @@ describe.skipIf(pre.skip)('natlab scenarios', () => {
 
   it('IPv6: hosts reach the server over IPv6; IPv4-only and IPv6-only hosts have no route of the other family', async () => {
     await startEcho(lab, 'server', '7006', '2001:db8::10');
-    const [h1, h4] = await Promise.all([
+    const [h1, h4, h7] = await Promise.all([
       pings(lab, 'h1', '2001:db8::10', '7006', 3),
       pings(lab, 'h4', '2001:db8::10', '7006', 3),
+      pings(lab, 'h7', '2001:db8::10', '7006', 3), // routed through its carrier
     ]);
-    expect([h1.length, h4.length]).toEqual([3, 3]);
+    expect([h1.length, h4.length, h7.length]).toEqual([3, 3, 3]);
+    expect(lab.hosts.h7?.address6).toBe('2001:db8:7::2');
     expect(lab.hosts.h1?.address6).toBe('2001:db8:1::2');
     expect(lab.hosts.h4?.address).toBe('2001:db8:4::2');
     const [v6of5, v6route5, v4of4, v4route4] = await Promise.all([
