@@ -1,10 +1,9 @@
 // The lab end to end: real namespaces, iptables NATs, coturn, NFQUEUE delay; and a complete teardown.
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPrerequisites, createImpairedLink, createLab, type Lab } from '../src/index.js';
-import { listNetns, workDir } from '../src/netns.js';
-import { run, sleep } from '../src/sh.js';
+import { sleep } from '../src/sh.js';
+import { leftovers } from './leftovers.js';
 
 const pre = checkPrerequisites({
   root: true,
@@ -32,23 +31,6 @@ async function stunProbe(lab: Lab, host: string, hairpin = false): Promise<Probe
   };
   const r = await lab.exec(host, process.execPath, [probe, JSON.stringify(spec)]);
   return JSON.parse(r.stdout) as ProbeResult;
-}
-
-/** Everything that could be left behind by a lab with this prefix, as readable strings. */
-async function leftovers(prefix: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const n of await listNetns()) if (n.startsWith(`${prefix}-`)) found.push(`netns ${n}`);
-  const links = await run('ip', ['-o', 'link'], { allowFailure: true });
-  for (const l of links.stdout.split('\n')) if (l.includes(prefix)) found.push(`link ${l}`);
-  const ipt = await run('iptables-save', [], { allowFailure: true });
-  if (ipt.stdout.includes(prefix)) found.push('iptables rule');
-  const nft = await run('nft', ['list', 'tables'], { allowFailure: true });
-  if (nft.stdout.includes(prefix)) found.push('nft table');
-  const ps = await run('ps', ['-eo', 'pid,args'], { allowFailure: true });
-  for (const l of ps.stdout.split('\n'))
-    if (l.includes(prefix) && !l.includes('ps -eo')) found.push(`process ${l.trim()}`);
-  if (existsSync(workDir(prefix))) found.push(`dir ${workDir(prefix)}`);
-  return found;
 }
 
 describe.skipIf(pre.skip)('natlab', () => {

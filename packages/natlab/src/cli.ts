@@ -2,7 +2,7 @@
 // pnpm natlab up|down|status|exec HOST -- cmd...
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createLab, type LabOptions } from './lab.js';
+import { createLab, type LabOptions, type RouterOptions } from './lab.js';
 import { NAT_TYPES, type NatType } from './nat.js';
 import { cleanupStale, listNetns } from './netns.js';
 import { setDetachedSpawns } from './sh.js';
@@ -15,16 +15,26 @@ interface State {
   prefix: string;
   namespaces: string[];
   hosts: Record<string, { netns: string; address: string; addresses: string[] }>;
-  routers: { name: string; nat: string; wanAddress: string; lanAddress: string; host: string }[];
+  routers: {
+    name: string;
+    nat: string;
+    wanAddress: string;
+    publicAddress: string;
+    lanAddress: string;
+    host: string;
+    hosts: string[];
+  }[];
   coturn?: unknown;
+  dns?: unknown;
 }
 
 const usage = `usage: natlab up [--nat TYPE,TYPE...] [--hairpin] [--delay MS] [--loss PCT] [--rate MBIT]
                  [--reorder PCT [--reorder-ms MS] [--seed N]]
+                 [--dns] [--ipv6] [--hosts N] [--lans N] [--block-udp] [--behind TYPE [--no-cgnat]]
        natlab down
        natlab status
        natlab exec HOST -- COMMAND [ARGS...]
-NAT types: ${NAT_TYPES.join(', ')}; hosts: server, r1, r2, ..., h1, h2, ...`;
+NAT types: ${NAT_TYPES.join(', ')}; hosts: server, r1, r2, ..., c1 (carrier), ..., h1, h1b, h2, ...`;
 
 function fail(msg: string): never {
   process.stderr.write(`natlab: ${msg}\n`);
@@ -60,10 +70,23 @@ async function up(args: string[]): Promise<void> {
   for (const n of nats)
     if (!NAT_TYPES.includes(n as NatType)) fail(`unknown NAT type "${n}" (one of ${NAT_TYPES.join(', ')})`);
   const hairpin = args.includes('--hairpin');
+  const hosts = Number(optionValue(args, '--hosts') ?? 1);
+  const lans = Number(optionValue(args, '--lans') ?? 1);
+  const behind = optionValue(args, '--behind');
+  if (behind !== undefined && (behind === 'none' || !NAT_TYPES.includes(behind as NatType)))
+    fail(`--behind needs a NAT type other than none (${NAT_TYPES.join(', ')})`);
   const options: LabOptions = {
     prefix: PREFIX,
     name: 'cli',
-    routers: nats.map((n) => ({ nat: n as NatType, hairpin })),
+    routers: nats.map((n) => {
+      const r: RouterOptions = { nat: n as NatType, hairpin, hosts, lans };
+      if (args.includes('--block-udp')) r.blockUdp = true;
+      if (behind !== undefined)
+        r.behind = { nat: behind as Exclude<NatType, 'none'>, cgnat: !args.includes('--no-cgnat') };
+      return r;
+    }),
+    dns: args.includes('--dns'),
+    ipv6: args.includes('--ipv6'),
     coturn: { users: { user: 'pass' }, staticAuthSecret: 'natlab-secret', realm: 'natlab', tls: true },
   };
   const delay = Number(optionValue(args, '--delay') ?? 0);
@@ -79,6 +102,8 @@ async function up(args: string[]): Promise<void> {
     ['--reorder', reorder],
     ['--reorder-ms', Number(reorderMs ?? 0)],
     ['--seed', Number(seed ?? 0)],
+    ['--hosts', hosts],
+    ['--lans', lans],
   ] as const)
     if (!Number.isFinite(v) || v < 0) fail(`${name} needs a number >= 0`);
   if (delay || loss || rate || reorder) {
@@ -102,10 +127,13 @@ async function up(args: string[]): Promise<void> {
       name: r.name,
       nat: r.nat,
       wanAddress: r.wanAddress,
+      publicAddress: r.publicAddress,
       lanAddress: r.lanAddress,
       host: r.host.name,
+      hosts: r.hosts.map((h) => h.name),
     })),
     coturn,
+    dns: lab.dns,
   };
   await mkdir(STATE_DIR, { recursive: true });
   await writeFile(STATE, `${JSON.stringify(state, null, 2)}\n`);

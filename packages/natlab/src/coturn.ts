@@ -161,6 +161,9 @@ async function startOne(opts: StartCoturnOptions): Promise<Coturn> {
     '--relay-ip',
     addresses[0] ?? '127.0.0.1',
   ];
+  // an IPv6 relay address too when coturn listens on IPv6 (REQUESTED-ADDRESS-FAMILY IPv6, RFC 8656)
+  const relay6 = addresses.find((a) => a.includes(':'));
+  if (relay6 !== undefined && relay6 !== addresses[0]) args.push('--relay-ip', relay6);
   if (local) args.push('--allow-loopback-peers');
   for (const [u, p] of Object.entries(users)) args.push('--user', `${u}:${p}`);
   if (opts.staticAuthSecret !== undefined)
@@ -212,8 +215,9 @@ async function startOne(opts: StartCoturnOptions): Promise<Coturn> {
   // Ready when every listener shows up in ss (inside the namespace when there is one).
   const want: string[] = [];
   for (const a of addresses) {
-    want.push(`udp ${a}:${port}`, `tcp ${a}:${port}`);
-    if (tlsPort !== undefined) want.push(`tcp ${a}:${tlsPort}`);
+    const at = a.includes(':') ? `[${a}]` : a;
+    want.push(`udp ${at}:${port}`, `tcp ${at}:${port}`);
+    if (tlsPort !== undefined) want.push(`tcp ${at}:${tlsPort}`);
   }
   const deadline = Date.now() + 10_000;
   for (;;) {

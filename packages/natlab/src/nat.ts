@@ -1,5 +1,6 @@
-// NAT behaviour of a lab router, made with iptables inside the router's namespace.
-// Names follow RFC 4787 (mapping and filtering behaviour).
+// NAT behaviour of a lab router, made with iptables inside the router's namespace, plus its IPv6
+// stateful firewall and the "UDP blocked" egress policy. Names follow RFC 4787 (mapping and
+// filtering behaviour).
 import { nsRun } from './sh.js';
 
 /**
@@ -12,76 +13,111 @@ export type NatType = 'none' | 'full-cone' | 'restricted' | 'symmetric';
 
 export const NAT_TYPES: readonly NatType[] = ['none', 'full-cone', 'restricted', 'symmetric'];
 
-interface NatRouter {
+export interface NatLan {
+  ifname: string;
+  /** IPv4 subnet of the LAN (CIDR) */
+  subnet: string;
+}
+
+export interface NatRouter {
   netns: string;
   nat: NatType;
   hairpin: boolean;
   wanAddress: string;
-  lanSubnet: string;
-  host: { address: string };
+  lans: NatLan[];
+  /** the LAN host when the router has exactly one (full-cone target, single-host hairpin) */
+  hostAddress?: string;
   /** sources whose unsolicited packets the router itself accepts (miniupnpd's STUN check) */
   acceptInputFrom?: string[];
+  /** outbound from the LANs only TCP 80/443 and DNS to these resolver addresses */
+  blockUdp?: { dns: string[]; dns6: string[] };
+  /** IPv6 routed to the LANs: add the stateful IPv6 firewall (NATed routers only) */
+  ipv6?: boolean;
 }
 
 export async function configureNat(r: NatRouter): Promise<void> {
   const ipt = (...args: string[]) => nsRun(r.netns, 'iptables', ['-w', ...args]);
+  const ip6t = (...args: string[]) => nsRun(r.netns, 'ip6tables', ['-w', ...args]);
   await nsRun(r.netns, 'sysctl', ['-qw', 'net.ipv4.conf.all.send_redirects=0']);
+  if (r.blockUdp) await blockEgress(r, ipt, ip6t);
   if (r.nat === 'none') return;
-  const host = r.host.address;
-  switch (r.nat) {
-    case 'full-cone':
-      // Fixed mapping: the LAN host's source port is kept (one host per LAN, so it is always free) ...
-      await ipt(
-        '-t',
-        'nat',
-        '-A',
-        'POSTROUTING',
-        '-o',
-        'eth0',
-        '-s',
-        r.lanSubnet,
-        '-j',
-        'SNAT',
-        '--to-source',
-        r.wanAddress,
-      );
-      // ... and anything arriving on the WAN address goes to the same port of the LAN host.
-      for (const proto of ['udp', 'tcp'])
+  if (r.ipv6) {
+    // Like a home router (RFC 6092 simple security): outbound and the answers to it pass, nothing
+    // unsolicited enters the LANs over IPv6 (no NAT66: the hosts keep their global addresses).
+    await ip6t(
+      '-A',
+      'FORWARD',
+      '-i',
+      'eth0',
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'ESTABLISHED,RELATED',
+      '-j',
+      'ACCEPT',
+    );
+    await ip6t('-A', 'FORWARD', '-i', 'eth0', '-j', 'DROP');
+  }
+  const host = r.hostAddress;
+  for (const lan of r.lans) {
+    switch (r.nat) {
+      case 'full-cone':
+        // Fixed mapping: the LAN host's source port is kept (one host per LAN, so it is always free)
         await ipt(
           '-t',
           'nat',
           '-A',
-          'PREROUTING',
-          '-i',
+          'POSTROUTING',
+          '-o',
           'eth0',
-          '-d',
-          r.wanAddress,
-          '-p',
-          proto,
+          '-s',
+          lan.subnet,
           '-j',
-          'DNAT',
-          '--to-destination',
-          host,
+          'SNAT',
+          '--to-source',
+          r.wanAddress,
         );
-      break;
-    case 'restricted':
-      await ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth0', '-s', r.lanSubnet, '-j', 'MASQUERADE');
-      break;
-    case 'symmetric':
+        break;
+      case 'restricted':
+        await ipt('-t', 'nat', '-A', 'POSTROUTING', '-o', 'eth0', '-s', lan.subnet, '-j', 'MASQUERADE');
+        break;
+      case 'symmetric':
+        await ipt(
+          '-t',
+          'nat',
+          '-A',
+          'POSTROUTING',
+          '-o',
+          'eth0',
+          '-s',
+          lan.subnet,
+          '-j',
+          'MASQUERADE',
+          '--random-fully',
+        );
+        break;
+    }
+  }
+  if (r.nat === 'full-cone') {
+    if (host === undefined) throw new Error('natlab: a full-cone router has exactly one LAN host');
+    // ... and anything arriving on the WAN address goes to the same port of the LAN host.
+    for (const proto of ['udp', 'tcp'])
       await ipt(
         '-t',
         'nat',
         '-A',
-        'POSTROUTING',
-        '-o',
+        'PREROUTING',
+        '-i',
         'eth0',
-        '-s',
-        r.lanSubnet,
+        '-d',
+        r.wanAddress,
+        '-p',
+        proto,
         '-j',
-        'MASQUERADE',
-        '--random-fully',
+        'DNAT',
+        '--to-destination',
+        host,
       );
-      break;
   }
   // Unsolicited packets to the router itself are dropped before conntrack confirms an entry for
   // them: otherwise that entry (peer -> WAN:p) would hold the tuple that a later outbound mapping
@@ -90,24 +126,36 @@ export async function configureNat(r: NatRouter): Promise<void> {
   for (const src of r.acceptInputFrom ?? [])
     await ipt('-A', 'INPUT', '-i', 'eth0', '-s', src, '-j', 'ACCEPT');
   await ipt('-A', 'INPUT', '-i', 'eth0', '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'DROP');
-  // Nothing new enters the LAN from the WAN unless a DNAT (full-cone, miniupnpd) sent it there.
+  // Nothing new enters the LANs from the WAN unless a DNAT (full-cone, miniupnpd) sent it there.
   for (const state of ['ESTABLISHED,RELATED', 'DNAT'])
-    await ipt(
-      '-A',
-      'FORWARD',
-      '-i',
-      'eth0',
-      '-o',
-      'lan0',
-      '-m',
-      'conntrack',
-      '--ctstate',
-      state,
-      '-j',
-      'ACCEPT',
-    );
-  await ipt('-A', 'FORWARD', '-i', 'eth0', '-o', 'lan0', '-j', 'DROP');
-  if (r.hairpin) {
+    await ipt('-A', 'FORWARD', '-i', 'eth0', '-m', 'conntrack', '--ctstate', state, '-j', 'ACCEPT');
+  await ipt('-A', 'FORWARD', '-i', 'eth0', '-j', 'DROP');
+  // Two LANs of one router do not reach each other directly (like a guest network): only through
+  // the WAN address, when hairpinning is on.
+  for (const a of r.lans)
+    for (const b of r.lans) {
+      if (a === b) continue;
+      for (const state of ['ESTABLISHED,RELATED', 'DNAT'])
+        await ipt(
+          '-A',
+          'FORWARD',
+          '-i',
+          a.ifname,
+          '-o',
+          b.ifname,
+          '-m',
+          'conntrack',
+          '--ctstate',
+          state,
+          '-j',
+          'ACCEPT',
+        );
+      await ipt('-A', 'FORWARD', '-i', a.ifname, '-o', b.ifname, '-j', 'DROP');
+      await ip6t('-A', 'FORWARD', '-i', a.ifname, '-o', b.ifname, '-j', 'DROP');
+    }
+  if (!r.hairpin) return;
+  if (host !== undefined) {
+    // One LAN host: whatever a LAN host sends to the WAN address comes back to that host, same port.
     for (const proto of ['udp', 'tcp'])
       await ipt(
         '-t',
@@ -125,21 +173,75 @@ export async function configureNat(r: NatRouter): Promise<void> {
         '--to-destination',
         host,
       );
-    await ipt(
-      '-t',
-      'nat',
-      '-A',
-      'POSTROUTING',
-      '-o',
-      'lan0',
-      '-s',
-      r.lanSubnet,
-      '-d',
-      r.lanSubnet,
-      '-j',
-      'SNAT',
-      '--to-source',
-      r.wanAddress,
+  } else {
+    await hairpinByMapping(r);
+  }
+  // The hairpinned packet leaves with the WAN address as its source, so the answer comes back
+  // through the router (RFC 4787 REQ-9: hairpinned packets carry the external source address).
+  for (const to of r.lans)
+    for (const from of r.lans)
+      await ipt(
+        '-t',
+        'nat',
+        '-A',
+        'POSTROUTING',
+        '-o',
+        to.ifname,
+        '-s',
+        from.subnet,
+        '-m',
+        'conntrack',
+        '--ctstate',
+        'DNAT',
+        '-j',
+        'SNAT',
+        '--to-source',
+        r.wanAddress,
+      );
+}
+
+/**
+ * Hairpinning with several LAN hosts: every outbound UDP/TCP packet leaving on the WAN records
+ * "mapped port -> (LAN host, its port)" in a dynamic nft map (after the NAT rewrote the source),
+ * and a LAN packet to the WAN address is sent to the owner of that mapped port (RFC 4787 REQ-9).
+ */
+async function hairpinByMapping(r: NatRouter): Promise<void> {
+  const lines: string[] = ['table ip natlab_hairpin {'];
+  for (const p of ['udp', 'tcp'])
+    lines.push(
+      `  map ${p}_owner { type inet_service : ipv4_addr . inet_service; flags dynamic,timeout; timeout 10m; }`,
     );
+  lines.push('  chain post {', '    type filter hook postrouting priority 200; policy accept;');
+  for (const p of ['udp', 'tcp'])
+    lines.push(
+      `    oifname "eth0" meta l4proto ${p} update @${p}_owner { ${p} sport : ct original ip saddr . ct original proto-src }`,
+    );
+  lines.push('  }', '  chain pre {', '    type nat hook prerouting priority dstnat; policy accept;');
+  for (const p of ['udp', 'tcp'])
+    lines.push(
+      `    iifname "lan*" ip daddr ${r.wanAddress} meta l4proto ${p} dnat ip to ${p} dport map @${p}_owner`,
+    );
+  lines.push('  }', '}', '');
+  await nsRun(r.netns, 'nft', ['-f', '-'], { input: lines.join('\n') });
+}
+
+/** blockUdp: from the LANs only TCP to ports 80 and 443, and DNS to the lab resolver, go out. */
+async function blockEgress(
+  r: NatRouter,
+  ipt: (...a: string[]) => Promise<unknown>,
+  ip6t: (...a: string[]) => Promise<unknown>,
+): Promise<void> {
+  const b = r.blockUdp;
+  if (!b) return;
+  for (const [fw, dns] of [
+    [ipt, b.dns],
+    [ip6t, b.dns6],
+  ] as const) {
+    const rule = (...a: string[]) => fw('-A', 'FORWARD', '-i', 'lan+', '-o', 'eth0', ...a);
+    await rule('-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');
+    await rule('-p', 'tcp', '-m', 'multiport', '--dports', '80,443', '-j', 'ACCEPT');
+    for (const d of dns)
+      for (const p of ['udp', 'tcp']) await rule('-d', d, '-p', p, '--dport', '53', '-j', 'ACCEPT');
+    await rule('-j', 'DROP');
   }
 }

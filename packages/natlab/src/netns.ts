@@ -1,7 +1,7 @@
 // Network namespaces: create, list, delete (killing every process inside first).
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAlive, isDetached, killPids, run, sleep } from './sh.js';
@@ -99,6 +99,13 @@ export async function deleteNetns(names: string[]): Promise<void> {
   for (const n of names) pids.push(...(await netnsPids(n)));
   await killPids(pids);
   for (const n of names) await run('ip', ['netns', 'del', n], { allowFailure: true });
+  // Per-namespace resolver files (`ip netns exec` bind-mounts /etc/netns/<ns>/* over /etc/*).
+  for (const n of names) await rm(netnsEtcDir(n), { recursive: true, force: true });
+}
+
+/** /etc/netns/<name>: files there replace their /etc namesakes for commands run with `ip netns exec`. */
+export function netnsEtcDir(name: string): string {
+  return join('/etc/netns', name);
 }
 
 const OWNED = /^nl(\d+)x[0-9a-z]+-/;
@@ -115,6 +122,16 @@ export function prefixOf(netns: string): string | undefined {
  * `all: true` also removes the CLI lab and labs of live processes; `only` limits it to one prefix.
  */
 export async function cleanupStale(opts: { all?: boolean; only?: string } = {}): Promise<string[]> {
+  const stale = (n: string): boolean => {
+    if (opts.only !== undefined && prefixOf(n) !== opts.only) return false;
+    if (CLI.test(n)) return opts.all === true;
+    const m = OWNED.exec(n);
+    if (!m) return false;
+    return opts.all === true || (Number(m[1]) !== process.pid && !isAlive(Number(m[1])));
+  };
+  // /etc/netns/<ns> directories whose namespace is already gone
+  const etc = await readdir('/etc/netns').catch(() => [] as string[]);
+  for (const n of etc.filter(stale)) await rm(netnsEtcDir(n), { recursive: true, force: true });
   const victims = (await listNetns()).filter((n) => {
     if (opts.only !== undefined && prefixOf(n) !== opts.only) return false;
     if (CLI.test(n)) return opts.all === true;
@@ -148,6 +165,7 @@ function removeAtExit(): void {
         }
         execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
       } catch {}
+      rmSync(netnsEtcDir(n), { recursive: true, force: true });
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
