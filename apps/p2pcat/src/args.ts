@@ -30,6 +30,8 @@ Options:
   --invite-to FILE       also write the invite to FILE
   --answer-from FILE|-   read the answer from FILE (waits for it) or standard input; default: the terminal
   --answer-to FILE       (joining side) also write the answer to FILE
+  --answer-wait SECONDS  (joining side) how long to wait for the other side to use the answer
+                         (default 600, never past the invite's expiry); then --timeout applies
   --stun HOST:PORT       STUN server; repeatable; replaces the default list (--no-stun: none)
   --turn URL             TURN relay: turn:USER:PASS@HOST:PORT[?transport=tcp] or turns:...; repeatable
   --turn-insecure        accept any TLS certificate from turns: servers (self-signed ones); the data
@@ -89,6 +91,8 @@ export type Command =
       outDir: string;
       force: boolean;
       answerTo: string | undefined;
+      /** ms the joiner waits for its answer to be used (default 10 minutes) */
+      answerWaitMs: number;
     } & CommonOptions)
   | ({ kind: 'nat-check' } & CommonOptions)
   | ({ kind: 'candidates' } & CommonOptions)
@@ -123,6 +127,7 @@ export function parseCommand(argv: string[]): Command {
         'invite-to': { type: 'string' },
         'answer-from': { type: 'string' },
         'answer-to': { type: 'string' },
+        'answer-wait': { type: 'string' },
         stun: { type: 'string', multiple: true },
         'no-stun': { type: 'boolean' },
         turn: { type: 'string', multiple: true },
@@ -185,7 +190,8 @@ export function parseCommand(argv: string[]): Command {
   const receive = { outDir: v.out ?? '.', force: v.force ?? false };
   if (v.invite) {
     if (v.join !== undefined) throw usage('--invite and --join exclude each other');
-    if (v['answer-to']) throw usage('--answer-to is for the joining side');
+    if (v['answer-to'] || v['answer-wait'] !== undefined)
+      throw usage('--answer-to and --answer-wait are for the joining side');
     if (pos.length > 0 && !v.send)
       throw usage(`unexpected argument "${pos[0]}" (to send files, use --send PATH...)`);
     if (v.send && pos.length === 0) throw usage('--send needs at least one file or directory');
@@ -224,6 +230,7 @@ export function parseCommand(argv: string[]): Command {
     sendPaths: v.send ? paths : undefined,
     ...receive,
     answerTo: v['answer-to'],
+    answerWaitMs: positiveNumber(v['answer-wait'], '--answer-wait', 600) * 1000,
     ...common,
   };
 }
