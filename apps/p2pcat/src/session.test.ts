@@ -8,7 +8,7 @@ import type { UserError } from './exit-codes.js';
 import { deriveSessionKeys, generateEphemeralKeyPair } from './keys.js';
 import { encodeJson, RecordType } from './messages.js';
 import { RecordSealer } from './records.js';
-import { runSession, type SendSpec } from './session.js';
+import { runSession, type SendSpec, type SessionOptions } from './session.js';
 
 function duplexPair(tamper?: (chunk: Buffer) => Buffer): [Duplex, Duplex] {
   const aToB = new PassThrough();
@@ -104,7 +104,15 @@ describe('session', () => {
         outDir: out,
         force: false,
       }),
-      runSession({ stream: sb, keys: kb, send: emptyPipe(), output: new Sink(), outDir: out, force: false }),
+      runSession({
+        stream: sb,
+        keys: kb,
+        send: emptyPipe(),
+        output: new Sink(),
+        outDir: out,
+        force: false,
+        yes: true,
+      }),
     ]);
     expect(rb.filesReceived).toHaveLength(3);
     const sha = async (p: string) =>
@@ -132,7 +140,15 @@ describe('session', () => {
         outDir: out,
         force: false,
       }),
-      runSession({ stream: sb, keys: kb, send: emptyPipe(), output: new Sink(), outDir: out, force: false }),
+      runSession({
+        stream: sb,
+        keys: kb,
+        send: emptyPipe(),
+        output: new Sink(),
+        outDir: out,
+        force: false,
+        yes: true,
+      }),
     ]);
     expect(results[1].status).toBe('rejected');
     expect(String((results[1] as PromiseRejectedResult).reason.message)).toMatch(/already exists.*--force/);
@@ -166,7 +182,15 @@ describe('session', () => {
         outDir: out,
         force: false,
       }),
-      runSession({ stream: sb, keys: kb, send: emptyPipe(), output: new Sink(), outDir: out, force: false }),
+      runSession({
+        stream: sb,
+        keys: kb,
+        send: emptyPipe(),
+        output: new Sink(),
+        outDir: out,
+        force: false,
+        yes: true,
+      }),
     ]);
     const err = (results[1] as PromiseRejectedResult).reason as UserError;
     expect(err.message).toMatch(/integrity check failed/);
@@ -174,7 +198,7 @@ describe('session', () => {
     expect(await readdir(out)).toEqual([]);
   });
 
-  async function maliciousPeer(records: [number, Uint8Array?][]) {
+  async function maliciousPeer(records: [number, Uint8Array?][], extra: Partial<SessionOptions> = {}) {
     const [ka, kb] = keys();
     const [sa, sb] = duplexPair();
     const out = await tempDir();
@@ -187,6 +211,8 @@ describe('session', () => {
       output: new Sink(),
       outDir: out,
       force: false,
+      yes: true,
+      ...extra,
     }).then(
       () => undefined,
       (e: UserError) => e,
@@ -238,6 +264,7 @@ describe('session', () => {
       output: new Sink(),
       outDir: out,
       force: false,
+      yes: true,
     }).catch((x: UserError) => x);
     expect((e as UserError).message).toMatch(/not a directory/);
     expect(await readdir(elsewhere)).toEqual([]);
