@@ -1,6 +1,5 @@
 // `p2pcat --invite` and `p2pcat INVITE`: tokens, connection, encrypted session, summary.
 import { createReadStream, fstatSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { type Readable, Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import type { PairInfo } from '@p2pcat/ice';
@@ -19,6 +18,8 @@ import { ExitCode, UserError } from './exit-codes.js';
 import { formatBytes } from './files-receiver.js';
 import { sealInbandAnswer } from './inband-answer.js';
 import { deriveSessionKeys, generateEphemeralKeyPair } from './keys.js';
+import { writePrivateFile } from './private-file.js';
+import { askOnTerminal } from './prompt.js';
 import type { Reporter } from './reporter.js';
 import { runSession, type SendSpec } from './session.js';
 import { encodeToken, type Token } from './token.js';
@@ -89,7 +90,7 @@ export async function runTransfer(
     });
     let peer: Token;
     if (cmd.kind === 'invite') {
-      if (cmd.inviteTo) await writeFile(cmd.inviteTo, `${ownToken.text}\n`);
+      if (cmd.inviteTo) await writePrivateFile(cmd.inviteTo, `${ownToken.text}\n`);
       reporter.event('invite', { token: ownToken.text });
       reporter.info(
         'Send this invite to the other side (any chat or mail); it is valid for ' +
@@ -104,7 +105,7 @@ export async function runTransfer(
       peer = invite!;
       // When the inviter's NAT lets our checks in, the answer also travels in-band on that path.
       stopOffering = offerInbandAnswer(endpoint, sealInbandAnswer(ownToken.text, peer.pwd));
-      if (cmd.answerTo) await writeFile(cmd.answerTo, `${ownToken.text}\n`);
+      if (cmd.answerTo) await writePrivateFile(cmd.answerTo, `${ownToken.text}\n`);
       reporter.event('answer', { token: ownToken.text });
       reporter.info(
         'Send this answer back to the side that invited you (when their network lets us reach ' +
@@ -200,6 +201,14 @@ export async function runTransfer(
         output: stdoutSink(),
         outDir: cmd.outDir,
         force: cmd.force,
+        yes: cmd.yes,
+        allowHidden: cmd.allowHidden,
+        idleTimeoutMs: cmd.idleTimeoutMs,
+        ask: (lines, question) => {
+          reporter.finish(); // the progress bar off the terminal while the person reads
+          return askOnTerminal(lines, question, signal);
+        },
+        notice: (l) => reporter.info(l),
         signal,
         onProgress: (p) => reporter.progress(p),
         log: (l) => reporter.detail(l),
