@@ -35,7 +35,9 @@ describe('FilesReceiver bounds', () => {
     r.addEntry({ path: 'a/b/one', type: 'file', size: 0 });
     r.addEntry({ path: 'a/two', type: 'file', size: 0 });
     // a, a/b, one, two: 4 inodes
-    await expect(r.entriesEnd()).rejects.toThrow(/not enough free inodes.*4 files and directories, 3 inodes free/);
+    await expect(r.entriesEnd()).rejects.toThrow(
+      /not enough free inodes.*4 files and directories, 3 inodes free/,
+    );
     expect(await readdir(out)).toEqual([]);
   });
 

@@ -84,7 +84,8 @@ export function describeOffer(offer: Offer): string[] {
     `The peer offers ${plural(offer.files, 'file', 'files')}${dirs}, ${formatBytes(offer.totalBytes)} in all:`,
   ];
   for (const p of offer.paths.slice(0, OFFER_NAMES_SHOWN)) lines.push(`  ${escapeForTerminal(p)}`);
-  if (offer.paths.length > OFFER_NAMES_SHOWN) lines.push(`  and ${offer.paths.length - OFFER_NAMES_SHOWN} more`);
+  if (offer.paths.length > OFFER_NAMES_SHOWN)
+    lines.push(`  and ${offer.paths.length - OFFER_NAMES_SHOWN} more`);
   return lines;
 }
 
@@ -486,7 +487,10 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     stopTimers();
     stopReceiving();
     stopInput?.();
-    if (!streamClosed && !(e instanceof UserError && e.exitCode === ExitCode.PeerAborted && !(e instanceof PeerSilent))) {
+    if (
+      !streamClosed &&
+      !(e instanceof UserError && e.exitCode === ExitCode.PeerAborted && !(e instanceof PeerSilent))
+    ) {
       const reason =
         e instanceof Declined
           ? e.abortReason
