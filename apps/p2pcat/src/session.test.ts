@@ -8,7 +8,7 @@ import { hasTerminalUnsafe } from './escape.js';
 import type { UserError } from './exit-codes.js';
 import { deriveSessionKeys, generateEphemeralKeyPair } from './keys.js';
 import { encodeJson, RecordType } from './messages.js';
-import { RecordSealer } from './records.js';
+import { RecordOpener, RecordSealer } from './records.js';
 import { runSession, type SendSpec, type SessionOptions } from './session.js';
 
 function duplexPair(tamper?: (chunk: Buffer) => Buffer): [Duplex, Duplex] {
@@ -205,6 +205,10 @@ describe('session', () => {
     const out = await tempDir();
     const sealer = new RecordSealer(ka.sendKey);
     for (const [t, p] of records) sa.write(sealer.seal(t, p));
+    // what the session under test sends back
+    const opener = new RecordOpener(ka.receiveKey);
+    const told: { type: number; payload: Buffer }[] = [];
+    sa.on('data', (c: Buffer) => told.push(...opener.push(c)));
     const r = await runSession({
       stream: sb,
       keys: kb,
@@ -218,7 +222,13 @@ describe('session', () => {
       () => undefined,
       (e: UserError) => e,
     );
-    return { error: r, out };
+    await new Promise((res) => setImmediate(res));
+    const abort = told.find((x) => x.type === RecordType.Abort);
+    return {
+      error: r,
+      out,
+      abortReason: abort && (JSON.parse(abort.payload.toString()) as { reason: string }).reason,
+    };
   }
 
   test.each([
@@ -342,6 +352,35 @@ describe('session', () => {
     expect(r.a?.exitCode).toBe(5);
     expect(await readdir(r.out)).toEqual([]);
     expect(await readdir(r.outA)).toEqual([]);
+  });
+
+  test('a malicious peer offering files to a --send side: exit 5, nothing written, the peer is told', async () => {
+    const mine = await sourceFile('report.txt', 'report');
+    const { error, out, abortReason } = await maliciousPeer(
+      fileRecords('authorized_keys', Buffer.from('ssh-ed25519 AAAA attacker')),
+      { send: { kind: 'files', paths: [mine] } },
+    );
+    expect(error?.exitCode).toBe(5);
+    expect(abortReason).toMatch(/receives none/);
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  test('an empty list of files is accepted without asking', async () => {
+    const { error, out } = await maliciousPeer([hello('files'), [RecordType.EntriesEnd], [RecordType.Eof]], {
+      yes: false,
+      idleTimeoutMs: 200,
+    });
+    // no BYE follows, so the session ends on the idle timeout, not on a refusal
+    expect(error?.message).toMatch(/--idle-timeout/);
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  test('a malicious peer offering files without --yes or a terminal hears "the receiver declined"', async () => {
+    const { error, abortReason } = await maliciousPeer(fileRecords('x.txt', Buffer.from('x')), {
+      yes: false,
+    });
+    expect(error?.exitCode).toBe(1);
+    expect(abortReason).toBe('the receiver declined');
   });
 
   test('without --yes and without a terminal the offer is refused: exit 1, told to use --yes, the peer hears "the receiver declined"', async () => {

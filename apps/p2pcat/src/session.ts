@@ -287,7 +287,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     const offer = await receiver.entriesEnd();
     progress.totalToReceive = receiver.totalBytes;
     const lines = describeOffer(offer);
-    if (opts.yes) {
+    if (offer.paths.length === 0) {
+      // nothing to write, nothing to ask
+    } else if (opts.yes) {
       for (const l of lines) opts.notice?.(l);
     } else {
       asking = true;
