@@ -4,7 +4,7 @@
 // No lab and no root: loopback only (--loopback --no-stun --no-portmap).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectToPeer, type EndpointOptions, prepareEndpoint } from '../src/endpoint.js';
@@ -41,34 +41,44 @@ const entry = (path: string, size: number) => json({ path, type: 'file', size })
  */
 async function againstCli(
   args: string[],
-  script: (peer: Peer, child: ChildProcess) => Promise<void>,
+  script: (peer: Peer, child: ChildProcess, output: () => string) => Promise<void>,
   cwd: string,
+  terminal = false,
 ): Promise<Outcome> {
   const invitePath = join(cwd, '..', `invite-${process.hrtime.bigint()}.txt`);
   const answerPath = `${invitePath}.answer`;
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      '--invite',
-      '--invite-to',
-      invitePath,
-      '--answer-from',
-      answerPath,
-      '--loopback',
-      '--no-stun',
-      '--no-portmap',
-      '--ipv4',
-      '--timeout',
-      '20',
-      ...args,
-    ],
-    { cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true },
-  );
+  const cliArgs = [
+    CLI,
+    '--invite',
+    '--invite-to',
+    invitePath,
+    '--answer-from',
+    answerPath,
+    '--loopback',
+    '--no-stun',
+    '--no-portmap',
+    '--ipv4',
+    '--timeout',
+    '20',
+    ...args,
+  ];
+  // terminal: under script(1), which gives the CLI a pseudo-terminal as its controlling terminal
+  // (and as stdin/stdout/stderr); the test types into script's standard input.
+  const child = terminal
+    ? spawn('script', ['-qfec', [process.execPath, ...cliArgs].join(' '), '/dev/null'], {
+        cwd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        detached: true,
+      })
+    : spawn(process.execPath, cliArgs, { cwd, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
+  child.stdout?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const output = () => stderr;
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   const killer = setTimeout(() => child.kill('SIGKILL'), 40_000);
   const epOpts: EndpointOptions = {
@@ -126,7 +136,7 @@ async function againstCli(
       for (const r of opener.push(c)) records.push(r);
     });
     stream.on('error', () => {});
-    await script(peer, child);
+    await script(peer, child, output);
     const code = await exited;
     stream.destroy();
     return { code, stderr, records };
@@ -155,6 +165,8 @@ async function offerFile(peer: Peer, path: string, content: Buffer) {
 
 const exitedOrAbort = (peer: Peer) =>
   peer.waitFor(() => peer.records.some((r) => r.type === RecordType.Abort));
+
+const hasScript = existsSync('/usr/bin/script') || existsSync('/bin/script');
 
 /** No raw ESC and no raw U+202E reached the terminal. */
 const raw = (stderr: string) => ['\u001b', '\u202e'].filter((c) => stderr.includes(c));
@@ -223,6 +235,47 @@ describe('a hostile peer against the real CLI (loopback ICE + pseudo-TCP)', () =
       expect(await readdir(home)).toEqual([]);
     },
     45_000,
+  );
+
+  it.skipIf(!hasScript)(
+    'on a terminal the receiver shows the offer and asks: "n" declines (exit 1), "y" accepts (exit 0)',
+    async () => {
+      const home = await workDir('tty');
+      const content = Buffer.from('hello');
+      const no = await againstCli(
+        [],
+        async (peer, child, output) => {
+          await offerFile(peer, 'notes.txt', content);
+          await peer.waitFor(() => output().includes('[y/N]'));
+          child.stdin?.write('n\r');
+          await exitedOrAbort(peer);
+        },
+        home,
+        true,
+      );
+      expect(no.code, no.stderr).toBe(1);
+      expect(no.stderr).toMatch(
+        /The peer offers 1 file, 5 B in all:\r?\n {2}notes\.txt\r?\nAccept and write them into \.\? \[y\/N\]/,
+      );
+      expect(no.stderr).toMatch(/p2pcat: you declined the files: nothing was written/);
+      expect(abortReason(no)).toBe('the receiver declined');
+      expect(await readdir(home)).toEqual([]);
+      const yes = await againstCli(
+        [],
+        async (peer, child, output) => {
+          await offerFile(peer, 'notes.txt', content);
+          await peer.waitFor(() => output().includes('[y/N]'));
+          child.stdin?.write('y\r');
+          await peer.waitFor(() => peer.records.some((r) => r.type === RecordType.Bye));
+          peer.send(RecordType.Bye);
+        },
+        home,
+        true,
+      );
+      expect(yes.code, yes.stderr).toBe(0);
+      expect(await readFile(join(home, 'notes.txt'), 'utf8')).toBe('hello');
+    },
+    60_000,
   );
 
   it('files after declaring a pipe: exit 5, nothing written', async () => {
