@@ -143,6 +143,7 @@ describe.skipIf(pre.skip)('Ctrl-C and a record altered in flight (natlab, miniup
         answerPath,
         '--out',
         out,
+        '--yes',
         ...common.filter((a) => a !== '--no-portmap'),
       ],
     });
@@ -201,7 +202,7 @@ describe.skipIf(pre.skip)('Ctrl-C and a record altered in flight (natlab, miniup
       dir,
       common: labArgs(lab),
       inviter: { host: 'h1', args: ['--send', join(dir, 'in.bin')] },
-      joiner: { host: 'h2', args: ['--out', out] },
+      joiner: { host: 'h2', args: ['--out', out, '--yes'] },
       timeoutMs: 45_000,
     });
     expect(r.joiner.code, r.joiner.stderr).toBe(5);

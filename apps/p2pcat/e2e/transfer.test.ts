@@ -134,7 +134,7 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
       const r = await runPair(lab, {
         dir: sub,
         common: labArgs(lab, { turn: c.turn }),
-        inviter: { host: c.a, args: ['--out', outDir] },
+        inviter: { host: c.a, args: ['--out', outDir, '--yes'] },
         joiner: { host: c.b, args: ['--send', src.path] },
       });
       expect(r.inviter.code, r.inviter.stderr).toBe(0);
@@ -168,7 +168,7 @@ describe.skipIf(pre.skip)('p2pcat across NATs (natlab)', () => {
       dir: sub,
       common: labArgs(lab),
       inviter: { host: 'h3', args: ['--send', tree] },
-      joiner: { host: 'h4', args: ['--out', outDir] },
+      joiner: { host: 'h4', args: ['--out', outDir, '--yes'] },
     });
     expect(r.inviter.code, r.inviter.stderr).toBe(0);
     expect(r.joiner.code, r.joiner.stderr).toBe(0);

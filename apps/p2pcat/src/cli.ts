@@ -2,6 +2,7 @@
 // p2pcat's entry point: parse, run, and turn every failure into one line and a documented exit code.
 import { createRequire } from 'node:module';
 import { type Command, parseCommand, USAGE } from './args.js';
+import { escapeForTerminal } from './escape.js';
 import { ExitCode, UserError } from './exit-codes.js';
 import { Reporter } from './reporter.js';
 import { runCandidates, runNatCheck, runStunServer } from './subcommands.js';
@@ -61,7 +62,8 @@ async function main(argv: string[]): Promise<number> {
           ? e
           : new UserError(`unexpected error: ${(e as Error)?.message ?? String(e)}`, ExitCode.TransferError);
     if (json) reporter.event('error', { message: err.message, exitCode: err.exitCode });
-    process.stderr.write(`p2pcat: ${err.message}\n`);
+    // The message may quote the peer (an ABORT reason, a file name): never raw on the terminal.
+    process.stderr.write(`p2pcat: ${escapeForTerminal(err.message)}\n`);
     return err.exitCode;
   } finally {
     process.off('SIGINT', onSignal);

@@ -3,14 +3,25 @@
 // Each side sends HELLO first, then its content, then EOF; after it has both sent and received
 // EOF it sends BYE. A side is done when it has sent and received BYE: a BYE from the peer proves
 // that the peer has read everything we sent. ABORT ends the session at once with a reason.
-//   pipe content:  DATA*
-//   file content:  ENTRY* ENTRIES_END (FILE_DATA* FILE_END)*  -- files in ENTRY order
+//   a side's records:  HELLO content EOF BYE       (PING anywhere after HELLO, until its BYE)
+//   pipe content:      DATA*                       -- only from a peer whose HELLO said "pipe"
+//   file content:      ENTRY* ENTRIES_END (FILE_DATA* FILE_END)*  -- files in ENTRY order, only
+//                      from a peer whose HELLO said "files", and only to a side that sends none
+// Anything else (a record before HELLO, content of the other mode, content after EOF, a BYE
+// before EOF) is a protocol error: the session ends with exit 5.
+//
+// PING (empty payload) is the keepalive: a side sends one whenever it has sent no record for
+// 30 s, so that a peer with nothing to say (a pipe nobody types into, a receiver writing to disk)
+// is told apart from a silent one. A side that receives no record for --idle-timeout ends the
+// session (exit 4): a peer that stopped sending records, or whose process is stopped, looks so.
+// PING carries nothing and changes no state; the counter nonce still authenticates its place.
 export const RecordType = {
   Hello: 1,
   Data: 2,
   Eof: 3,
   Bye: 4,
   Abort: 5,
+  Ping: 6,
   Entry: 16,
   EntriesEnd: 17,
   FileData: 18,

@@ -1,5 +1,8 @@
 // What the user sees on standard error: plain lines, a progress bar on a terminal, or JSON lines.
+// Every line goes through escapeForTerminal: some carry text from the peer (an ABORT reason, file
+// names), and a line of ours has no control character to lose.
 import { SingleBar } from 'cli-progress';
+import { escapeForTerminal } from './escape.js';
 import { formatBytes } from './files-receiver.js';
 import type { SessionProgress } from './session.js';
 
@@ -25,21 +28,21 @@ export class Reporter {
   info(line: string): void {
     if (this.o.json || this.o.quiet) return;
     this.clearBar();
-    this.out.write(`${line}\n`);
+    this.out.write(`${escapeForTerminal(line)}\n`);
   }
 
   /** A line only -v shows. */
   detail(line: string): void {
     if (this.o.verbose && !this.o.json) {
       this.clearBar();
-      this.out.write(`  ${line}\n`);
+      this.out.write(`  ${escapeForTerminal(line)}\n`);
     }
   }
 
   /** Always shown (JSON as an event): tokens and errors. */
   always(line: string): void {
     this.clearBar();
-    this.out.write(`${line}\n`);
+    this.out.write(`${escapeForTerminal(line)}\n`);
   }
 
   event(name: string, fields: Record<string, unknown> = {}): void {

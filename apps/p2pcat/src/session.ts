@@ -3,8 +3,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Duplex, Readable, Writable } from 'node:stream';
+import { escapeForTerminal } from './escape.js';
 import { ExitCode, UserError } from './exit-codes.js';
-import { FilesReceiver } from './files-receiver.js';
+import { FilesReceiver, formatBytes, type Offer } from './files-receiver.js';
 import { listEntries } from './files-sender.js';
 import type { SessionKeys } from './keys.js';
 import { decodeJson, encodeJson, type Hello, isAbort, isEntry, isHello, RecordType } from './messages.js';
@@ -29,6 +30,22 @@ export interface SessionOptions {
   output: Writable;
   outDir: string;
   force: boolean;
+  /** accept the files the peer offers without asking (--yes); they are still listed */
+  yes?: boolean;
+  /** accept received names with a leading dot (--allow-hidden) */
+  allowHidden?: boolean;
+  /** ms without any record from the peer before the session ends, exit 4 (default 300 s) */
+  idleTimeoutMs?: number;
+  /** ms without any record from us after which we send a PING (default 30 s) */
+  keepaliveMs?: number;
+  /**
+   * Asks the person whether to accept the offered files: the offer's lines (the peer's names
+   * already escaped) and a question. Resolves to the answer, or undefined when there is no
+   * terminal to ask (then the offer is refused unless `yes`). Absent: no terminal.
+   */
+  ask?: (lines: string[], question: string) => Promise<boolean | undefined>;
+  /** lines the user should see: the offer when `yes` accepted it without asking */
+  notice?: (line: string) => void;
   onProgress?: (p: SessionProgress) => void;
   log?: (line: string) => void;
   /** Ctrl-C: the peer is told (ABORT), temporary files are removed, exit 130 */
@@ -42,32 +59,81 @@ export interface SessionResult {
   peerMode: Hello['mode'] | undefined;
 }
 
+export const DEFAULT_IDLE_TIMEOUT_MS = 300_000;
+export const KEEPALIVE_MS = 30_000;
+/** Names listed in an offer; the rest is counted ("and 12 more"). */
+export const OFFER_NAMES_SHOWN = 10;
+
+/** The peer broke the record protocol (README: exit 5). */
+const protocolError = (what: string) =>
+  new UserError(`protocol error: ${what}; the session was ended`, ExitCode.IntegrityFailure);
+
+/** The peer sent nothing for --idle-timeout: exit 4, and the peer (perhaps only stalled) is told. */
+class PeerSilent extends UserError {}
+
+/** A failure whose ABORT reason for the peer is not our own message. */
+class Declined extends UserError {
+  readonly abortReason = 'the receiver declined';
+}
+
+/** The lines that show an offer: what, how much, and the first names (escaped). */
+export function describeOffer(offer: Offer): string[] {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const dirs = offer.directories ? ` and ${plural(offer.directories, 'directory', 'directories')}` : '';
+  const lines = [
+    `The peer offers ${plural(offer.files, 'file', 'files')}${dirs}, ${formatBytes(offer.totalBytes)} in all:`,
+  ];
+  for (const p of offer.paths.slice(0, OFFER_NAMES_SHOWN)) lines.push(`  ${escapeForTerminal(p)}`);
+  if (offer.paths.length > OFFER_NAMES_SHOWN)
+    lines.push(`  and ${offer.paths.length - OFFER_NAMES_SHOWN} more`);
+  return lines;
+}
+
 export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   const { stream } = opts;
   const sealer = new RecordSealer(opts.keys.sendKey);
   const opener = new RecordOpener(opts.keys.receiveKey);
-  const receiver = new FilesReceiver(opts.outDir, opts.force);
+  const receiver = new FilesReceiver({
+    outDir: opts.outDir,
+    force: opts.force,
+    allowHidden: opts.allowHidden ?? false,
+  });
   const progress: SessionProgress = { bytesSent: 0, bytesReceived: 0 };
   const report = () => opts.onProgress?.({ ...progress });
+  const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const keepaliveMs = opts.keepaliveMs ?? KEEPALIVE_MS;
   let peerMode: Hello['mode'] | undefined;
   let sentEof = false;
   let peerEof = false;
   let sentBye = false;
   let peerBye = false;
+  /** set on failure: nothing more is sent or handled */
+  let halted = false;
   let stopInput: (() => void) | undefined;
+  let stopReceiving = () => {};
+
+  // Failures from outside the record flow (Ctrl-C, a silent peer) end the session through this.
+  let fail: (e: UserError) => void = () => {};
+  const failure = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failure.catch(() => {});
 
   let streamClosed = false;
   const closedWaiters = new Set<(e: Error) => void>();
+  const lost = () => new UserError('the connection to the peer was lost', ExitCode.PeerAborted);
   const onGone = () => {
     streamClosed = true;
-    for (const w of closedWaiters)
-      w(new UserError('the connection to the peer was lost', ExitCode.PeerAborted));
+    for (const w of closedWaiters) w(lost());
   };
   stream.once('close', onGone);
 
+  let lastSent = Date.now();
   const write = async (type: number, payload?: Uint8Array): Promise<void> => {
-    if (streamClosed) throw new UserError('the connection to the peer was lost', ExitCode.PeerAborted);
+    if (halted) throw new UserError('the session was ended', ExitCode.TransferError);
+    if (streamClosed) throw lost();
     const rec = sealer.seal(type, payload);
+    lastSent = Date.now();
     if (!stream.write(rec)) {
       await new Promise<void>((res, rej) => {
         const done = () => {
@@ -79,6 +145,36 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
         stream.once('drain', done);
       });
     }
+  };
+
+  // Silence: a record from the peer at least every idleTimeoutMs (its PINGs see to that while
+  // it has nothing to say). Not counted while we are busy with a record or asking the person.
+  let lastHeard = Date.now();
+  let handlingRecord = false;
+  let asking = false;
+  const idleTimer = setInterval(
+    () => {
+      if (handlingRecord || asking || halted) return;
+      if (Date.now() - lastHeard >= idleTimeoutMs)
+        fail(
+          new PeerSilent(
+            `the peer sent nothing for ${Math.round(idleTimeoutMs / 1000)} s (--idle-timeout): the session was ended`,
+            ExitCode.PeerAborted,
+          ),
+        );
+    },
+    Math.max(10, Math.min(1000, idleTimeoutMs / 4)),
+  );
+  const keepaliveTimer = setInterval(
+    () => {
+      if (halted || sentBye || streamClosed || Date.now() - lastSent < keepaliveMs) return;
+      write(RecordType.Ping).catch(() => {});
+    },
+    Math.max(10, keepaliveMs / 3),
+  );
+  const stopTimers = () => {
+    clearInterval(idleTimer);
+    clearInterval(keepaliveTimer);
   };
 
   const maybeBye = async () => {
@@ -174,48 +270,106 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       }
     });
 
+  /** Content of `mode` is only accepted from a peer that declared it, before its EOF. */
+  const expectContent = (mode: Hello['mode']) => {
+    if (peerMode === undefined) throw protocolError('the peer sent content before its greeting');
+    if (peerEof) throw protocolError('the peer sent content after its end of data');
+    if (peerMode !== mode)
+      throw protocolError(
+        mode === 'files'
+          ? 'the peer announced a pipe but sent files; nothing was written'
+          : 'the peer announced files but sent pipe data',
+      );
+  };
+
+  /** The peer's list is complete: show it, ask (or --yes), and only then create anything. */
+  const offered = async () => {
+    const offer = await receiver.entriesEnd();
+    progress.totalToReceive = receiver.totalBytes;
+    const lines = describeOffer(offer);
+    if (offer.paths.length === 0) {
+      // nothing to write, nothing to ask
+    } else if (opts.yes) {
+      for (const l of lines) opts.notice?.(l);
+    } else {
+      asking = true;
+      let answer: boolean | undefined;
+      try {
+        answer = await opts.ask?.(lines, `Accept and write them into ${escapeForTerminal(opts.outDir)}?`);
+      } finally {
+        asking = false;
+        lastHeard = Date.now();
+      }
+      if (answer === undefined)
+        throw new Declined(
+          `the peer offers ${offer.files} file(s), ${formatBytes(offer.totalBytes)}, and there is no terminal to ask: run with --yes to accept them; nothing was written`,
+          ExitCode.TransferError,
+        );
+      if (!answer) throw new Declined('you declined the files: nothing was written', ExitCode.TransferError);
+    }
+    if (halted) return;
+    await receiver.accept();
+  };
+
   const handle = async (type: number, payload: Buffer): Promise<void> => {
+    if (type !== RecordType.Hello && type !== RecordType.Abort && peerMode === undefined)
+      throw protocolError('the peer sent a record before its greeting');
     switch (type) {
-      case RecordType.Hello:
-        peerMode = decodeJson(payload, isHello, 'greeting').mode;
+      case RecordType.Hello: {
+        if (peerMode !== undefined) throw protocolError('the peer greeted twice');
+        const mode = decodeJson(payload, isHello, 'greeting').mode;
+        if (mode === 'files' && opts.send.kind === 'files')
+          throw protocolError(
+            'the peer offers files, but a side that sends files (--send) receives none: refused, nothing was written',
+          );
+        peerMode = mode;
         // Someone sending us files while we sit at a terminal: nothing to type, we only receive.
         if (peerMode === 'files' && opts.send.kind === 'pipe' && opts.send.inputIsTty) stopInput?.();
         return;
+      }
       case RecordType.Data:
+        expectContent('pipe');
         progress.bytesReceived += payload.length;
         report();
         return outputWrite(payload);
       case RecordType.Entry:
+        expectContent('files');
         receiver.addEntry(decodeJson(payload, isEntry, 'file entry'));
         return;
       case RecordType.EntriesEnd:
-        await receiver.entriesEnd();
-        progress.totalToReceive = receiver.totalBytes;
-        return;
+        expectContent('files');
+        return offered();
       case RecordType.FileData:
+        expectContent('files');
         await receiver.fileData(payload);
         progress.bytesReceived += payload.length;
         report();
         return;
       case RecordType.FileEnd: {
+        expectContent('files');
         const path = await receiver.fileEnd(payload);
-        opts.log?.(`received ${path}`);
+        opts.log?.(`received ${escapeForTerminal(path)}`);
         return;
       }
       case RecordType.Eof:
-        if (!receiver.complete)
-          throw new UserError('the peer ended before sending every file it announced', 4);
+        if (peerEof) throw protocolError('the peer ended its data twice');
+        if (peerMode === 'files' && !receiver.complete)
+          throw protocolError('the peer ended before sending every file it announced');
         peerEof = true;
         if (peerMode !== 'files') await new Promise<void>((r) => opts.output.end(r));
         if (opts.send.kind === 'pipe' && opts.send.inputIsTty) stopInput?.();
         await maybeBye();
         return;
       case RecordType.Bye:
+        // The peer's BYE says it read all we sent: it can only follow its EOF and ours.
+        if (!peerEof || !sentEof) throw protocolError('the peer said goodbye before the end of the data');
         peerBye = true;
+        return;
+      case RecordType.Ping:
         return;
       case RecordType.Abort: {
         const reason = decodeJson(payload, isAbort, 'abort').reason.slice(0, 300);
-        throw new UserError(`the peer aborted: ${reason}`, ExitCode.PeerAborted);
+        throw new UserError(`the peer aborted: ${escapeForTerminal(reason)}`, ExitCode.PeerAborted);
       }
       default:
         throw new UserError(`the peer sent an unknown record type ${type}: update p2pcat on both sides`, 1);
@@ -234,6 +388,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       const settle = (err?: unknown) => {
         if (settled) return;
         settled = true;
+        queue.length = 0;
         stream.off('data', onData);
         stream.off('end', onEnd);
         stream.off('close', onClose);
@@ -242,23 +397,40 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
         if (err !== undefined) reject(err);
         else resolve();
       };
+      // On failure the loop stops before anything is cleaned up: no record is handled after this.
+      stopReceiving = () => settle(new UserError('the session was ended', ExitCode.TransferError));
+      // The transport ended (FIN) or broke (RST, close) without the peer's authenticated BYE: the
+      // end of the data is not proven, so this is never a success.
       const atEnd = () => {
-        // The stream ended: fine only if the peer had finished and had seen all of ours.
-        if (peerEof && sentEof) settle();
-        else
-          settle(
+        if (sentBye && peerBye) return settle();
+        if (opener.buffered > 0 || !peerEof)
+          return settle(
             new UserError(
-              'the peer closed the connection before the transfer finished',
+              'the peer closed the connection before the authenticated end of its data: the transfer is incomplete',
               ExitCode.PeerAborted,
             ),
           );
+        settle(
+          new UserError(
+            'the peer closed the connection without confirming that it received everything: the transfer is not proven complete',
+            ExitCode.PeerAborted,
+          ),
+        );
       };
       const pump = async () => {
         handling = true;
         try {
           for (let chunk = queue.shift(); chunk !== undefined; chunk = queue.shift()) {
             for (const record of opener.push(chunk)) {
-              await handle(record.type, record.payload);
+              if (settled) return;
+              lastHeard = Date.now();
+              handlingRecord = true;
+              try {
+                await handle(record.type, record.payload);
+              } finally {
+                handlingRecord = false;
+                lastHeard = Date.now();
+              }
               if (sentBye && peerBye) return settle();
             }
             if (settled) return;
@@ -281,11 +453,18 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
         ended = true;
         if (!handling) atEnd();
       };
-      const onError = (e: Error) => settle(e);
+      const onError = (e: Error) =>
+        settle(new UserError(`the connection to the peer failed: ${e.message}`, ExitCode.PeerAborted));
       const onClose = () => {
-        // Destroyed before its end (a reset, an abort): as a stream iterator reports it.
-        if (!ended)
-          settle(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+        // Destroyed before its end (a reset, an abort).
+        if (!ended && !handling)
+          settle(
+            new UserError(
+              'the connection to the peer was lost before the transfer finished',
+              ExitCode.PeerAborted,
+            ),
+          );
+        else if (!ended) ended = true; // the loop sees it when the record in hand is done
       };
       stream.on('data', onData);
       stream.once('end', onEnd);
@@ -294,36 +473,45 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       stream.resume();
     });
 
+  const onAbort = () => fail(new UserError('interrupted', ExitCode.Interrupted));
   try {
     await write(RecordType.Hello, encodeJson({ version: 1, mode: opts.send.kind } satisfies Hello));
     const sending =
       opts.send.kind === 'pipe'
         ? sendPipe(opts.send.input, opts.send.inputIsTty)
         : sendFiles(opts.send.paths);
-    const interrupted = new Promise<never>((_, reject) => {
-      const fire = () => reject(new UserError('interrupted', ExitCode.Interrupted));
-      if (opts.signal?.aborted) fire();
-      opts.signal?.addEventListener('abort', fire, { once: true });
-    });
-    interrupted.catch(() => {});
-    await Promise.race([Promise.all([sending, receive()]), interrupted]);
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    await Promise.race([Promise.all([sending, receive()]), failure]);
   } catch (e) {
+    // First stop: no record is handled, nothing is sent, no input is read ...
+    halted = true;
+    stopTimers();
+    stopReceiving();
     stopInput?.();
-    await receiver.cleanup();
-    if (!streamClosed && !(e instanceof UserError && e.exitCode === ExitCode.PeerAborted)) {
+    if (
+      !streamClosed &&
+      !(e instanceof UserError && e.exitCode === ExitCode.PeerAborted && !(e instanceof PeerSilent))
+    ) {
       const reason =
-        e instanceof UserError && e.exitCode === ExitCode.Interrupted
-          ? 'the other side interrupted the transfer'
-          : e instanceof Error
-            ? e.message
-            : String(e);
+        e instanceof Declined
+          ? e.abortReason
+          : e instanceof UserError && e.exitCode === ExitCode.Interrupted
+            ? 'the other side interrupted the transfer'
+            : e instanceof Error
+              ? e.message
+              : String(e);
       try {
         stream.write(sealer.seal(RecordType.Abort, encodeJson({ reason })));
       } catch {}
     }
     stream.end();
+    // ... then clean up: the write in flight finishes, temporary files and new directories go.
+    await receiver.cleanup();
     throw e instanceof UserError ? e : new UserError(e instanceof Error ? e.message : String(e), 1);
   } finally {
+    stopTimers();
+    opts.signal?.removeEventListener('abort', onAbort);
     stream.off('close', onGone);
   }
   return {

@@ -1,7 +1,6 @@
 // `p2pcat --invite` and `p2pcat INVITE`: tokens, connection, encrypted session, summary.
 import { randomBytes } from 'node:crypto';
 import { createReadStream, fstatSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { type Readable, Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import type { PairInfo } from '@p2pcat/ice';
@@ -22,6 +21,8 @@ import { runHandshake } from './handshake.js';
 import { sealInbandAnswer } from './inband-answer.js';
 import { InviteAnswers } from './invite-answers.js';
 import { commitTo, deriveKeys, generateEphemeralKeyPair, NONCE_BYTES, type SessionKeys } from './keys.js';
+import { writePrivateFile } from './private-file.js';
+import { askOnTerminal } from './prompt.js';
 import type { Reporter } from './reporter.js';
 import { runSession, type SendSpec } from './session.js';
 import { encodeToken, type Token } from './token.js';
@@ -126,7 +127,7 @@ async function transfer(
     let peer: Token;
     let answerInband = false;
     if (cmd.kind === 'invite') {
-      if (cmd.inviteTo) await writeFile(cmd.inviteTo, `${ownToken.text}\n`);
+      if (cmd.inviteTo) await writePrivateFile(cmd.inviteTo, `${ownToken.text}\n`);
       reporter.event('invite', { token: ownToken.text });
       reporter.info(
         'Send this invite to the other side (any chat or mail); it is valid for ' +
@@ -171,7 +172,7 @@ async function transfer(
       );
       // When the inviter's NAT lets our checks in, the answer also travels in-band on that path.
       stopOffering = offerInbandAnswer(endpoint, sealInbandAnswer(ownToken.text, peer.pwd));
-      if (cmd.answerTo) await writeFile(cmd.answerTo, `${ownToken.text}\n`);
+      if (cmd.answerTo) await writePrivateFile(cmd.answerTo, `${ownToken.text}\n`);
       reporter.event('answer', { token: ownToken.text });
       reporter.info(
         'Send this answer back to the side that invited you (when their network lets us reach ' +
@@ -303,6 +304,14 @@ async function transfer(
         output: stdoutSink(),
         outDir: cmd.outDir,
         force: cmd.force,
+        yes: cmd.yes,
+        allowHidden: cmd.allowHidden,
+        idleTimeoutMs: cmd.idleTimeoutMs,
+        ask: (lines, question) => {
+          reporter.finish(); // the progress bar off the terminal while the person reads
+          return askOnTerminal(lines, question, signal);
+        },
+        notice: (l) => reporter.info(l),
         signal,
         onProgress: (p) => reporter.progress(p),
         log: (l) => reporter.detail(l),
