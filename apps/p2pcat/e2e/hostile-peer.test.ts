@@ -8,7 +8,8 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectToPeer, type EndpointOptions, prepareEndpoint } from '../src/endpoint.js';
-import { deriveSessionKeys, generateEphemeralKeyPair } from '../src/keys.js';
+import { runHandshake } from '../src/handshake.js';
+import { deriveKeys, generateEphemeralKeyPair } from '../src/keys.js';
 import { encodeJson, RecordType } from '../src/messages.js';
 import { type Record, RecordOpener, RecordSealer } from '../src/records.js';
 import { decodeToken, encodeToken } from '../src/token.js';
@@ -101,6 +102,8 @@ async function againstCli(
           throw new Error(`the CLI exited early (${c}): ${stderr}`);
         }),
       ]),
+      Date.now(),
+      { allowLoopback: true },
     );
     const kp = generateEphemeralKeyPair();
     const answer = encodeToken({
@@ -113,7 +116,17 @@ async function againstCli(
     });
     writeFileSync(answerPath, `${answer.text}\n`);
     const { stream } = await connectToPeer(ep, invite, epOpts);
-    const keys = deriveSessionKeys(kp, invite.publicKey, 'joiner', invite.raw, answer.raw);
+    const derived = deriveKeys(kp, invite.publicKey, 'joiner', invite.raw, answer.raw);
+    // The verification handshake comes first (nonce reveal, READY both ways); a hostile peer
+    // has to pass it too, since it holds the keys: what it sends after that is the test.
+    await runHandshake({
+      stream,
+      role: 'joiner',
+      keys: derived.handshake,
+      ...(invite.commitment ? { commitment: invite.commitment } : {}),
+      gate: async () => true,
+    });
+    const keys = derived.session;
     const sealer = new RecordSealer(keys.sendKey);
     const opener = new RecordOpener(keys.receiveKey);
     const peer: Peer = {
