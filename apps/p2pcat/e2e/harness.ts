@@ -23,6 +23,8 @@ export interface PeerSpec {
   /** file that receives standard output (default: discarded) */
   stdout?: string;
   cwd?: string;
+  /** extra environment variables (e.g. NODE_EXTRA_CA_CERTS), on top of this process's */
+  env?: Record<string, string>;
 }
 
 export interface PeerResult {
@@ -56,6 +58,7 @@ export function startPeer(lab: Net, spec: PeerSpec): Running {
   const child = lab.spawn(spec.host, process.execPath, [CLI, ...spec.args], {
     stdio: [inFd, outFd, 'pipe'],
     cwd: spec.cwd,
+    ...(spec.env ? { env: { ...process.env, ...spec.env } } : {}),
   });
   closeSync(inFd);
   closeSync(outFd);

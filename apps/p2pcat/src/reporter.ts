@@ -94,7 +94,24 @@ export class Reporter {
     };
   }
 
+  private statusShown = false;
+
+  /**
+   * A line that replaces itself on a terminal (a countdown); elsewhere nothing (the caller said it
+   * once with info()). Any other output first ends it.
+   */
+  status(line: string): void {
+    if (this.o.json || this.o.quiet || !this.o.isTty) return;
+    this.clearBar();
+    this.out.write(`\r\x1b[K${escapeForTerminal(line)}`);
+    this.statusShown = true;
+  }
+
   private clearBar(): void {
+    if (this.statusShown) {
+      this.statusShown = false;
+      this.out.write('\r\x1b[K');
+    }
     if (this.bar) {
       this.bar.stop();
       this.bar = undefined;

@@ -96,9 +96,14 @@ async function transfer(
     includeLoopback: cmd.loopback,
     connectTimeout: cmd.timeoutMs,
     // The joiner's answer goes through a human: it keeps its checks going meanwhile (up to
-    // ANSWER_WAIT_MS, never past the invite's expiry).
-    ...(invite
-      ? { answerWaitMs: Math.max(0, Math.min(ANSWER_WAIT_MS, invite.expiresAt * 1000 - Date.now())) }
+    // --answer-wait, default ANSWER_WAIT_MS, never past the invite's expiry).
+    ...(invite && cmd.kind === 'join'
+      ? {
+          answerWaitMs: Math.max(
+            0,
+            Math.min(cmd.answerWaitMs ?? ANSWER_WAIT_MS, invite.expiresAt * 1000 - Date.now()),
+          ),
+        }
       : {}),
     log: (l) => reporter.detail(l),
     warn: (l) => reporter.info(l),
@@ -192,23 +197,17 @@ async function transfer(
     const answerRaw = cmd.kind === 'invite' ? peer.raw : ownToken.raw;
     const derived = deriveKeys(keyPair, peer.publicKey, role, inviteRaw, answerRaw);
     reporter.info('Connecting ...');
-    // A joiner usually waits for a human on the other side: say so once, instead of silence.
-    const waitMinutes = Math.round((epOptions.answerWaitMs ?? 0) / 60_000);
+    // A joiner usually waits for a human on the other side: say how long, and what a failure on
+    // the other side means (it cannot reach us to say so itself when no path exists).
     const patience =
-      cmd.kind === 'join' && waitMinutes > 0
-        ? setTimeout(
-            () =>
-              reporter.info(
-                `Waiting for the other side to paste the answer (up to ${waitMinutes} minutes; Ctrl-C to give up) ...`,
-              ),
-            5000,
-          )
+      cmd.kind === 'join' && (epOptions.answerWaitMs ?? 0) > 0
+        ? joinerPatience(reporter, Date.now() + (epOptions.answerWaitMs ?? 0) + cmd.timeoutMs)
         : undefined;
     let connected: Awaited<ReturnType<typeof connectToPeer>>;
     try {
       connected = await Promise.race([connectToPeer(endpoint, peer, epOptions), aborted(signal)]);
     } finally {
-      clearTimeout(patience);
+      patience?.stop();
     }
     stopOffering();
     // Memory: with 8 MiB pseudo-TCP buffers (any path but a same-machine one) V8's default
@@ -342,6 +341,32 @@ async function transfer(
     signal.removeEventListener('abort', onAbort);
     await endpoint.close();
   }
+}
+
+/** What a joiner waiting for its answer to be used hears after 5 s: the bound, and on a terminal a countdown. */
+function joinerPatience(reporter: Reporter, deadline: number): { stop(): void } {
+  const left = () => {
+    const s = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  };
+  let ticker: NodeJS.Timeout | undefined;
+  const start = setTimeout(() => {
+    reporter.info(
+      `Waiting for the other side to use this answer (at most ${left()} more; Ctrl-C to give up). ` +
+        'If they saw "no direct path found", no path exists between you: stop here, and both add --turn.',
+    );
+    ticker = setInterval(() => reporter.status(`  ${left()} left`), 1000);
+    ticker.unref();
+  }, 5000);
+  start.unref();
+  return {
+    stop() {
+      clearTimeout(start);
+      clearInterval(ticker);
+      reporter.status('');
+      reporter.finish();
+    },
+  };
 }
 
 /**
