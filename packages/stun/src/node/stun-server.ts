@@ -1,7 +1,9 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
+import { debuglog } from 'node:util';
 import type { TransportAddress } from '../codec/index.js';
-import { StunBindingServer, type StunServerStats } from '../server/binding-server.js';
+import { type ServerTransmit, StunBindingServer, type StunServerStats } from '../server/binding-server.js';
+import { DEFAULT_SOURCE_RATE_LIMIT, type SourceRateLimit } from '../server/rate-limiter.js';
 import { formatTransportAddress } from '../transaction/address.js';
 import { StunStreamFramer } from '../transaction/stream-framing.js';
 import { parseTransportAddress, transportAddressFromNode } from './address.js';
@@ -15,8 +17,18 @@ export interface StartStunServerOptions {
   udp?: boolean;
   /** Serve TCP (default true), RFC 8489 §6.2.2 framing. */
   tcp?: boolean;
-  /** SOFTWARE attribute, default "p2pcat-stun". */
+  /**
+   * SOFTWARE attribute; default none. When set it goes only into answers that still fit within
+   * the size of their request.
+   */
   software?: string;
+  /**
+   * Per-source (IP; IPv6 by /64) token bucket on UDP answers. Default DEFAULT_SOURCE_RATE_LIMIT:
+   * 50 answers/s, bursts of 100, 10 000 sources tracked. `false`: no limit.
+   */
+  rateLimit?: SourceRateLimit | false;
+  /** Debug lines (failed sends). Default: util.debuglog('stun-server'), i.e. NODE_DEBUG=stun-server. */
+  debug?: (line: string) => void;
 }
 
 export interface RunningStunServer {
@@ -24,6 +36,7 @@ export interface RunningStunServer {
   readonly alternate: TransportAddress | undefined;
   /** Every address served (1, or 4 with an alternate address). */
   readonly addresses: readonly TransportAddress[];
+  /** Live counters; sendFailures counts every send that threw or reported an error. */
   readonly stats: StunServerStats;
   close(): Promise<void>;
 }
@@ -91,15 +104,37 @@ async function bindAll(
       await bindOne({ ...alternateWanted, port: primary.port });
       await bindOne(alternate);
     }
+    const rateLimit = options.rateLimit === undefined ? DEFAULT_SOURCE_RATE_LIMIT : options.rateLimit;
     const core = new StunBindingServer({
       primary,
       ...(alternate ? { alternate } : {}),
-      software: options.software ?? 'p2pcat-stun',
+      ...(options.software !== undefined ? { software: options.software } : {}),
+      ...(rateLimit ? { rateLimit } : {}),
     });
+    const debug = options.debug ?? debuglog('stun-server');
+    // Every send failure is counted and logged, never thrown: a request must not be able to stop
+    // the server (a RESPONSE-PORT the socket refuses, an unroutable or broadcast source, ...).
+    const failed = (t: ServerTransmit, error: unknown) => {
+      core.noteSendFailure();
+      debug(
+        `send to ${formatTransportAddress(t.destination)} failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    };
     const flush = () => {
       for (let t = core.pollTransmit(); t; t = core.pollTransmit()) {
         const s = udpSockets.get(key(t.source));
-        s?.send(t.data, t.destination.port, t.destination.address);
+        if (s === undefined) {
+          failed(t, new Error(`no socket on ${formatTransportAddress(t.source)}`));
+          continue;
+        }
+        const transmit = t;
+        try {
+          s.send(t.data, t.destination.port, t.destination.address, (error) => {
+            if (error) failed(transmit, error);
+          });
+        } catch (error) {
+          failed(t, error);
+        }
       }
     };
     for (const [k, s] of udpSockets) {
@@ -110,6 +145,7 @@ async function bindAll(
           transportAddressFromNode(rinfo.address, rinfo.port),
           local,
           'udp',
+          performance.now(),
         );
         flush();
       });
@@ -127,8 +163,11 @@ async function bindAll(
         const framer = new StunStreamFramer();
         socket.on('data', (chunk: Buffer) => {
           for (const m of framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) {
-            core.handleInput(m, from, local, 'tcp');
-            for (let t = core.pollTransmit(); t; t = core.pollTransmit()) socket.write(t.data);
+            core.handleInput(m, from, local, 'tcp', performance.now());
+            for (let t = core.pollTransmit(); t; t = core.pollTransmit()) {
+              if (socket.destroyed || !socket.writable) core.noteSendFailure();
+              else socket.write(t.data);
+            }
           }
           if (framer.broken) socket.destroy();
         });

@@ -94,8 +94,9 @@ describe('errors', () => {
 
   test('420 to CHANGE-REQUEST without an alternate address', () => {
     const s = new StunBindingServer({ primary: ip1p1 });
+    // With FINGERPRINT the request (36 bytes) has room for the UNKNOWN-ATTRIBUTES list.
     s.handleInput(
-      binding().add('CHANGE_REQUEST', { changeIp: true, changePort: false }).build(),
+      binding().add('CHANGE_REQUEST', { changeIp: true, changePort: false }).build({ fingerprint: true }),
       client,
       ip1p1,
     );
@@ -106,7 +107,11 @@ describe('errors', () => {
 
   test('400 to another method', () => {
     const s = new StunBindingServer({ primary: ip1p1 });
-    s.handleInput(new StunMessageBuilder('request', StunMethod.Allocate).build(), client, ip1p1);
+    s.handleInput(
+      new StunMessageBuilder('request', StunMethod.Allocate).add('SOFTWARE', 'x').build(),
+      client,
+      ip1p1,
+    );
     expect(answer(s)?.m.get('ERROR_CODE')?.code).toBe(400);
   });
 
