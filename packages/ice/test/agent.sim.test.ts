@@ -84,6 +84,24 @@ describe('ICE agent on a simulated network', () => {
     exchangeData(net, na, nb);
   });
 
+  it('a candidate learned as peer-reflexive takes the type its late description gives it', () => {
+    // B's checks reach A before B's description does (as a p2pcat joiner's do before the answer
+    // is pasted): A learns B's host address as prflx, then the description names it host.
+    const a = { base: v4('192.0.2.10', 5000) };
+    const b = { base: v4('192.0.2.20', 6000) };
+    const { net, A, na, nb } = makePair({ seed: 6, delay: [5, 5] }, a, b);
+    gather(na, a);
+    gather(nb, b);
+    signal(na, nb);
+    net.run(1_000, () => false);
+    expect(A.getRemoteCandidates().map((c) => c.type)).toEqual(['prflx']);
+    signal(nb, na);
+    net.run(5_000, both(na, nb));
+    expect(connected(na) && connected(nb)).toBe(true);
+    expect(A.getRemoteCandidates().map((c) => c.type)).toEqual(['host']);
+    expect(A.getSelectedPair()?.remote.type).toBe('host');
+  });
+
   it('connects with candidates trickled late, after checks began', () => {
     const a = { base: v4('192.0.2.10', 5000) };
     const b = { base: v4('192.0.2.20', 6000) };

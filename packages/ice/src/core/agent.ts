@@ -306,7 +306,19 @@ export class IceAgent {
     const existing = this.remoteCandidates.find(
       (c) => c.streamId === streamId && c.component === component && sameAddress(c.address, init.address),
     );
-    if (existing) return existing;
+    if (existing) {
+      // A check from the peer arrived before its description did, so the candidate was learned as
+      // peer-reflexive (RFC 8445 §7.3.1.3) as a stand-in; the signalled candidate now says what it
+      // really is. Its type and foundation are taken over; its priority stays, since the pairs
+      // already formed (and ordered) with it keep theirs.
+      if (existing.type === 'prflx' && init.type !== 'prflx') {
+        const named = existing as { -readonly [K in keyof Candidate]: Candidate[K] };
+        named.type = init.type;
+        named.foundation = init.foundation;
+        if (init.relatedAddress) named.relatedAddress = init.relatedAddress;
+      }
+      return existing;
+    }
     const refusal = this.refusal(init);
     if (refusal !== undefined) {
       this.events.push({
