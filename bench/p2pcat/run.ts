@@ -17,7 +17,8 @@ import { checkPrerequisites, createImpairedLink } from '@p2pcat/natlab';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The installed command (package.json "bin"): the shim that sets p2pcat's V8 memory flags, then cli.js.
-const CLI = join(here, '..', '..', 'apps', 'p2pcat', 'dist', 'bin.js');
+// P2PCAT_CLI points at another build (an A/B of two versions, interleaved by the caller).
+const CLI = process.env.P2PCAT_CLI ?? join(here, '..', '..', 'apps', 'p2pcat', 'dist', 'bin.js');
 const quick = process.argv.includes('--quick');
 const MiB = 1024 * 1024;
 const argValue = (name: string): number | undefined => {
