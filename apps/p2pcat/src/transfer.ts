@@ -258,7 +258,7 @@ async function transfer(
         signal,
         onCode: (code) => {
           reporter.event('connected', {
-            path: connected.pathType,
+            path: pathType, // the same words as the line below (the pair selected by now)
             local: pair?.local.type,
             remote: pair?.remote.type,
             connectMs: Math.round(connected.connectMs),
