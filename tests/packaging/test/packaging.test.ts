@@ -92,6 +92,11 @@ function installed(name: string, ...rest: string[]): string {
   return join(app, 'node_modules', name, ...rest);
 }
 
+/** A JavaScript identifier from a package name. */
+function importId(name: string): string {
+  return name.replace(/\W/g, '_');
+}
+
 function walk(dir: string, out: string[] = []): string[] {
   for (const f of readdirSync(dir)) {
     const p = join(dir, f);
@@ -281,6 +286,56 @@ describe('installed from tarballs with npm, outside the workspace', () => {
     }
     // ... and repository-only folders are named as such, with the repository's address.
     if (repositoryOnly) expect(readme).toContain(`${REPO}/tree/main/${p.dir}`);
+  });
+
+  test('TypeScript consumers (ESM and CommonJS, module nodenext) get the types of each entry', async () => {
+    const imports = PUBLISHED.filter((p) => p.main.length > 0).flatMap((p) => [
+      `import * as m${importId(p.name)} from '${p.name}';`,
+      ...(p.core ? [`import * as c${importId(p.name)} from '${p.name}/core';`] : []),
+    ]);
+    writeFileSync(
+      join(app, 'consumer.mts'),
+      `${imports.join('\n')}
+import { PseudoTcp } from '@p2pcat/pseudotcp/core';
+import { StunMessageBuilder, StunMethod } from '@p2pcat/stun';
+export const bytes: Uint8Array = new StunMessageBuilder('request', StunMethod.Binding).build();
+export const n: number = new PseudoTcp().readableBytes;
+// @ts-expect-error the types are real, not any
+export const wrong: string = new PseudoTcp().readableBytes;
+export const all = [${PUBLISHED.filter((p) => p.main.length > 0)
+        .flatMap((p) => [`m${importId(p.name)}`, ...(p.core ? [`c${importId(p.name)}`] : [])])
+        .join(', ')}];
+`,
+    );
+    writeFileSync(
+      join(app, 'consumer.cts'),
+      `import stun = require('@p2pcat/stun');
+import core = require('@p2pcat/pseudotcp/core');
+const n: number = new core.PseudoTcp().readableBytes;
+// @ts-expect-error the types are real, not any
+const wrong: string = new core.PseudoTcp().readableBytes;
+export = { b: new stun.StunMessageBuilder('request', stun.StunMethod.Binding), n, wrong };
+`,
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          target: 'es2022',
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
+        files: ['consumer.mts', 'consumer.cts'],
+      }),
+    );
+    const tsc = join(dirname(fileURLToPath(import.meta.resolve('typescript'))), '..', 'bin', 'tsc');
+    const r = await run(process.execPath, [tsc, '-p', app], { cwd: app });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.code).toBe(0);
   });
 
   test('only `p2pcat` is a global command', async () => {
