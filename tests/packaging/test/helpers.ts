@@ -27,10 +27,13 @@ export function run(
   });
 }
 
-/** The environment without pnpm's npm_* variables, so npm runs as in a user's shell. */
+/**
+ * The environment without the lower-case npm_* variables a package manager sets for its scripts, so
+ * npm runs as in a user's shell (upper-case NPM_CONFIG_* settings of the machine are kept).
+ */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.toLowerCase().startsWith('npm_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('npm_')) env[k] = v;
   return { ...env, ...extra };
 }
 
