@@ -10,6 +10,7 @@ import {
   longTermKey,
   opaqueString,
   PrecisError,
+  parseNonceCookie,
   StunClientTransactions,
   type StunMessage,
   StunMessageBuilder,
@@ -17,9 +18,8 @@ import {
   type TransportAddress,
   userhash,
   verifyMessageIntegrity,
-} from '@p2pcat/stun';
+} from '@p2pcat/stun/core';
 import { addressKey, formatAddress, sameAddress } from './address.js';
-import { parseNonceCookie } from './credentials.js';
 import { TurnError, turnErrorFromStatus } from './errors.js';
 
 export type TurnTransport = 'udp' | 'tcp' | 'tls';

@@ -1,4 +1,4 @@
-import type { TransportAddress } from '@p2pcat/stun';
+import type { TransportAddress } from '@p2pcat/stun/core';
 
 export type { TransportAddress };
 

@@ -1,6 +1,12 @@
 // The ICE agent (RFC 8445), sans-IO: moved only by handleInput / handleTimeout / commands, drained by
 // pollTransmit / pollEvent / pollTimeout. No socket, timer or clock lives here.
-import { decodeStunMessage, demultiplex, StunDecodeError, type StunMessage, StunMethod } from '@p2pcat/stun';
+import {
+  decodeStunMessage,
+  demultiplex,
+  StunDecodeError,
+  type StunMessage,
+  StunMethod,
+} from '@p2pcat/stun/core';
 import {
   addressKey,
   isLoopbackAddress,

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-
 /**
  * Source of randomness for credentials, tie-breakers, transaction ids and consent jitter.
  * Injectable so that a whole negotiation can be replayed from a seed.
@@ -8,9 +6,17 @@ export interface RandomSource {
   bytes(length: number): Uint8Array;
 }
 
-/** Cryptographically secure source (RFC 8445 §5.3: ufrag/pwd MUST come from a secure random source). */
+/**
+ * Cryptographically secure source (RFC 8445 §5.3: ufrag/pwd MUST come from a secure random source).
+ * Web Crypto (a global in Node >= 19 and elsewhere), so the core needs no `node:` builtin.
+ */
 export const secureRandom: RandomSource = {
-  bytes: (length) => new Uint8Array(randomBytes(length)),
+  bytes: (length) => {
+    const out = new Uint8Array(length);
+    // getRandomValues fills at most 65,536 bytes per call
+    for (let i = 0; i < length; i += 65_536) crypto.getRandomValues(out.subarray(i, i + 65_536));
+    return out;
+  },
 };
 
 /** A float in [0, 1) from the source. */

@@ -7,7 +7,7 @@ import {
   type TransportAddress,
   verifyFingerprint,
   verifyMessageIntegrity,
-} from '@p2pcat/stun';
+} from '@p2pcat/stun/core';
 
 export interface CheckRequestParams {
   transactionId: Uint8Array;

@@ -1,0 +1,17 @@
+// `@p2pcat/ice/core`: the sans-IO ICE agent (RFC 8445) without the Node socket layer, so it loads
+// without any `node:` builtin (it imports `@p2pcat/stun/core`, not the STUN package entry).
+
+export {
+  IceAgent,
+  type IceAgentOptions,
+  type IceRole,
+  type LocalCandidateInit,
+  type RemoteCandidateInit,
+} from './core/agent.js';
+export { type Candidate, type CandidateType, candidatePriority } from './core/candidate.js';
+export { candidateToSdp, parseCandidateSdp } from './core/candidate-sdp.js';
+export { generateCredentials, type IceCredentials } from './core/credentials.js';
+export type { IceConnectionState, IceEvent, IceFailureReason, PairInfo, Transmit } from './core/events.js';
+export { type PairStats, pairPriority } from './core/pair.js';
+export { type RandomSource, secureRandom, seededRandom } from './core/random.js';
+export type { IceTimingConfig } from './core/timing.js';

@@ -1,0 +1,14 @@
+// `@p2pcat/turn/core`: the sans-IO TURN allocation client without the Node socket adapter (and
+// without restApiCredentials, which uses node:crypto), so it loads without any `node:` builtin.
+
+export {
+  TurnAllocation,
+  type TurnAllocationOptions,
+  type TurnAllocationState,
+  type TurnEvent,
+  type TurnStats,
+  type TurnTransmit,
+  type TurnTransport,
+} from './allocation.js';
+export type { TurnCredentials } from './credentials.js';
+export { TurnError, type TurnErrorCode } from './errors.js';
