@@ -8,7 +8,6 @@
 //   libnice: "first byte" = from both agents having each other's candidates to data arriving both
 //            ways on the chosen pair; "nominated" = to the pair being selected on both sides.
 // Run as root from bench/scenarios after a build:  npx tsx run.ts [runs]  (default 3)
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
