@@ -39,7 +39,15 @@ describe('an invite read by someone else (issue 13, item 3)', () => {
     ]);
     const invite = await tokenIn(join(dir, 'invite'));
     // The reader of the chat answers at once; its answer reaches the inviter in-band.
-    const reader = p2pcat([invite, ...LOCAL, '--answer-to', join(dir, 'reader-answer'), '--out', out]);
+    const reader = p2pcat([
+      invite,
+      ...LOCAL,
+      '--answer-to',
+      join(dir, 'reader-answer'),
+      '--out',
+      out,
+      '--yes',
+    ]);
     await until('the ignored in-band answer', () =>
       /arrived directly from the network and was ignored/.test(inviter.stderr()),
     );
@@ -48,7 +56,15 @@ describe('an invite read by someone else (issue 13, item 3)', () => {
     reader.kill();
     await reader.done;
     // The real joiner's answer comes through the file, as pasted.
-    const joiner = p2pcat([invite, ...LOCAL, '--answer-to', join(dir, 'joiner-answer'), '--out', out]);
+    const joiner = p2pcat([
+      invite,
+      ...LOCAL,
+      '--answer-to',
+      join(dir, 'joiner-answer'),
+      '--out',
+      out,
+      '--yes',
+    ]);
     await writeFile(join(dir, 'answer'), `${await tokenIn(join(dir, 'joiner-answer'))}\n`);
     const [i, j] = await Promise.all([inviter.done, joiner.done]);
     expect(i.code, i.stderr).toBe(0);
@@ -147,6 +163,7 @@ describe.skipIf(!hasScript)('--confirm and an in-band answer on a terminal (issu
         join(dir, 'a'),
         '--out',
         out,
+        '--yes', // the receiving side has no terminal: it takes the offer only with --yes
       ]);
       await until('the question', () =>
         /Does the other side show the same code\? \[y\/N\]/.test(inviter.out()),

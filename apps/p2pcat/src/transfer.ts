@@ -132,16 +132,8 @@ async function transfer(
     let peer: Token;
     let answerInband = false;
     if (cmd.kind === 'invite') {
-      if (cmd.inviteTo) await writePrivateFile(cmd.inviteTo, `${ownToken.text}\n`);
-      reporter.event('invite', { token: ownToken.text });
-      reporter.info(
-        'Send this invite to the other side (any chat or mail); it is valid for ' +
-          `${cmd.expiryMinutes} minutes:`,
-      );
-      reporter.always(ownToken.text);
-      reporter.info(
-        cmd.answerFrom ? `Waiting for the answer in ${cmd.answerFrom} ...` : 'Paste their answer here:',
-      );
+      // Listening for in-band answers starts before the invite is out: one arriving at once (a
+      // joiner on the same network) must not fall through to the ICE agent and be dropped.
       answers = new InviteAnswers(endpoint, {
         answerFrom: cmd.answerFrom,
         terminal,
@@ -153,6 +145,16 @@ async function transfer(
         sessionPair: () => endpoint.ice.selectedPair(),
         sessionStarted: () => sessionStarted,
       });
+      if (cmd.inviteTo) await writePrivateFile(cmd.inviteTo, `${ownToken.text}\n`);
+      reporter.event('invite', { token: ownToken.text });
+      reporter.info(
+        'Send this invite to the other side (any chat or mail); it is valid for ' +
+          `${cmd.expiryMinutes} minutes:`,
+      );
+      reporter.always(ownToken.text);
+      reporter.info(
+        cmd.answerFrom ? `Waiting for the answer in ${cmd.answerFrom} ...` : 'Paste their answer here:',
+      );
       const accepted = await answers.first(signal);
       peer = accepted.token;
       answerInband = accepted.inband;
