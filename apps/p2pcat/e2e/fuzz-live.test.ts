@@ -177,8 +177,16 @@ describe('live fuzz: real p2pcat processes survive 10^5 hostile datagrams each',
     }).text;
     const udp = createSocket('udp4');
     const v4 = invite.candidates.find((c) => c.address === '127.0.0.1')!;
-    udp.send(sealInbandAnswer(crafted, invite.pwd), v4.port, v4.address);
-    await until('the refusal', () => /in-band answer refused: .*port 0/.test(inviter.stderr()));
+    // Sent again every 500 ms, as a joiner resends its answer: right after the flood the inviter's
+    // socket buffer may still be full, and the kernel drops what does not fit.
+    const crafty = sealInbandAnswer(crafted, invite.pwd);
+    const resend = setInterval(() => udp.send(crafty, v4.port, v4.address), 500);
+    udp.send(crafty, v4.port, v4.address);
+    try {
+      await until('the refusal', () => /in-band answer refused: .*port 0/.test(inviter.stderr()));
+    } finally {
+      clearInterval(resend);
+    }
     udp.close();
     expect(inviter.child.exitCode, inviter.stderr()).toBeNull();
 

@@ -27,10 +27,22 @@ interface Outcome {
   ms: number;
 }
 
-/** `Connected over a direct (host -> host) path in 123 ms` -> { path, types, ms } */
+/**
+ * The path as the inviter's final summary names it (`... over a direct (host -> host) path; ...`),
+ * and the connect time from its `Connected over ... path in 123 ms` line (which names the pair's
+ * types only when nomination settled before the stream opened).
+ */
 function connectedLine(stderr: string): { path: string; types: string; ms: number } | undefined {
-  const m = /Connected over an? (direct|relayed) \(([a-z]+ -> [a-z]+)\) path in (\d+) ms/.exec(stderr);
-  return m ? { path: m[1]!, types: m[2]!, ms: Number(m[3]) } : undefined;
+  const summary = /over an? (direct|relayed) \(([a-z]+ -> [a-z]+)\) path;/.exec(stderr);
+  const connected = /Connected over an? (direct|relayed)(?: \([a-z]+ -> [a-z]+\))? path in (\d+) ms/.exec(
+    stderr,
+  );
+  if (!summary && !connected) return undefined;
+  return {
+    path: summary?.[1] ?? connected?.[1] ?? '',
+    types: summary?.[2] ?? '',
+    ms: Number(connected?.[2] ?? Number.NaN),
+  };
 }
 
 async function transfer(
@@ -107,6 +119,8 @@ describe.skipIf(pre.skip)('defaults, same NAT, CGNAT, UDP blocked (IPv4 lab with
     ['public / symmetric', 'h3', 'h4'],
     ['full cone / symmetric', 'h5', 'h4'],
     ['home NAT / full cone', 'h2', 'h5'],
+    ['public / full cone', 'h3', 'h5'],
+    ['public / home NAT', 'h3', 'h2'],
   ])(
     '%s, no options: direct',
     async (_name, a, b) => {
@@ -187,6 +201,53 @@ describe.skipIf(pre.skip)('defaults, same NAT, CGNAT, UDP blocked (IPv4 lab with
     expect(secs).toBeLessThan(8 + 6 + 15);
   }, 120_000);
 });
+
+describe.skipIf(pre.skip)(
+  'the remaining pairs with a direct path, and a carrier NAT that allows none',
+  () => {
+    let lab: Lab;
+    beforeAll(async () => {
+      lab = await createLab({
+        name: 'scenx',
+        dns: true,
+        routers: [
+          { nat: 'none' }, // h1
+          { nat: 'none' }, // h2
+          { nat: 'full-cone' }, // h3
+          { nat: 'full-cone' }, // h4
+          { nat: 'restricted', miniupnpd: true, behind: { nat: 'symmetric' } }, // h5: home NAT behind a symmetric CGNAT
+          { nat: 'restricted' }, // h6
+        ],
+      });
+      for (const r of lab.routers) await dropUnsolicited(lab, r.name);
+    }, 180_000);
+    afterAll(async () => {
+      await lab?.down();
+      await removeWorkDirs();
+    }, 60_000);
+
+    it.each([
+      ['public / public', 'h1', 'h2'],
+      ['full cone / full cone', 'h3', 'h4'],
+    ])(
+      '%s, no options: direct',
+      async (_name, a, b) => {
+        expectDirect(await transfer(lab, `defx-${a}-${b}`, a, b));
+      },
+      150_000,
+    );
+
+    it('a home NAT behind a symmetric carrier NAT: no direct path to a home NAT, the relay carries it', async () => {
+      const turn = ['--turn', 'turn:user:pass@stun.cloudflare.com:3478'];
+      const r = await transfer(lab, 'cgnat-sym', 'h5', 'h6', { common: turn });
+      expect(r.inviter.code, r.inviter.stderr).toBe(0);
+      expect(r.joiner.code, r.joiner.stderr).toBe(0);
+      expect(r.sameBytes).toBe(true);
+      expect(connectedLine(r.inviter.stderr)?.path).toBe('relayed');
+      expect(r.inviter.stderr).toMatch(/100\.64\.\d+\.\d+ is behind another NAT/);
+    }, 150_000);
+  },
+);
 
 describe.skipIf(pre.skip)('IPv6: dual stack, IPv6-only, IPv4-only (stateful firewalls, no NAT66)', () => {
   let lab: Lab;
