@@ -48,7 +48,16 @@ describe('an invite read by someone else (issue 13, item 3)', () => {
     reader.kill();
     await reader.done;
     // The real joiner's answer comes through the file, as pasted.
-    const joiner = p2pcat([invite, ...LOCAL, '--answer-to', join(dir, 'joiner-answer'), '--out', out]);
+    // --yes: a receiver without a terminal accepts files only with it (hostile-peer.test.ts).
+    const joiner = p2pcat([
+      invite,
+      ...LOCAL,
+      '--yes',
+      '--answer-to',
+      join(dir, 'joiner-answer'),
+      '--out',
+      out,
+    ]);
     await writeFile(join(dir, 'answer'), `${await tokenIn(join(dir, 'joiner-answer'))}\n`);
     const [i, j] = await Promise.all([inviter.done, joiner.done]);
     expect(i.code, i.stderr).toBe(0);
@@ -143,6 +152,7 @@ describe.skipIf(!hasScript)('--confirm and an in-band answer on a terminal (issu
       const joiner = p2pcat([
         await tokenIn(join(dir, 'invite')),
         ...LOCAL,
+        '--yes', // the joiner has no terminal: it accepts files only with --yes
         '--answer-to',
         join(dir, 'a'),
         '--out',
