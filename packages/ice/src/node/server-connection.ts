@@ -11,6 +11,7 @@ import {
   type HostBase,
   type RelayBase,
 } from '@p2pcat/gather';
+import { localPreferenceOf } from '../core/candidate.js';
 import { IceConnection, type IceConnectionOptions } from './ice-connection.js';
 
 /** A TURN server as an object (the WebRTC RTCIceServer shape, one URL). */
@@ -49,11 +50,6 @@ export function turnServerUrl(server: string | TurnServerConfig): string {
   if (!m) throw new Error(`bad TURN server URL "${server.url}": expected turn: or turns:`);
   const user = `${encodeURIComponent(server.username)}:${encodeURIComponent(server.credential)}`;
   return `${m[1]!.toLowerCase()}:${user}@${m[2]}`;
-}
-
-/** The gatherer ranked the interfaces (RFC 8445 §5.1.2.1, RFC 8421): bits 8..23 of its priority. */
-function localPreferenceOf(c: GatheredCandidate): number {
-  return Math.floor(c.priority / 256) % 65536;
 }
 
 /**
@@ -116,7 +112,8 @@ export class ServerIceConnection {
   /** One gathered candidate into the agent. */
   private adopt(c: GatheredCandidate): void {
     if (this.closing) return;
-    const pref = localPreferenceOf(c);
+    // The gatherer ranked the interfaces (RFC 8445 §5.1.2.1, RFC 8421): keep its local preference.
+    const pref = localPreferenceOf(c.priority);
     if (c.base.kind === 'host') {
       const base = c.base as HostBase;
       if (!this.ice.hasBase(base.local)) {
