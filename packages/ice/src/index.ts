@@ -26,4 +26,12 @@ export {
   type IceConnectionOptions,
   type IceTransport,
   type RelayAllocation,
+  type SharedBase,
 } from './node/ice-connection.js';
+export {
+  connectWithServers,
+  ServerIceConnection,
+  type ServerIceOptions,
+  type TurnServerConfig,
+  turnServerUrl,
+} from './node/server-connection.js';
