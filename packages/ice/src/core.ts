@@ -1,6 +1,7 @@
 // `@p2pcat/ice/core`: the sans-IO ICE agent (RFC 8445) without the Node socket layer, so it loads
 // without any `node:` builtin (it imports `@p2pcat/stun/core`, not the STUN package entry).
 
+export type { RemoteCandidateRefusal } from './core/address.js';
 export {
   IceAgent,
   type IceAgentOptions,

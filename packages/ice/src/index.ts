@@ -1,18 +1,4 @@
-export type { RemoteCandidateRefusal } from './core/address.js';
-export {
-  IceAgent,
-  type IceAgentOptions,
-  type IceRole,
-  type LocalCandidateInit,
-  type RemoteCandidateInit,
-} from './core/agent.js';
-export { type Candidate, type CandidateType, candidatePriority } from './core/candidate.js';
-export { candidateToSdp, parseCandidateSdp } from './core/candidate-sdp.js';
-export { generateCredentials, type IceCredentials } from './core/credentials.js';
-export type { IceConnectionState, IceEvent, IceFailureReason, PairInfo, Transmit } from './core/events.js';
-export { type PairStats, pairPriority } from './core/pair.js';
-export { type RandomSource, secureRandom, seededRandom } from './core/random.js';
-export type { IceTimingConfig } from './core/timing.js';
+export * from './core.js';
 export type { IceDescription } from './node/description.js';
 export {
   type BaseSocket,

@@ -1,11 +1,4 @@
-export {
-  PseudoTcp,
-  type PseudoTcpCloseReason,
-  type PseudoTcpEvent,
-  type PseudoTcpOptions,
-  type PseudoTcpState,
-  type PseudoTcpStats,
-} from './core/pseudotcp.js';
+export * from './core.js';
 export {
   createPseudoTcpStream,
   PseudoTcpError,

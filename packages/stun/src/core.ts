@@ -21,6 +21,11 @@ export {
   type StunServerOptions,
   type StunServerStats,
 } from './server/binding-server.js';
+export {
+  DEFAULT_SOURCE_RATE_LIMIT,
+  type SourceRateLimit,
+  SourceRateLimiter,
+} from './server/rate-limiter.js';
 export { formatTransportAddress, sameTransportAddress } from './transaction/address.js';
 export {
   type StartOptions,

@@ -1,18 +1,9 @@
 // STUN message codec (issue 2): ./codec. Transactions, client, server and NAT behaviour discovery
-// (issue 3): everything else. (Biome keeps these exports sorted by path.)
+// (issue 3): everything else. The sans-IO part is `./core` (re-exported whole here); this entry adds
+// the Node adapters. (Biome keeps these exports sorted by path.)
 
-export { discoverNatBehaviorWith } from './behavior/discovery.js';
-export { formatNatBehavior } from './behavior/format.js';
-export { describeNatBehavior } from './behavior/summary.js';
-export type {
-  BindingProbe,
-  ChangeRequest,
-  FilteringBehavior,
-  MappingBehavior,
-  NatBehavior,
-  OpenProbe,
-} from './behavior/types.js';
-export * from './codec/index.js';
+export * from './core.js';
+
 export {
   HostPortError,
   parseHostPort,
@@ -40,23 +31,3 @@ export {
   type StunResponse,
 } from './node/stun-client.js';
 export { type RunningStunServer, type StartStunServerOptions, startStunServer } from './node/stun-server.js';
-export {
-  type ServerTransmit,
-  type ServerTransport,
-  StunBindingServer,
-  type StunServerOptions,
-  type StunServerStats,
-} from './server/binding-server.js';
-export {
-  DEFAULT_SOURCE_RATE_LIMIT,
-  type SourceRateLimit,
-  SourceRateLimiter,
-} from './server/rate-limiter.js';
-export { formatTransportAddress, sameTransportAddress } from './transaction/address.js';
-export {
-  type StartOptions,
-  StunClientTransactions,
-  type TransactionEvent,
-} from './transaction/client-transactions.js';
-export type { TransactionOptions } from './transaction/schedule.js';
-export { StunStreamFramer } from './transaction/stream-framing.js';
