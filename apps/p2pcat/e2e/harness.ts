@@ -185,7 +185,10 @@ export function writeRandomFile(path: string, bytes: number, seed: string): void
 }
 
 /** Standard arguments: the lab's coturn as STUN server, no port mapping, a bounded timeout. */
-export function labArgs(lab: Lab, extra: { turn?: boolean | 'tcp'; portmap?: boolean } = {}): string[] {
+export function labArgs(
+  lab: Lab,
+  extra: { turn?: boolean | 'tcp' | 'tls'; portmap?: boolean } = {},
+): string[] {
   const c = lab.coturn;
   if (!c) throw new Error('the lab has no coturn');
   const args = ['--stun', `${c.addresses[0]}:${c.port}`, '--timeout', '30', '-v'];

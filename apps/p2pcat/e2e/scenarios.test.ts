@@ -77,14 +77,22 @@ async function transfer(
   return { inviter: r.inviter, joiner: r.joiner, ms, sameBytes };
 }
 
-function expectDirect(r: Outcome & { sameBytes: boolean }, types?: RegExp): void {
+/** Both sides exit 0, the bytes arrived whole, over a path of this kind (and pair types). */
+function expectPath(
+  r: Outcome & { sameBytes: boolean },
+  path: 'direct' | 'relayed',
+  types?: RegExp,
+): ReturnType<typeof connectedLine> {
   expect(r.inviter.code, r.inviter.stderr).toBe(0);
   expect(r.joiner.code, r.joiner.stderr).toBe(0);
   expect(r.sameBytes).toBe(true);
   const c = connectedLine(r.inviter.stderr);
-  expect(c?.path, r.inviter.stderr).toBe('direct');
+  expect(c?.path, r.inviter.stderr).toBe(path);
   if (types) expect(c?.types).toMatch(types);
+  return c;
 }
+
+const expectDirect = (r: Outcome & { sameBytes: boolean }, types?: RegExp) => expectPath(r, 'direct', types);
 
 describe.skipIf(pre.skip)('defaults, same NAT, CGNAT, UDP blocked (IPv4 lab with DNS)', () => {
   let lab: Lab;
@@ -140,10 +148,7 @@ describe.skipIf(pre.skip)('defaults, same NAT, CGNAT, UDP blocked (IPv4 lab with
   it('two LANs behind one NAT without hairpinning: no direct path, the TURN relay (given by name) carries it', async () => {
     const turn = ['--turn', 'turn:user:pass@stun.cloudflare.com:3478'];
     const r = await transfer(lab, 'no-hairpin', 'h6', 'h6b', { common: turn });
-    expect(r.inviter.code, r.inviter.stderr).toBe(0);
-    expect(r.joiner.code, r.joiner.stderr).toBe(0);
-    expect(r.sameBytes).toBe(true);
-    expect(connectedLine(r.inviter.stderr)?.path).toBe('relayed');
+    expectPath(r, 'relayed');
   }, 150_000);
 
   it('a home NAT behind a carrier-grade NAT: the useless port mapping is reported, the transfer goes direct', async () => {
@@ -157,11 +162,7 @@ describe.skipIf(pre.skip)('defaults, same NAT, CGNAT, UDP blocked (IPv4 lab with
     const r = await transfer(lab, 'udp-blocked-tcp', 'h9', 'h2', {
       inviter: ['--turn', 'turn:user:pass@stun.cloudflare.com:443?transport=tcp'],
     });
-    expect(r.inviter.code, r.inviter.stderr).toBe(0);
-    expect(r.joiner.code, r.joiner.stderr).toBe(0);
-    expect(r.sameBytes).toBe(true);
-    const c = connectedLine(r.inviter.stderr);
-    expect(c?.path).toBe('relayed');
+    const c = expectPath(r, 'relayed');
     console.log(`UDP blocked, TURN over TCP 443: connected in ${c?.ms} ms after the answer`);
   }, 150_000);
 
@@ -174,11 +175,8 @@ describe.skipIf(pre.skip)('defaults, same NAT, CGNAT, UDP blocked (IPv4 lab with
       // the lab's certificate stands for one a public CA signed: trusted, no --turn-insecure
       env: { NODE_EXTRA_CA_CERTS: ca },
     });
-    expect(r.inviter.code, r.inviter.stderr).toBe(0);
-    expect(r.sameBytes).toBe(true);
+    const c = expectPath(r, 'relayed');
     expect(r.inviter.stderr).not.toMatch(/warning: TURN/);
-    const c = connectedLine(r.inviter.stderr);
-    expect(c?.path).toBe('relayed');
     console.log(`UDP blocked, TURN over TLS 443: connected in ${c?.ms} ms after the answer`);
   }, 150_000);
 
@@ -240,10 +238,7 @@ describe.skipIf(pre.skip)(
     it('a home NAT behind a symmetric carrier NAT: no direct path to a home NAT, the relay carries it', async () => {
       const turn = ['--turn', 'turn:user:pass@stun.cloudflare.com:3478'];
       const r = await transfer(lab, 'cgnat-sym', 'h5', 'h6', { common: turn });
-      expect(r.inviter.code, r.inviter.stderr).toBe(0);
-      expect(r.joiner.code, r.joiner.stderr).toBe(0);
-      expect(r.sameBytes).toBe(true);
-      expect(connectedLine(r.inviter.stderr)?.path).toBe('relayed');
+      expectPath(r, 'relayed');
       expect(r.inviter.stderr).toMatch(/100\.64\.\d+\.\d+ is behind another NAT/);
     }, 150_000);
   },
