@@ -365,7 +365,6 @@ function joinerPatience(reporter: Reporter, deadline: number): { stop(): void } 
     stop() {
       clearTimeout(start);
       clearInterval(ticker);
-      reporter.status('');
       reporter.finish();
     },
   };
