@@ -19,6 +19,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const perPackage = [];
+const failures = [];
 if (existsSync(reports)) {
   for (const file of readdirSync(reports).sort()) {
     if (!file.endsWith('.json')) continue;
@@ -30,6 +31,13 @@ if (existsSync(reports)) {
       perPackage.push(
         `${file.replace(/\.json$/, '')}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`,
       );
+      for (const suite of r.testResults ?? []) {
+        for (const t of suite.assertionResults ?? []) {
+          if (t.status !== 'failed') continue;
+          const first = String(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
+          failures.push(`${file.replace(/\.json$/, '')} ${suite.name.slice(root.length + 1)}: ${t.fullName}\n      ${first}`);
+        }
+      }
     } catch {
       failed += 1;
       perPackage.push(`${file}: unreadable report`);
@@ -38,6 +46,8 @@ if (existsSync(reports)) {
 }
 console.log('');
 for (const line of perPackage) console.log(`  ${line}`);
+// The failed tests again, last, so that a log cut to its tail still names them and says why.
+for (const line of failures) console.log(`  FAILED ${line}`);
 const code = run.status ?? 1;
 if (code !== 0 && failed === 0) failed = 1; // a crashed runner counts as a failure
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -100,9 +100,10 @@ describe.skipIf(pre.skip)('natlab extras', () => {
       const toServer = await minRtt(lab.server.address, '3480');
       const toPeer = await minRtt(lab.hosts.h2?.address ?? '', '3481');
       expect(toServer).toBeGreaterThanOrEqual(2 * delayMs);
-      expect(toServer).toBeLessThan(4 * delayMs);
+      // strict below (every packet is held), generous above (a loaded CI machine only adds time)
+      expect(toServer).toBeLessThan(4 * delayMs + 20);
       expect(toPeer).toBeGreaterThanOrEqual(4 * delayMs);
-      expect(toPeer).toBeLessThan(4 * delayMs + 50);
+      expect(toPeer).toBeLessThan(8 * delayMs + 20);
     } finally {
       await lab.down();
     }

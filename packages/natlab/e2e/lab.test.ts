@@ -2,7 +2,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkPrerequisites, createImpairedLink, createLab, type Lab } from '../src/index.js';
-import { sleep } from '../src/sh.js';
 import { leftovers } from './leftovers.js';
 
 const pre = checkPrerequisites({
@@ -189,8 +188,9 @@ describe.skipIf(pre.skip)('natlab', () => {
       const min = Math.min(...rtts);
       expect(min).toBeGreaterThanOrEqual(50);
       expect(min).toBeLessThan(100);
-      link.spawn('b', 'iperf3', ['-s', '-1', '-B', link.b.address]);
-      await sleep(300);
+      // iperf3 prints its banner once it listens; a fixed sleep lost that race on a loaded CI machine
+      const iperf = link.spawn('b', 'iperf3', ['-s', '-1', '-B', link.b.address]);
+      await new Promise((r) => iperf.stdout?.once('data', r));
       const ip = await link.exec('a', 'iperf3', ['-c', link.b.address, '-t', '2', '-C', 'cubic', '-J']);
       const bps = (JSON.parse(ip.stdout) as { end: { sum_received: { bits_per_second: number } } }).end
         .sum_received.bits_per_second;
