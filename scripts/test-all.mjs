@@ -34,8 +34,13 @@ if (existsSync(reports)) {
       for (const suite of r.testResults ?? []) {
         for (const t of suite.assertionResults ?? []) {
           if (t.status !== 'failed') continue;
-          const first = String(t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 300);
-          failures.push(`${file.replace(/\.json$/, '')} ${suite.name.slice(root.length + 1)}: ${t.fullName}\n      ${first}`);
+          const first = String(t.failureMessages?.[0] ?? '')
+            .split('\n')[0]
+            .slice(0, 300);
+          const took = `after ${Math.round(t.duration ?? 0)} ms`; // a timeout's message is only a stack
+          failures.push(
+            `${file.replace(/\.json$/, '')} ${suite.name.slice(root.length + 1)}: ${t.fullName} (${took})\n      ${first}`,
+          );
         }
       }
     } catch {

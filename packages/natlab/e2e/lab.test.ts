@@ -188,8 +188,9 @@ describe.skipIf(pre.skip)('natlab', () => {
       const min = Math.min(...rtts);
       expect(min).toBeGreaterThanOrEqual(50);
       expect(min).toBeLessThan(100);
-      // iperf3 prints its banner once it listens; a fixed sleep lost that race on a loaded CI machine
-      const iperf = link.spawn('b', 'iperf3', ['-s', '-1', '-B', link.b.address]);
+      // iperf3 prints its banner once it listens (flushed: stdout is a pipe); a fixed sleep lost
+      // that race on a loaded CI machine
+      const iperf = link.spawn('b', 'iperf3', ['-s', '-1', '--forceflush', '-B', link.b.address]);
       await new Promise((r) => iperf.stdout?.once('data', r));
       const ip = await link.exec('a', 'iperf3', ['-c', link.b.address, '-t', '2', '-C', 'cubic', '-J']);
       const bps = (JSON.parse(ip.stdout) as { end: { sum_received: { bits_per_second: number } } }).end
