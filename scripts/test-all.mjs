@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Runs every package's tests through turbo, then prints one closing line summed over the
-// JSON reports that each vitest run leaves in .reports/. Exits non-zero when anything failed.
+// Runs every package's tests through turbo, then the API reference check (TypeDoc, `pnpm docs`:
+// any warning, such as an undocumented export, fails it), then prints one closing line summed over
+// the JSON reports that each vitest run leaves in .reports/, a docs failure counted as one failed
+// test. Exits non-zero when anything failed.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,6 +17,15 @@ const run = spawnSync(turbo, ['run', 'test', '--concurrency=4', '--continue', ..
   cwd: root,
   stdio: 'inherit',
 });
+// The packages are built by now (turbo's test task depends on build). A filtered run (such as
+// test:packaging) checks only what it names, so the docs check runs only in the full run.
+const docs =
+  process.argv.length > 2
+    ? undefined
+    : spawnSync(join(root, 'node_modules', '.bin', 'typedoc'), ['--logLevel', 'Warn'], {
+        cwd: root,
+        stdio: 'inherit',
+      });
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -48,6 +59,13 @@ if (existsSync(reports)) {
       perPackage.push(`${file}: unreadable report`);
     }
   }
+}
+if (docs !== undefined) {
+  const ok = docs.status === 0;
+  if (ok) passed += 1;
+  else failed += 1;
+  perPackage.push(`docs: ${ok ? 'TypeDoc passed, 0 warnings' : 'TypeDoc failed'}`);
+  if (!ok) failures.push('docs pnpm docs (TypeDoc)\n      warnings or errors above: document every export');
 }
 console.log('');
 for (const line of perPackage) console.log(`  ${line}`);
