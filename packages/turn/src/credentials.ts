@@ -2,10 +2,13 @@ import { createHmac } from 'node:crypto';
 
 /** A username/password pair for the long-term credential mechanism (RFC 8489 §9.2). */
 export interface TurnCredentials {
+  /** The user name. */
   username: string;
+  /** The password. */
   password: string;
 }
 
+/** Options of `restApiCredentials`. */
 export interface RestApiCredentialOptions {
   /** the server's shared secret (coturn `static-auth-secret`) */
   secret: string;

@@ -1,6 +1,7 @@
 // Typed errors for everything that can go wrong with an allocation. Each message is one line that says
 // what happened and what to do; `status` carries the server's ERROR-CODE when there was one.
 
+/** Why a TURN operation failed, from the server's ERROR-CODE or from what the client saw. */
 export type TurnErrorCode =
   | 'unauthorized'
   | 'forbidden'
@@ -22,11 +23,18 @@ export type TurnErrorCode =
   | 'closed'
   | 'protocol';
 
+/**
+ * The one error type of @p2pcat/turn: `code` says what went wrong, `status` the server's ERROR-CODE
+ * if any.
+ */
 export class TurnError extends Error {
+  /** Always `'TurnError'`. */
   override readonly name = 'TurnError';
   constructor(
+    /** What went wrong. */
     readonly code: TurnErrorCode,
     message: string,
+    /** The server's ERROR-CODE (such as 401 or 508), when it sent one. */
     readonly status?: number,
   ) {
     super(message);

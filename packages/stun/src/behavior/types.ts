@@ -15,6 +15,7 @@ export type FilteringBehavior =
   | 'address-and-port-dependent'
   | 'unknown';
 
+/** What RFC 5780 tests found out about the NAT between a socket and a STUN server. */
 export interface NatBehavior {
   /** The STUN server asked (its primary address). */
   server: TransportAddress;
@@ -24,7 +25,9 @@ export interface NatBehavior {
   mapped: TransportAddress;
   /** False when the mapped address is the local one (RFC 5780 §4.3: no NAT). */
   natPresent: boolean;
+  /** How the NAT maps: whether the mapped address depends on the destination. */
   mapping: MappingBehavior;
+  /** How the NAT filters: which remote addresses may send back through a mapping. */
   filtering: FilteringBehavior;
   /** Whether a packet to our own mapped address comes back to us; undefined if not measured. */
   hairpinning: boolean | undefined;
@@ -38,13 +41,17 @@ export interface NatBehavior {
   notes: string[];
 }
 
+/** The flags of a CHANGE-REQUEST attribute (RFC 5780 §7.2). */
 export interface ChangeRequest {
+  /** Ask the server to answer from its other IP address. */
   changeIp: boolean;
+  /** Ask the server to answer from its other port. */
   changePort: boolean;
 }
 
 /** One local UDP socket the tests send Binding requests from. */
 export interface BindingProbe {
+  /** The local transport address of this probe's socket. */
   readonly local: TransportAddress;
   /**
    * Sends a Binding request (with CHANGE-REQUEST if given) and resolves with the response, or
@@ -58,6 +65,7 @@ export interface BindingProbe {
   ): Promise<StunMessage | undefined>;
   /** Sends a Binding request to `destination`; resolves true if that very request arrives back on this socket. */
   hairpin(destination: TransportAddress): Promise<boolean>;
+  /** Closes the probe's socket. */
   close(): void;
 }
 

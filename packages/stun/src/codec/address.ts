@@ -4,12 +4,16 @@ import { MAGIC_COOKIE } from './constants.js';
 import { StunDecodeError } from './errors.js';
 import type { ByteWriter } from './writer.js';
 
+/** An IP address family, as Node names it. */
 export type AddressFamily = 'IPv4' | 'IPv6';
 
 /** address: canonical text form ("192.0.2.1", "2001:db8::1"), as ip-address formats it. */
 export interface TransportAddress {
+  /** The address family. */
   family: AddressFamily;
+  /** The IP address in canonical text form. */
   address: string;
+  /** The port number, 0..65535. */
   port: number;
 }
 

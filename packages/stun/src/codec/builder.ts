@@ -7,11 +7,15 @@ import { fingerprintValue, integrityHmac } from './integrity.js';
 import { randomTransactionId } from './random.js';
 import { ByteWriter } from './writer.js';
 
+/** Options of `StunMessageBuilder.add`. */
 export interface AddOptions {
   /** Byte value used for the attribute's padding (default 0; RFC 8489 §14 lets senders choose). */
   paddingByte?: number;
 }
 
+/**
+ * Options of `StunMessageBuilder.build`: the integrity and fingerprint attributes appended last.
+ */
 export interface BuildOptions {
   /** Key for MESSAGE-INTEGRITY(-SHA256): shortTermKey() or longTermKey(). */
   integrityKey?: Uint8Array;
@@ -23,6 +27,7 @@ export interface BuildOptions {
 
 /** Builds one STUN message: header, attributes in the order added, then integrity and fingerprint. */
 export class StunMessageBuilder {
+  /** The 12-byte transaction id in the header: the one given, or a random one. */
   readonly transactionId: Uint8Array;
   private readonly w: ByteWriter;
 

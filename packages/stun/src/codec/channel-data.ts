@@ -29,7 +29,12 @@ export function encodeChannelData(
 }
 
 /** Decodes one ChannelData message; trailing padding (up to 3 bytes) is allowed. */
-export function decodeChannelData(bytes: Uint8Array): { channel: number; data: Uint8Array } {
+export function decodeChannelData(bytes: Uint8Array): {
+  /** The channel number, 0x4000..0x4fff. */
+  channel: number;
+  /** The application data. */
+  data: Uint8Array;
+} {
   if (bytes.length < 4)
     throw new StunDecodeError('bad-channel-data', 'ChannelData shorter than its 4-byte header');
   const channel = ((bytes[0] as number) << 8) | (bytes[1] as number);

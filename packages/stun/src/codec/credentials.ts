@@ -29,6 +29,7 @@ const DISALLOWED = /[\p{Cc}\p{Cs}\p{Cn}\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff]/
 
 /** A password, realm or username that a PRECIS profile refuses (RFC 8265 §4.2 / RFC 8264 §9). */
 export class PrecisError extends RangeError {
+  /** Always `'PrecisError'`. */
   override readonly name = 'PrecisError';
 }
 
@@ -76,6 +77,7 @@ export function shortTermKey(password: string): Uint8Array {
   return encoder.encode(opaqueString(password, 'password'));
 }
 
+/** Options of `longTermKey`. */
 export interface LongTermKeyOptions {
   /** 'opaque-string' (RFC 8489, default) or 'saslprep' (RFC 5389 peers). */
   prepare?: 'opaque-string' | 'saslprep';

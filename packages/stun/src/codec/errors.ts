@@ -1,3 +1,4 @@
+/** What was wrong with the bytes a decoder refused. */
 export type StunDecodeReason =
   | 'too-short'
   | 'not-stun'
@@ -9,6 +10,7 @@ export type StunDecodeReason =
 
 /** The only error the decoders throw: `reason` says what was wrong with the bytes. */
 export class StunDecodeError extends Error {
+  /** What was wrong with the bytes. */
   readonly reason: StunDecodeReason;
   constructor(reason: StunDecodeReason, message: string) {
     super(message);

@@ -7,12 +7,17 @@ import { decodeMessageClass, decodeMessageMethod } from './header.js';
 
 /** One attribute as on the wire: its type and unpadded value. */
 export interface StunAttribute {
+  /** The attribute type code (see `AttributeType`). */
   type: number;
+  /** The value bytes, without padding. */
   value: Uint8Array;
 }
 
+/** A decoded STUN message (RFC 8489 §5): header fields and attributes, decoded on demand. */
 export interface StunMessage {
+  /** Request, indication, success or error response. */
   readonly class: MessageClass;
+  /** The method code (see `StunMethod`). */
   readonly method: number;
   /** 12 bytes (for a classic RFC 3489 message: the last 12 of its 16-byte id). */
   readonly transactionId: Uint8Array;
@@ -27,7 +32,12 @@ export interface StunMessage {
    * decoded; undefined if absent. Throws StunDecodeError if its value is malformed.
    */
   get<K extends AttributeName>(name: K): AttributeValues[K] | undefined;
+  /**
+   * Every attribute of that type before MESSAGE-INTEGRITY(-SHA256) (FINGERPRINT excepted), decoded,
+   * in wire order.
+   */
   getAll<K extends AttributeName>(name: K): AttributeValues[K][];
+  /** Whether the message carries an attribute of that type. */
   has(name: AttributeName | 'MESSAGE_INTEGRITY' | 'MESSAGE_INTEGRITY_SHA256' | 'FINGERPRINT'): boolean;
   /** Comprehension-required (0x0000-0x7FFF) attribute types this codec does not know: answer 420. */
   readonly unknownComprehensionRequired: readonly number[];

@@ -1,6 +1,7 @@
 /** RFC 8489 §9.2: a NONCE beginning with this "nonce cookie" carries a security feature set. */
 export const NONCE_COOKIE = 'obMatJos2';
 
+/** The security feature set a server announces in a NONCE with the nonce cookie (RFC 8489 §9.2). */
 export interface SecurityFeatures {
   /** Bit 0: the server supports PASSWORD-ALGORITHMS. */
   passwordAlgorithms: boolean;
@@ -20,7 +21,12 @@ export function encodeNonceCookie(features: SecurityFeatures, nonce: string): st
 }
 
 /** Reads the security feature set from a NONCE value; undefined when it has no nonce cookie. */
-export function parseNonceCookie(nonce: string): (SecurityFeatures & { rest: string }) | undefined {
+export function parseNonceCookie(nonce: string):
+  | (SecurityFeatures & {
+      /** The nonce after the cookie and the feature set. */
+      rest: string;
+    })
+  | undefined {
   if (!nonce.startsWith(NONCE_COOKIE) || nonce.length < NONCE_COOKIE.length + 4) return undefined;
   let bits = 0;
   for (let i = 0; i < 4; i++) {

@@ -14,6 +14,7 @@ import { StunClientError } from './errors.js';
 import { resolveServerAddresses, type ServerLookup } from './resolve.js';
 import { StunClient } from './stun-client.js';
 
+/** Options of `discoverNatBehavior`. */
 export interface DiscoverNatBehaviorOptions {
   /** Local IP to test from; default: the one the routing table picks toward the server. */
   localAddress?: string;

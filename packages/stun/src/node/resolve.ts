@@ -9,11 +9,22 @@ import type { TransportAddress } from '../codec/index.js';
 import { transportAddressFromNode } from './address.js';
 
 /** A resolver in the shape of `dns.promises.lookup(host, { all: true })`. Injectable for tests. */
-export type ServerLookup = (host: string) => Promise<readonly { address: string; family: number }[]>;
+export type ServerLookup = (host: string) => Promise<
+  readonly {
+    /** An IP address of the host. */
+    address: string;
+    /** 4 or 6. */
+    family: number;
+  }[]
+>;
 
 /** The system resolver: A and AAAA records, /etc/hosts included, in the order the system gives. */
 export const systemLookup: ServerLookup = (host) => dnsLookup(host, { all: true });
 
+/**
+ * Why a server name gave no address: no such name, resolver too slow, aborted, or another resolver
+ * error.
+ */
 export type ServerNameErrorCode = 'not-found' | 'timeout' | 'aborted' | 'failed';
 
 /**
@@ -22,9 +33,11 @@ export type ServerNameErrorCode = 'not-found' | 'timeout' | 'aborted' | 'failed'
  * part after the server ("the name does not resolve (ENOTFOUND)").
  */
 export class ServerNameError extends Error {
+  /** Why the name gave no address. */
   readonly code: ServerNameErrorCode;
   /** "STUN server stun.example.invalid:3478" */
   readonly server: string;
+  /** The resolver's words, for the error line ("the name does not resolve (ENOTFOUND)"). */
   readonly reason: string;
   constructor(code: ServerNameErrorCode, server: string, reason: string) {
     super(`${server}: ${reason}`);
@@ -35,11 +48,13 @@ export class ServerNameError extends Error {
   }
 }
 
+/** Options of `resolveServerAddresses`. */
 export interface ResolveServerOptions {
   /** Default: the system resolver (`systemLookup`). */
   lookup?: ServerLookup;
   /** ms the resolver may take; past it the name counts as unresolved. Default: no bound. */
   timeout?: number;
+  /** Aborts the resolution; it then rejects with a ServerNameError of code 'aborted'. */
   signal?: AbortSignal;
   /** What the server is, for the error line: default "STUN server". */
   label?: string;

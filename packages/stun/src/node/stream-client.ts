@@ -7,9 +7,11 @@ import { transportAddressFromNode } from './address.js';
 import { StunClientError } from './errors.js';
 import { type RequestOptions, StunClient, type StunResponse } from './stun-client.js';
 
+/** Options of `StunStreamClient.connect`. */
 export interface StunStreamConnectOptions {
   /** Use TLS (RFC 8489 §6.2.3) with these options; plain TCP when absent. */
   tls?: ConnectionOptions;
+  /** Aborts the connection attempt. */
   signal?: AbortSignal;
   /** ms allowed for the TCP (and TLS) handshake, default 10 000. */
   connectTimeout?: number;
@@ -21,7 +23,9 @@ export interface StunStreamConnectOptions {
  * Messages that answer no request (indications, ChannelData) go to `onMessage`.
  */
 export class StunStreamClient {
+  /** The local transport address of the connection. */
   readonly local: TransportAddress;
+  /** The server's transport address. */
   readonly remote: TransportAddress;
   /** Called with each framed message that is not a response to one of our requests. */
   onMessage: ((data: Uint8Array) => void) | undefined;
@@ -44,6 +48,9 @@ export class StunStreamClient {
     socket.on('close', () => this.#client.close());
   }
 
+  /**
+   * Opens a TCP (or, with `tls`, TLS) connection to a STUN server and resolves with a client on it.
+   */
   static connect(
     server: TransportAddress,
     options: StunStreamConnectOptions = {},
@@ -83,6 +90,10 @@ export class StunStreamClient {
     });
   }
 
+  /**
+   * Sends a request over the connection and resolves with its response (no retransmissions: the
+   * transport is reliable).
+   */
   request(request: Uint8Array | StunMessageBuilder, options: RequestOptions = {}): Promise<StunResponse> {
     return this.#client.request(request, this.remote, { ...options, reliable: true });
   }
@@ -92,6 +103,7 @@ export class StunStreamClient {
     this.#socket.write(data);
   }
 
+  /** Closes the connection; pending requests reject. */
   close(): void {
     this.#client.close();
     this.#socket.destroy();

@@ -18,6 +18,7 @@ export interface StunBindingOptions extends TransactionOptions {
   socket?: Socket;
   /** Overall budget in ms for the whole call, default 5000. */
   deadline?: number;
+  /** Aborts every request of the call. */
   signal?: AbortSignal;
   /** 'udp' (default), or 'tcp' / 'tls' (RFC 8489 §6.2.2, one connection per server). */
   transport?: 'udp' | 'tcp' | 'tls';
@@ -31,6 +32,7 @@ export interface StunBindingOptions extends TransactionOptions {
   lookup?: ServerLookup;
 }
 
+/** The outcome of a Binding request to one server address. */
 export interface StunBindingResult {
   /** The server as given. */
   server: string;
@@ -40,6 +42,7 @@ export interface StunBindingResult {
   mapped?: TransportAddress;
   /** The local address the request went out of. */
   local?: TransportAddress;
+  /** ms from the request to its response. */
   rtt?: number;
   /** Why this server gave no mapping: one line. */
   error?: string;

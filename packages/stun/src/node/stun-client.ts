@@ -11,11 +11,15 @@ import { StunClientTransactions } from '../transaction/client-transactions.js';
 import type { TransactionOptions } from '../transaction/schedule.js';
 import { StunClientError } from './errors.js';
 
+/** A STUN response matched to its request. */
 export interface StunResponse {
+  /** The decoded response. */
   message: StunMessage;
+  /** The transport address it came from. */
   from: TransportAddress;
   /** ms from the first send to the response. */
   rtt: number;
+  /** How many times the request was retransmitted before the response came. */
   retransmits: number;
 }
 
@@ -24,7 +28,12 @@ export interface StunClientOptions extends TransactionOptions {
   send: (data: Uint8Array, destination: TransportAddress) => void;
 }
 
+/**
+ * Options of one request: the retransmission schedule, an abort signal and the expected response
+ * source.
+ */
 export type RequestOptions = TransactionOptions & {
+  /** Aborts the request; it then rejects with a StunClientError of code 'aborted'. */
   signal?: AbortSignal;
   /** Where the response must come from, if not the destination (RFC 5780 CHANGE-REQUEST). */
   responseSource?: TransportAddress;

@@ -8,6 +8,7 @@ import { formatTransportAddress } from '../transaction/address.js';
 import { StunStreamFramer } from '../transaction/stream-framing.js';
 import { parseTransportAddress, transportAddressFromNode } from './address.js';
 
+/** Options of `startStunServer`. */
 export interface StartStunServerOptions {
   /** "ADDR:PORT" or an address; port 0 picks a free one. */
   listen: string | TransportAddress;
@@ -31,13 +32,17 @@ export interface StartStunServerOptions {
   debug?: (line: string) => void;
 }
 
+/** A STUN server started by `startStunServer`. */
 export interface RunningStunServer {
+  /** The primary transport address served. */
   readonly primary: TransportAddress;
+  /** The alternate transport address (RFC 5780), if one was given. */
   readonly alternate: TransportAddress | undefined;
   /** Every address served (1, or 4 with an alternate address). */
   readonly addresses: readonly TransportAddress[];
   /** Live counters; sendFailures counts every send that threw or reported an error. */
   readonly stats: StunServerStats;
+  /** Stops serving and closes every socket. */
   close(): Promise<void>;
 }
 

@@ -10,8 +10,10 @@ import {
 import { addressAttributeSize, attributeSize, buildBoundedError, HEADER } from './bounded-response.js';
 import { type SourceRateLimit, SourceRateLimiter } from './rate-limiter.js';
 
+/** The transport a request came over; RFC 5780 tests are answered over UDP only. */
 export type ServerTransport = 'udp' | 'tcp' | 'tls';
 
+/** Options of `StunBindingServer`. */
 export interface StunServerOptions {
   /** The primary address (IP1:P1). Requests arrive on it and, with `alternate`, on three more. */
   primary: TransportAddress;
@@ -33,13 +35,17 @@ export interface StunServerOptions {
   rateLimit?: SourceRateLimit;
 }
 
+/** A datagram the server wants sent. */
 export interface ServerTransmit {
+  /** The encoded response. */
   data: Uint8Array;
   /** The local address to send from (one of `localAddresses`). */
   source: TransportAddress;
+  /** Where to send it. */
   destination: TransportAddress;
 }
 
+/** Counters of what the server did. */
 export interface StunServerStats {
   /** Binding success responses queued. */
   success: number;
@@ -85,6 +91,7 @@ export class StunBindingServer {
   readonly #software: string | undefined;
   readonly #limiter: SourceRateLimiter | undefined;
   readonly #transmits: ServerTransmit[] = [];
+  /** Live counters. */
   readonly stats: StunServerStats = {
     success: 0,
     errors: 0,
@@ -120,6 +127,7 @@ export class StunBindingServer {
     return [p, { ...p, port: a.port }, { ...a, port: p.port }, a];
   }
 
+  /** Whether the server has an alternate address and so answers RFC 5780 tests. */
   get rfc5780(): boolean {
     return this.#alternate !== undefined;
   }
@@ -235,6 +243,7 @@ export class StunBindingServer {
     return true;
   }
 
+  /** The next response to send, or undefined when none is queued. */
   pollTransmit(): ServerTransmit | undefined {
     return this.#transmits.shift();
   }

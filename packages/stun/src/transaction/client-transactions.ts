@@ -3,18 +3,34 @@ import { sameTransportAddress } from './address.js';
 import { computeSchedule, type TransactionOptions } from './schedule.js';
 import { toHex, transactionIdOf } from './transaction-id.js';
 
+/** What a transaction ended with: a response, or a timeout after the last retransmission. */
 export type TransactionEvent =
   | {
+      /** A response arrived. */
       type: 'response';
+      /** The transaction id, as hex. */
       transactionId: string;
+      /** The decoded response. */
       message: StunMessage;
+      /** Where the response came from. */
       from: TransportAddress;
       /** ms from the first send to the response (spans retransmissions: see `retransmits`). */
       rtt: number;
+      /** How many times the request was retransmitted before the response. */
       retransmits: number;
+      /** The caller's `context` given to `start`. */
       context?: unknown;
     }
-  | { type: 'timeout'; transactionId: string; destination: TransportAddress; context?: unknown };
+  | {
+      /** No response after the last retransmission (RFC 8489 §6.2.1). */
+      type: 'timeout';
+      /** The transaction id, as hex. */
+      transactionId: string;
+      /** Where the request went. */
+      destination: TransportAddress;
+      /** The caller's `context` given to `start`. */
+      context?: unknown;
+    };
 
 interface Transaction {
   id: string;
@@ -31,6 +47,7 @@ interface Transaction {
 }
 
 export interface StartOptions extends TransactionOptions {
+  /** Anything the caller wants back in the transaction's event. */
   context?: unknown;
   /**
    * Where the response must come from when it is not the destination: RFC 5780 CHANGE-REQUEST
@@ -106,6 +123,10 @@ export class StunClientTransactions {
     this.#live.delete(transactionId);
   }
 
+  /**
+   * Retransmits the requests whose timer expired at `now` (ms) and times out those past their last
+   * wait (RFC 8489 §6.2.1).
+   */
   handleTimeout(now: number): void {
     for (const tx of [...this.#live.values()]) {
       if (now >= tx.failAt) {
@@ -123,7 +144,15 @@ export class StunClientTransactions {
     }
   }
 
-  pollTransmit(): { data: Uint8Array; destination: TransportAddress } | undefined {
+  /** The next datagram to send, or undefined when none is queued. */
+  pollTransmit():
+    | {
+        /** The encoded request. */
+        data: Uint8Array;
+        /** Where to send it. */
+        destination: TransportAddress;
+      }
+    | undefined {
     return this.#transmits.shift();
   }
 
@@ -137,6 +166,7 @@ export class StunClientTransactions {
     return next;
   }
 
+  /** The next transaction event, or undefined when none is queued. */
   pollEvent(): TransactionEvent | undefined {
     return this.#events.shift();
   }

@@ -12,6 +12,7 @@ import {
 import { TurnError } from '../errors.js';
 import { TurnSocket, type TurnSocketOptions } from './turn-socket.js';
 
+/** Options of `createTurnSocket`: those of `TurnSocketOptions`, with a server that may be a name. */
 export interface TurnServerByNameOptions extends Omit<TurnSocketOptions, 'server'> {
   /**
    * "turn.example.org:3478", "192.0.2.1:3478", "[2001:db8::1]:3478", a bare host (port 3478, or

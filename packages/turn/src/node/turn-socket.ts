@@ -16,10 +16,16 @@ import {
 import { TurnError } from '../errors.js';
 import { StreamDeframer } from '../stream-framing.js';
 
+/** A sender over a UDP socket the caller owns, shared with other traffic (such as ICE checks). */
 export interface TurnDatagramSender {
+  /** Sends one datagram from the caller's socket. */
   send(data: Uint8Array, destination: TransportAddress): void;
 }
 
+/**
+ * Options of `TurnSocket`: those of `TurnAllocationOptions` with a transport that may be a caller's
+ * socket.
+ */
 export interface TurnSocketOptions extends Omit<TurnAllocationOptions, 'transport'> {
   /** 'udp' (own socket, default), 'tcp', 'tls', or a sender over a UDP socket the caller owns */
   transport?: TurnTransport | TurnDatagramSender;
@@ -29,8 +35,11 @@ export interface TurnSocketOptions extends Omit<TurnAllocationOptions, 'transpor
   localAddress?: string;
 }
 
+/** What `TurnSocket.allocate` resolves with. */
 export interface TurnAllocated {
+  /** The relayed transport address (XOR-RELAYED-ADDRESS). */
   relayedAddress: TransportAddress;
+  /** Our server-reflexive address as the server saw it (XOR-MAPPED-ADDRESS), if it sent one. */
   mappedAddress: TransportAddress | undefined;
 }
 
@@ -68,9 +77,11 @@ export class TurnSocket extends EventEmitter {
     this.core = new TurnAllocation({ ...options, transport: this.kind === 'shared' ? 'udp' : this.kind });
   }
 
+  /** The relayed transport address, once allocated. */
   get relayedAddress(): TransportAddress | undefined {
     return this.core.relayedAddress;
   }
+  /** Our server-reflexive address as the server saw it, once allocated. */
   get mappedAddress(): TransportAddress | undefined {
     return this.core.mappedAddress;
   }
@@ -78,12 +89,15 @@ export class TurnSocket extends EventEmitter {
   get lifetime(): number {
     return this.core.lifetime;
   }
+  /** The TURN server's transport address. */
   get server(): TransportAddress {
     return this.core.server;
   }
+  /** Where the allocation is in its life. */
   get state() {
     return this.core.state;
   }
+  /** Live counters. */
   get stats(): TurnStats {
     return this.core.stats;
   }

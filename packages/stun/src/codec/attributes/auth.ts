@@ -4,13 +4,21 @@ import { StunDecodeError } from '../errors.js';
 import type { ByteWriter } from '../writer.js';
 import { type AttributeCodec, expectLength } from './codec.js';
 
+/** One entry of PASSWORD-ALGORITHMS, or the value of PASSWORD-ALGORITHM. */
 export interface PasswordAlgorithmValue {
+  /** The algorithm number (see `PasswordAlgorithm`). */
   algorithm: number;
+  /** The algorithm's parameters. */
   parameters: Uint8Array;
 }
 
 /** RFC 8489 §18.5: password algorithm numbers. */
-export const PasswordAlgorithm = { MD5: 0x0001, SHA256: 0x0002 } as const;
+export const PasswordAlgorithm = {
+  /** MD5 of the long-term credential string (the RFC 5389 key). */
+  MD5: 0x0001,
+  /** SHA-256 of the long-term credential string. */
+  SHA256: 0x0002,
+} as const;
 
 /** RFC 8489 §14.4: USERHASH is a 32-byte SHA-256 value. */
 export const USERHASH: AttributeCodec<Uint8Array> = {
