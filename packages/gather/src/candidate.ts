@@ -5,11 +5,13 @@ export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
 
 /** What a candidate sends and receives through: a host socket or a TURN allocation. */
 export interface CandidateBase {
+  /** 'host' for a local UDP socket, 'relay' for a TURN allocation. */
   readonly kind: 'host' | 'relay';
   /** the socket's own address (for a relay: the relayed address) */
   readonly local: TransportAddress;
   /** the network adapter's name ('relay' for relayed bases) */
   readonly interfaceName: string;
+  /** Sends a datagram from this base to `to` (through the relay for a relayed base). */
   send(data: Uint8Array, to: TransportAddress): void;
   /** every datagram not claimed by gathering's own STUN/TURN traffic; returns an unsubscribe */
   onDatagram(handler: (data: Uint8Array, from: TransportAddress) => void): () => void;
@@ -21,18 +23,31 @@ export interface CandidateBase {
   intercept(claim: (data: Uint8Array, from: TransportAddress) => boolean): () => void;
 }
 
+/** A candidate found by gathering (RFC 8445 §5.1.1), with the base it sends from. */
 export interface Candidate {
+  /** Host, server-reflexive, peer-reflexive or relayed. */
   type: CandidateType;
+  /** Always UDP. */
   transport: 'udp';
+  /** The component ID (1 for a single data stream). */
   component: number;
+  /** The address family. */
   family: TransportAddress['family'];
+  /** The candidate's IP address. */
   address: string;
+  /** The candidate's port. */
   port: number;
+  /** The candidate priority (RFC 8445 §5.1.2). */
   priority: number;
+  /**
+   * The foundation (RFC 8445 §5.1.1.3): equal for candidates of the same type, base IP and server.
+   */
   foundation: string;
   /** base's address for srflx, the mapped address for relay (RFC 8839 raddr/rport) */
   relatedAddress?: TransportAddress;
+  /** The base the candidate sends and receives through (RFC 8445 §5.1.1.1). */
   base: CandidateBase;
+  /** The network adapter's name ('relay' for relayed candidates). */
   interfaceName: string;
   /** 'host', the STUN/TURN server URL, or 'pcp' / 'nat-pmp' / 'upnp-igd' for a port mapping */
   source: string;

@@ -4,6 +4,10 @@
 import { createHash } from 'node:crypto';
 import type { CandidateType } from './candidate.js';
 
+/**
+ * The foundation of a candidate: a short hash of its type, base IP address, server IP address and
+ * transport.
+ */
 export function computeFoundation(
   type: CandidateType,
   baseAddress: string,

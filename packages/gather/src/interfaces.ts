@@ -5,18 +5,27 @@ import { readFileSync } from 'node:fs';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { Address6 } from 'ip-address';
 
+/** One IP address of a local network adapter. */
 export interface LocalAddress {
+  /** The adapter's name, as the system gives it ("eth0"). */
   interfaceName: string;
+  /** The IP address, in text form. */
   address: string;
+  /** The address family. */
   family: 'IPv4' | 'IPv6';
   /** IPv6 scope id (interface index) for link-local addresses */
   scopeId?: number;
 }
 
+/** Which local addresses to gather host candidates on. */
 export interface InterfaceOptions {
+  /** Use IPv4 addresses (default true). */
   ipv4?: boolean;
+  /** Use IPv6 addresses (default true). */
   ipv6?: boolean;
+  /** Use loopback addresses (default false). */
   includeLoopback?: boolean;
+  /** Use IPv6 link-local addresses (default false). */
   includeLinkLocal?: boolean;
   /** temporary (privacy) and deprecated IPv6 addresses */
   includeTemporary?: boolean;

@@ -5,6 +5,10 @@ import type { CandidateType } from './candidate.js';
 /** RFC 8445 §5.1.2.2 recommended type preferences. */
 export const TYPE_PREFERENCE: Record<CandidateType, number> = { host: 126, prflx: 110, srflx: 100, relay: 0 };
 
+/**
+ * RFC 8445 §5.1.2.1: priority = 2^24 × type preference + 2^8 × local preference + (256 − component
+ * ID).
+ */
 export function candidatePriority(typePreference: number, localPreference: number, componentId = 1): number {
   // RFC 8445 §5.1.2.1: type preference 0-126, local preference 0-65535, component 1-256.
   if (typePreference < 0 || typePreference > 126) throw new RangeError('type preference out of range');

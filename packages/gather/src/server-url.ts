@@ -18,6 +18,7 @@ export interface TurnServerUrl {
   url: string;
 }
 
+/** A STUN or TURN server URL that cannot be parsed; the message never shows the password. */
 export class ServerUrlError extends Error {
   constructor(url: string, why: string) {
     super(`bad server URL "${redactUrl(url)}": ${why}`); // never the password
@@ -52,11 +53,13 @@ function splitHostPort(text: string, defaultPort: number, url: string): { host: 
   return { host, port };
 }
 
+/** Parses a STUN server ("stun:host:port", "host:port" or "host"; port 3478 by default). */
 export function parseStunServer(url: string): StunServerUrl {
   const text = url.trim().replace(/^stuns?:/i, '');
   return { ...splitHostPort(text, 3478, url), url };
 }
 
+/** Parses a TURN server URL ("turn:" or "turns:", with user name and password, and ?transport=). */
 export function parseTurnServer(url: string): TurnServerUrl {
   const m = /^(turns?):(.*)$/i.exec(url.trim());
   if (!m) throw new ServerUrlError(url, 'must start with turn: or turns:');

@@ -1,6 +1,7 @@
 // The table `p2pcat candidates` prints.
 import type { Candidate } from './candidate.js';
 
+/** Formats candidates as the aligned text table `p2pcat candidates` prints. */
 export function formatCandidateTable(candidates: Candidate[]): string {
   const head = [
     'type',

@@ -41,6 +41,7 @@ import { parseStunServer, parseTurnServer, redactUrl, type TurnServerUrl } from 
 import { HostBase } from './host-base.js';
 import { RelayBase } from './relay-base.js';
 
+/** Options of `gatherCandidates`: where to gather, and which servers to ask. */
 export interface GatherOptions extends InterfaceOptions {
   /** "host:port" or "stun:host:port" */
   stunServers?: string[];
@@ -49,7 +50,12 @@ export interface GatherOptions extends InterfaceOptions {
   /** map a port on the home router (PCP, NAT-PMP, UPnP-IGD); default true */
   portMapping?: boolean;
   /** bind host sockets in this port range (inclusive); default ephemeral ports */
-  portRange?: { min: number; max: number };
+  portRange?: {
+    /** The lowest port. */
+    min: number;
+    /** The highest port. */
+    max: number;
+  };
   /** bind every host socket to this port (tests, firewalls with one open port) */
   port?: number;
   /** ms for the whole gathering; default 3000 */
@@ -64,24 +70,35 @@ export interface GatherOptions extends InterfaceOptions {
   turnTls?: ConnectionOptions;
   /** component ID of the candidates; default 1 */
   component?: number;
+  /** Aborts gathering; what was found stays, and gathering completes. */
   signal?: AbortSignal;
 }
 
 /** Injectable for tests; the defaults use the real system. */
 export interface GatherDependencies {
+  /** The local network adapters (`os.networkInterfaces`). */
   networkInterfaces: () => NetworkInterfaces;
+  /** Flags of the IPv6 addresses, by address (to skip temporary and deprecated ones). */
   ipv6Flags: () => Map<string, number>;
+  /** The adapter of the default route, preferred in local preferences. */
   defaultRouteInterface: () => string | undefined;
+  /** Binds a UDP socket on a local address and port. */
   bindUdp: (address: LocalAddress, port: number) => Promise<Socket>;
   /** Server names to addresses, in the shape of dns.promises.lookup(host, { all: true }). */
   lookup: ServerLookup;
+  /** Maps a port on the home router (`@p2pcat/upnp`'s `mapPort`). */
   mapPort: typeof mapPort;
+  /** Creates a TURN client (`@p2pcat/turn`'s `TurnSocket`). */
   createTurnSocket: (options: TurnSocketOptions) => TurnSocket;
+  /** The clock, ms. */
   now: () => number;
 }
 
+/** A source (a STUN or TURN server, a port-mapping protocol) that gave no candidate, and why. */
 export interface SourceFailure {
+  /** The source: a server URL, or the port-mapping protocol. */
   source: string;
+  /** Why it gave nothing, one line. */
   message: string;
 }
 
@@ -133,12 +150,18 @@ export function gatherCandidates(
   return new Gathering(options, { ...defaultDependencies, ...deps });
 }
 
+/**
+ * A gathering in progress: candidates are emitted as found ('candidate' events, or `for await`),
+ * then 'end'.
+ */
 export class Gathering extends EventEmitter implements AsyncIterable<Candidate> {
   /** candidates found so far, in the order they were found */
   readonly candidates: Candidate[] = [];
   /** one per local address; each carries every kind of traffic of its candidates */
   readonly hostBases: HostBase[] = [];
+  /** One per TURN allocation. */
   readonly relayBases: RelayBase[] = [];
+  /** Port mappings made on the home router, kept alive until `close`. */
   readonly mappings: PortMapping[] = [];
   /** sources that gave nothing, and why */
   readonly failures: SourceFailure[] = [];
@@ -166,10 +189,12 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
     void this.run(reuse);
   }
 
+  /** Whether gathering has ended. */
   get isComplete(): boolean {
     return this.ended;
   }
 
+  /** Yields each candidate, those already found first, until gathering ends. */
   async *[Symbol.asyncIterator](): AsyncIterator<Candidate> {
     let index = 0;
     while (true) {

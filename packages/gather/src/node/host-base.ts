@@ -10,6 +10,7 @@ type Handler = (data: Uint8Array, from: TransportAddress) => void;
 type Claimer = (data: Uint8Array, from: TransportAddress) => boolean;
 
 export class HostBase implements CandidateBase {
+  /** Always 'host'. */
   readonly kind = 'host' as const;
   private readonly handlers = new Set<Handler>();
   private readonly claimers = new Set<Claimer>();
@@ -17,6 +18,7 @@ export class HostBase implements CandidateBase {
   private readonly listener: (msg: Buffer, rinfo: RemoteInfo) => void;
 
   constructor(
+    /** The bound UDP socket. */
     readonly socket: Socket,
     readonly local: TransportAddress,
     readonly interfaceName: string,
@@ -36,6 +38,7 @@ export class HostBase implements CandidateBase {
     socket.on('error', () => {});
   }
 
+  /** Sends a datagram from the socket; does nothing once closed. */
   send(data: Uint8Array, to: TransportAddress): void {
     if (this.closed) return;
     this.socket.send(data, to.port, to.address);
@@ -64,6 +67,7 @@ export class HostBase implements CandidateBase {
     return claimers;
   }
 
+  /** Closes the socket. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;

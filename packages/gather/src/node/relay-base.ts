@@ -6,12 +6,14 @@ import type { CandidateBase } from '../candidate.js';
 type Handler = (data: Uint8Array, from: TransportAddress) => void;
 
 export class RelayBase implements CandidateBase {
+  /** Always 'relay'. */
   readonly kind = 'relay' as const;
   readonly interfaceName = 'relay';
   private readonly handlers = new Set<Handler>();
   private readonly claimers = new Set<(data: Uint8Array, from: TransportAddress) => boolean>();
 
   constructor(
+    /** The TURN client holding the allocation. */
     readonly turn: TurnSocket,
     readonly local: TransportAddress,
     /** the server URL, without its password */
@@ -23,6 +25,7 @@ export class RelayBase implements CandidateBase {
     });
   }
 
+  /** Sends a datagram to a peer through the relay. */
   send(data: Uint8Array, to: TransportAddress): void {
     this.turn.send(data, to);
   }
@@ -37,6 +40,7 @@ export class RelayBase implements CandidateBase {
     return () => this.claimers.delete(claim);
   }
 
+  /** Deletes the allocation and closes the TURN client. */
   close(): Promise<void> {
     this.handlers.clear();
     return this.turn.close().catch(() => {});

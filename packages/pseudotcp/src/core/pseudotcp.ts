@@ -30,6 +30,7 @@ import {
 } from './segment.js';
 import { toWire, unwrap } from './seq.js';
 
+/** Options of `PseudoTcp`. */
 export interface PseudoTcpOptions {
   /** Conversation id, default 0 (libnice's agent uses 0). */
   conversation?: number;
@@ -61,6 +62,7 @@ export interface PseudoTcpInternalOptions extends PseudoTcpOptions {
   libniceTimestampEcho?: boolean;
 }
 
+/** The TCP connection states (RFC 9293 §3.3.2) a pseudo-TCP connection goes through. */
 export type PseudoTcpState =
   | 'listen'
   | 'syn-sent'
@@ -74,17 +76,39 @@ export type PseudoTcpState =
   | 'last-ack'
   | 'closed';
 
+/** How a connection ended: closed normally, reset by the peer, timed out, or never connected. */
 export type PseudoTcpCloseReason = 'normal' | 'reset' | 'timeout' | 'connect-failed';
 
+/** What `PseudoTcp.pollEvent` reports. */
 export type PseudoTcpEvent =
-  | { type: 'opened' }
-  | { type: 'readable' }
-  | { type: 'writable' }
-  | { type: 'closed'; reason: PseudoTcpCloseReason; error?: string };
+  | {
+      /** The connection is established. */
+      type: 'opened';
+    }
+  | {
+      /** Received bytes are waiting to be read. */
+      type: 'readable';
+    }
+  | {
+      /** Room has come free in the send buffer. */
+      type: 'writable';
+    }
+  | {
+      /** The connection is closed. */
+      type: 'closed';
+      /** How it ended. */
+      reason: PseudoTcpCloseReason;
+      /** What went wrong, one line, when it did not end normally. */
+      error?: string;
+    };
 
+/** Counters and estimates of a connection. */
 export interface PseudoTcpStats {
+  /** Smoothed round-trip time, ms. */
   rttMs: number;
+  /** Retransmission timeout, ms. */
   rtoMs: number;
+  /** Congestion window, bytes. */
   cwndBytes: number;
   /** Payload bytes transmitted for the first time. */
   bytesSent: number;
@@ -147,6 +171,10 @@ interface Interval {
   end: number;
 }
 
+/**
+ * Sans-IO pseudo-TCP (libnice compatible): a reliable ordered byte stream over datagrams. Feed it
+ * datagrams and timeouts; drain datagrams, timeouts and events.
+ */
 export class PseudoTcp {
   private _state: PseudoTcpState = 'listen';
   private readonly conv: number;
@@ -245,7 +273,16 @@ export class PseudoTcp {
   private readablePending = false;
 
   /** @internal Loss-detection counters for tests and tuning; not part of the API. */
-  readonly debug = { rto: 0, rack: 0, dupack: 0, challengeAcks: 0 };
+  readonly debug = {
+    /** Retransmission timeouts that fired. */
+    rto: 0,
+    /** Retransmissions by RACK loss detection. */
+    rack: 0,
+    /** Losses detected on duplicate ACKs. */
+    dupack: 0,
+    /** Challenge ACKs sent (RFC 5961). */
+    challengeAcks: 0,
+  };
   /** Segments discarded as unacceptable (RFC 5961); reported by stats(). */
   private dropped = 0;
   private challengePeriodStart = Number.NEGATIVE_INFINITY;
@@ -286,6 +323,7 @@ export class PseudoTcp {
     this.readSeq = this.iss;
   }
 
+  /** The connection state. */
   get state(): PseudoTcpState {
     return this._state;
   }
@@ -320,6 +358,7 @@ export class PseudoTcp {
     this.flush(now);
   }
 
+  /** Takes one datagram from the peer, received at `now` (ms). */
   handleInput(datagram: Uint8Array, now: number): void {
     let seg: Segment;
     try {
@@ -384,6 +423,7 @@ export class PseudoTcp {
     this.flush(now);
   }
 
+  /** Runs the timers due at `now` (ms): retransmission, delayed ACK, window probe, keep-alive. */
   handleTimeout(now: number): void {
     if (this.isClosed()) return;
     if (
@@ -421,6 +461,7 @@ export class PseudoTcp {
     this.flush(now);
   }
 
+  /** The next datagram to send to the peer, or undefined when none is queued. */
   pollTransmit(): Uint8Array | undefined {
     const d = this.outbox.shift();
     if (d !== undefined || !this.ackOwed) return d;
@@ -428,6 +469,7 @@ export class PseudoTcp {
     return this.outbox.shift();
   }
 
+  /** When (ms) `handleTimeout` is next wanted, or undefined when no timer runs. */
   pollTimeout(): number | undefined {
     if (this.isClosed()) return undefined;
     if (this.timeWaitDeadline !== undefined) return this.timeWaitDeadline;
@@ -445,6 +487,7 @@ export class PseudoTcp {
     return Number.isFinite(t) ? t : undefined;
   }
 
+  /** The next event, or undefined when none is queued. */
   pollEvent(): PseudoTcpEvent | undefined {
     return this.events.shift();
   }
@@ -560,6 +603,7 @@ export class PseudoTcp {
     return this.mtu;
   }
 
+  /** A snapshot of the connection's counters and estimates. */
   stats(): PseudoTcpStats {
     return {
       rttMs: this.rtt.srtt,

@@ -11,6 +11,7 @@ import {
 } from '../core/pseudotcp.js';
 import type { DatagramTransport } from './transport.js';
 
+/** Options of `PseudoTcpStream`: those of `PseudoTcp`, plus the stream's own. */
 export interface PseudoTcpStreamOptions extends PseudoTcpOptions {
   /**
    * Send the connect message at once (active open). Default true: over ICE both sides connect and
@@ -28,8 +29,10 @@ export interface PseudoTcpStreamOptions extends PseudoTcpOptions {
 
 /** A pseudo-TCP connection that ended with an error; `reason` says how. */
 export class PseudoTcpError extends Error {
+  /** A Node-style error code for `reason` (such as 'ECONNRESET'). */
   readonly code: string;
   constructor(
+    /** How the connection ended: reset, timeout, connect-failed, or closed before it could finish. */
     readonly reason: Exclude<PseudoTcpCloseReason, 'normal'> | 'closed',
     message: string,
   ) {
@@ -105,12 +108,14 @@ export class PseudoTcpStream extends Duplex {
     return this.tcp.stats();
   }
 
+  /** Duplex internals: resumes delivery of received bytes. */
   override _read(): void {
     this.reading = true;
     this.pull();
     this.flushTransmits();
   }
 
+  /** Duplex internals: queues written bytes in the send buffer. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.coreClosed) {
       callback(new PseudoTcpError('closed', HINTS.closed));
@@ -121,6 +126,7 @@ export class PseudoTcpStream extends Duplex {
     this.flushTransmits();
   }
 
+  /** Duplex internals: closes the sending side (FIN) once everything written is sent. */
   override _final(callback: (error?: Error | null) => void): void {
     this.finalCallback = callback;
     if (this.coreClosed) {
@@ -131,6 +137,7 @@ export class PseudoTcpStream extends Duplex {
     this.service();
   }
 
+  /** Duplex internals: resets or closes the connection and releases the transport. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     if (this.pending) {
       const { callback: cb } = this.pending;
