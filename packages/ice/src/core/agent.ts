@@ -32,8 +32,10 @@ import { SourceRateLimiter } from './rate-limit.js';
 import { authentic, buildCheckRequest, buildCheckSuccess, buildRoleConflict, hex } from './stun-glue.js';
 import { checkRto, consentDelay, DEFAULT_TIMING, type IceTimingConfig, retransmitWait } from './timing.js';
 
+/** The agent's role (RFC 8445 §6.1.1): the controlling agent nominates pairs. */
 export type IceRole = 'controlling' | 'controlled';
 
+/** Options of `IceAgent`. */
 export interface IceAgentOptions {
   /** Initial role; conflicts are resolved on the wire by tie-breaker (RFC 8445 §7.3.1.1). Default controlling. */
   role?: IceRole;
@@ -48,6 +50,7 @@ export interface IceAgentOptions {
   streams?: number[];
   /** Local credentials; generated from `random` when omitted. */
   credentials?: IceCredentials;
+  /** Randomness for credentials, tie-breakers and transaction ids; default `secureRandom`. */
   random?: RandomSource;
   /** RFC 8445 §6.1.2.5: limit on candidate pairs per check list, default 100, MUST be configurable. */
   pairLimit?: number;
@@ -62,30 +65,48 @@ export interface IceAgentOptions {
    * (undefined) accepts them only when a local candidate's base is loopback when they are added.
    */
   allowLoopback?: boolean;
+  /** Pacing, retransmission, consent and timeout settings; unset ones keep their defaults. */
   timing?: Partial<IceTimingConfig>;
 }
 
+/** A local candidate to add: its type, address and base (RFC 8445 §5.1.1). */
 export interface LocalCandidateInit {
+  /** Host, server-reflexive or relayed (peer-reflexive ones are learnt by the agent). */
   type: 'host' | 'srflx' | 'relay';
+  /** The candidate's transport address. */
   address: TransportAddress;
   /** Defaults to address for host and relay candidates. Required for srflx. */
   base?: TransportAddress;
+  /** The data stream, default 0. */
   streamId?: number;
+  /** The component ID, default 1. */
   component?: number;
   /** 0..65535, RFC 8445 §5.1.2.1; default 65535. Use lower values for less preferred interfaces. */
   localPreference?: number;
   /** STUN/TURN server the candidate came from (part of the foundation). */
   server?: TransportAddress;
+  /**
+   * raddr/rport of the candidate-attribute: the base of a server-reflexive candidate, the mapped
+   * address of a relayed one.
+   */
   relatedAddress?: TransportAddress;
 }
 
+/** A remote candidate as signalled by the peer. */
 export interface RemoteCandidateInit {
+  /** The candidate type. */
   type: CandidateType;
+  /** The candidate's transport address. */
   address: TransportAddress;
+  /** The priority the peer gave it. */
   priority: number;
+  /** The peer's foundation. */
   foundation: string;
+  /** The data stream, default 0. */
   streamId?: number;
+  /** The component ID, default 1. */
   component?: number;
+  /** raddr/rport, if the peer gave them (informational only). */
   relatedAddress?: TransportAddress;
 }
 
@@ -118,6 +139,10 @@ interface Stream {
   nextConsentAt: Map<number, number>;
 }
 
+/**
+ * Sans-IO ICE agent (RFC 8445, consent freshness RFC 7675): check lists, connectivity checks,
+ * nomination, restart. Feed it datagrams and timeouts; drain datagrams and events.
+ */
 export class IceAgent {
   private readonly random: RandomSource;
   private readonly timing: IceTimingConfig;
@@ -156,9 +181,27 @@ export class IceAgent {
   private retransmitTokens: number;
   private retransmitTokensAt: number | undefined;
   /** Requests sent (first transmissions and retransmissions, checks and consent), for diagnostics. */
-  readonly sent = { checks: 0, retransmits: 0, deferredRetransmits: 0 };
+  readonly sent = {
+    /** Requests (connectivity and consent checks) sent for the first time. */
+    checks: 0,
+    /** Retransmitted requests. */
+    retransmits: 0,
+    /** Retransmissions put off by the retransmission rate limit. */
+    deferredRetransmits: 0,
+  };
   /** Counters of dropped input, for diagnostics. */
-  readonly dropped = { malformed: 0, unknownUsername: 0, badIntegrity: 0, rateLimited: 0, unknownSource: 0 };
+  readonly dropped = {
+    /** STUN messages that did not decode. */
+    malformed: 0,
+    /** Requests whose USERNAME is not ours. */
+    unknownUsername: 0,
+    /** Messages whose MESSAGE-INTEGRITY did not verify. */
+    badIntegrity: 0,
+    /** Requests dropped by the per-source rate limit. */
+    rateLimited: 0,
+    /** Requests to an address that is no local candidate, or data from an address no valid pair has. */
+    unknownSource: 0,
+  };
 
   constructor(options: IceAgentOptions = {}) {
     this.random = options.random ?? secureRandom;
@@ -197,6 +240,7 @@ export class IceAgent {
 
   // ---------------------------------------------------------------- accessors
 
+  /** Our ufrag and password of the current generation. */
   get localCredentials(): IceCredentials {
     return { ufrag: this.generation.localUfrag, pwd: this.generation.localPwd };
   }
@@ -207,18 +251,23 @@ export class IceAgent {
       ? { ufrag: g.remoteUfrag, pwd: g.remotePwd }
       : undefined;
   }
+  /** Whether this is an ICE-lite agent. */
   get isLite(): boolean {
     return this.lite;
   }
+  /** The role now (it may change on a role conflict). */
   get currentRole(): IceRole {
     return this.role;
   }
+  /** The connection state. */
   get connectionState(): IceConnectionState {
     return this.state;
   }
+  /** Every local candidate, peer-reflexive ones included. */
   getLocalCandidates(): Candidate[] {
     return [...this.localCandidates];
   }
+  /** Every remote candidate, peer-reflexive ones included. */
   getRemoteCandidates(): Candidate[] {
     return [...this.remoteCandidates];
   }
@@ -237,6 +286,7 @@ export class IceAgent {
       }
     return out;
   }
+  /** The selected (nominated) pair of a component, if any. */
   getSelectedPair(component = 1, streamId = 0): PairInfo | undefined {
     const p = this.streams.get(streamId)?.selected.get(component);
     return p ? this.info(p) : undefined;
@@ -250,6 +300,7 @@ export class IceAgent {
 
   // ---------------------------------------------------------------- commands
 
+  /** Changes the role; ignored by an ICE-lite agent. */
   setRole(role: IceRole): void {
     if (this.lite || role === this.role) return;
     this.switchRole(role);
@@ -268,6 +319,10 @@ export class IceAgent {
     this.formPairs();
   }
 
+  /**
+   * Adds a local candidate and pairs it with the remote candidates; returns it with its priority
+   * and foundation.
+   */
   addLocalCandidate(init: LocalCandidateInit): Candidate {
     this.assertOpen();
     const streamId = init.streamId ?? 0;
@@ -428,6 +483,7 @@ export class IceAgent {
     return creds;
   }
 
+  /** Stops every check and consent; the agent is 'closed'. */
   close(): void {
     if (this.state === 'closed') return;
     this.transactions.clear();
@@ -475,6 +531,10 @@ export class IceAgent {
     this.onApplicationData(datagram, from, to);
   }
 
+  /**
+   * Runs the timers due at `now` (ms): paced checks (Ta), retransmissions, consent checks,
+   * timeouts.
+   */
   handleTimeout(now: number): void {
     if (this.state === 'closed') return;
     this.lastNow = now;
@@ -490,10 +550,12 @@ export class IceAgent {
     this.afterChange(now);
   }
 
+  /** The next datagram to send, or undefined when none is queued. */
   pollTransmit(): Transmit | undefined {
     return this.transmits.shift();
   }
 
+  /** The next event, or undefined when none is queued. */
   pollEvent(): IceEvent | undefined {
     return this.events.shift();
   }

@@ -6,6 +6,7 @@ import type { Candidate, CandidateType } from './candidate.js';
 
 const TYPES = new Set<CandidateType>(['host', 'srflx', 'prflx', 'relay']);
 
+/** Formats a candidate as an SDP candidate-attribute value (RFC 8839 §5.1), without "a=". */
 export function candidateToSdp(c: Candidate): string {
   let s = `candidate:${c.foundation} ${c.component} udp ${c.priority} ${c.address.address} ${c.address.port} typ ${c.type}`;
   if (c.relatedAddress) s += ` raddr ${c.relatedAddress.address} rport ${c.relatedAddress.port}`;

@@ -1,19 +1,27 @@
 import type { TransportAddress } from './address.js';
 
+/** Candidate types of RFC 8445 §5.1.1: host, server-reflexive, peer-reflexive, relayed. */
 export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
 
 /** A local or remote candidate (RFC 8445 §5.1). Transport is always UDP here. */
 export interface Candidate {
   /** Agent-local id, stable for the life of the candidate. */
   readonly id: string;
+  /** The data stream it belongs to. */
   readonly streamId: number;
+  /** The component ID. */
   readonly component: number;
+  /** The candidate type. */
   readonly type: CandidateType;
+  /** The candidate's transport address. */
   readonly address: TransportAddress;
   /** RFC 8445 §5.1.1.1: the address the agent sends from (host for srflx/prflx, itself for relay). */
   readonly base: TransportAddress;
+  /** The candidate priority (RFC 8445 §5.1.2). */
   readonly priority: number;
+  /** The foundation (RFC 8445 §5.1.1.3). */
   readonly foundation: string;
+  /** raddr/rport: the related address, if any. */
   readonly relatedAddress?: TransportAddress;
 }
 

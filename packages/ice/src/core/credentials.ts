@@ -1,7 +1,10 @@
 import type { RandomSource } from './random.js';
 
+/** ICE credentials (RFC 8445 §5.3): the username fragment and password. */
 export interface IceCredentials {
+  /** Username fragment: 4 to 256 ice-chars (RFC 8839 §5.4). */
   ufrag: string;
+  /** Password: 22 to 256 ice-chars (RFC 8839 §5.4). */
   pwd: string;
 }
 

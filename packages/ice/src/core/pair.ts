@@ -2,18 +2,27 @@ import type { Candidate } from './candidate.js';
 
 export type PairState = 'frozen' | 'waiting' | 'in-progress' | 'succeeded' | 'failed';
 
+/** Counters of a candidate pair. */
 export interface PairStats {
+  /** Connectivity and consent checks sent. */
   requestsSent: number;
+  /** Checks received. */
   requestsReceived: number;
+  /** Responses sent. */
   responsesSent: number;
+  /** Responses received. */
   responsesReceived: number;
   /** Latest round-trip time of a check or consent check, ms. */
   rtt: number | undefined;
   /** Smoothed RTT (RFC 6298 style, alpha 1/8), ms. */
   srtt: number | undefined;
+  /** Application bytes sent on the pair. */
   bytesSent: number;
+  /** Application bytes received on the pair. */
   bytesReceived: number;
+  /** Application datagrams sent on the pair. */
   packetsSent: number;
+  /** Application datagrams received on the pair. */
   packetsReceived: number;
 }
 

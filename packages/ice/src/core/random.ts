@@ -3,6 +3,7 @@
  * Injectable so that a whole negotiation can be replayed from a seed.
  */
 export interface RandomSource {
+  /** Returns `length` random bytes. */
   bytes(length: number): Uint8Array;
 }
 
@@ -35,7 +36,10 @@ export function randomTieBreaker(random: RandomSource): bigint {
 }
 
 /** Deterministic source (mulberry32) for tests and simulations. Not for production credentials. */
-export function seededRandom(seed: number): RandomSource & { float(): number } {
+export function seededRandom(seed: number): RandomSource & {
+  /** A number in [0, 1). */
+  float(): number;
+} {
   let state = seed >>> 0;
   const next = (): number => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -7,9 +7,13 @@ import { candidateToSdp, parseCandidateSdp } from '../core/candidate-sdp.js';
  * form, and whether it is an ICE-lite agent. JSON-serialisable.
  */
 export interface IceDescription {
+  /** Username fragment. */
   ufrag: string;
+  /** Password. */
   pwd: string;
+  /** Candidates, each an SDP candidate-attribute value. */
   candidates: string[];
+  /** Whether the agent is ICE-lite (RFC 8445 §2.5). */
   lite?: boolean;
   /** RFC 8838: true when `candidates` is complete. */
   endOfCandidates?: boolean;

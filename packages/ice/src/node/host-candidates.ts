@@ -6,7 +6,9 @@ import type { TransportAddress } from '@p2pcat/stun';
 
 /** A bound UDP socket serving as a candidate base. */
 export interface BaseSocket {
+  /** The socket's local transport address. */
   readonly address: TransportAddress;
+  /** The bound socket. */
   readonly socket: dgram.Socket;
   /** RFC 8445 §5.1.2.1 local preference of its host candidate (0..65535, default 65535) */
   readonly localPreference?: number;
@@ -14,9 +16,11 @@ export interface BaseSocket {
 
 /** Supplies the base sockets (and extra candidates) of an IceConnection. */
 export interface CandidateGatherer {
+  /** Binds the base sockets. */
   gather(): Promise<BaseSocket[]>;
 }
 
+/** Options of `HostGatherer`. */
 export interface HostGathererOptions {
   /** Addresses to bind; default every non-internal IPv4 interface address (loopback if there is none). */
   addresses?: string[];
@@ -38,6 +42,7 @@ export function defaultHostAddresses(ipv6 = false): string[] {
   return out.length > 0 ? out : ['127.0.0.1'];
 }
 
+/** Binds a UDP socket on `address` (port 0: any) as a candidate base. */
 export function bindBase(address: string, port = 0): Promise<BaseSocket> {
   const v6 = address.includes(':');
   const socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4' });
@@ -54,6 +59,7 @@ export function bindBase(address: string, port = 0): Promise<BaseSocket> {
 
 export class HostGatherer implements CandidateGatherer {
   constructor(private readonly options: HostGathererOptions = {}) {}
+  /** Binds one socket per address. */
   async gather(): Promise<BaseSocket[]> {
     const addrs = this.options.addresses ?? defaultHostAddresses(this.options.ipv6);
     return Promise.all(addrs.map((a) => bindBase(a, this.options.port ?? 0)));

@@ -22,17 +22,23 @@ import {
 export interface RelayAllocation {
   /** Known once allocated. */
   readonly relayedAddress: TransportAddress | undefined;
+  /** Sends a datagram to a peer through the relay. */
   send(data: Uint8Array, peer: TransportAddress): void;
+  /** Listens for datagrams from peers. */
   on(event: 'message', listener: (data: Uint8Array, peer: TransportAddress) => void): unknown;
 }
 
 /** A datagram transport on the selected pair: what pseudo-TCP and applications use. */
 export interface IceTransport {
+  /** Sends one datagram on the selected pair; dropped when there is none. */
   send(data: Uint8Array): void;
+  /** Registers a listener for datagrams on the connection; returns a function that removes it. */
   onMessage(cb: (data: Uint8Array) => void): () => void;
+  /** Closes the whole ICE connection. */
   close(): void;
 }
 
+/** Options of `IceConnection`: those of `IceAgent`, plus how to get candidates. */
 export interface IceConnectionOptions extends Omit<IceAgentOptions, 'role' | 'streams'> {
   /** Default: decided when the remote description arrives (the side with the greater ufrag controls). */
   role?: IceRole;
@@ -42,7 +48,12 @@ export interface IceConnectionOptions extends Omit<IceAgentOptions, 'role' | 'st
   gatherer?: CandidateGatherer;
 }
 
+/**
+ * An ICE agent on UDP sockets: gathers, exchanges descriptions, checks and delivers datagrams.
+ * Events: 'state', 'selected-pair', 'message', 'restart', 'warning' and the agent's other events.
+ */
 export class IceConnection extends EventEmitter {
+  /** The sans-IO agent underneath. */
   readonly agent: IceAgent;
   private bases: BaseSocket[] = [];
   private readonly relays = new Map<string, RelayAllocation>();
@@ -70,6 +81,7 @@ export class IceConnection extends EventEmitter {
     return performance.now() - this.t0;
   }
 
+  /** The connection state. */
   get state(): IceConnectionState {
     return this.agent.connectionState;
   }
@@ -166,6 +178,7 @@ export class IceConnection extends EventEmitter {
     this.drive();
   }
 
+  /** Our description now: credentials and the local candidates so far. */
   localDescription(): IceDescription {
     return describe(this.agent.localCredentials, this.agent.getLocalCandidates(), this.agent.isLite);
   }
@@ -198,6 +211,7 @@ export class IceConnection extends EventEmitter {
     this.drive();
   }
 
+  /** Tells the agent the peer has signalled all its candidates (RFC 8838). */
   endOfRemoteCandidates(): void {
     this.agent.endOfRemoteCandidates();
     this.drive();
@@ -233,6 +247,7 @@ export class IceConnection extends EventEmitter {
     });
   }
 
+  /** The selected pair of a component, if any. */
   selectedPair(component = 1): PairInfo | undefined {
     return this.agent.getSelectedPair(component);
   }
@@ -244,6 +259,7 @@ export class IceConnection extends EventEmitter {
     return this.localDescription();
   }
 
+  /** Sends a datagram on the selected pair (or the best valid one); throws when there is none. */
   send(data: Uint8Array, component = 1): void {
     if (!this.agent.send(component, data)) {
       throw new Error(
@@ -253,6 +269,7 @@ export class IceConnection extends EventEmitter {
     this.drive();
   }
 
+  /** Closes the agent and the base sockets. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
