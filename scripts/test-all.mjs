@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs every package's tests through turbo, then the API reference check (TypeDoc, `pnpm docs`:
+// Runs every package's tests through turbo, then the API reference check (TypeDoc, `pnpm run docs`:
 // any warning, such as an undocumented export, fails it), then prints one closing line summed over
 // the JSON reports that each vitest run leaves in .reports/, a docs failure counted as one failed
 // test. Exits non-zero when anything failed.
@@ -65,7 +65,8 @@ if (docs !== undefined) {
   if (ok) passed += 1;
   else failed += 1;
   perPackage.push(`docs: ${ok ? 'TypeDoc passed, 0 warnings' : 'TypeDoc failed'}`);
-  if (!ok) failures.push('docs pnpm docs (TypeDoc)\n      warnings or errors above: document every export');
+  if (!ok)
+    failures.push('docs pnpm run docs (TypeDoc)\n      warnings or errors above: document every export');
 }
 console.log('');
 for (const line of perPackage) console.log(`  ${line}`);

@@ -14,10 +14,14 @@ import {
   type RetransmitSchedule,
 } from './transaction.js';
 
+/** The protocols `GatewayMappingClient` speaks. */
 export type GatewayMethod = 'pcp' | 'nat-pmp';
 
+/** Configuration of `GatewayMappingClient`: what to map and which protocols to try. */
 export interface GatewayMappingConfig {
+  /** The transport protocol of the mapping. */
   protocol: 'udp' | 'tcp';
+  /** The local port to map. */
   internalPort: number;
   /** external port to ask for first */
   suggestedExternalPort: number;
@@ -27,27 +31,50 @@ export interface GatewayMappingConfig {
   clientAddress: string;
   /** 12 random bytes identifying the PCP mapping (RFC 6887 §11.1) */
   nonce: Uint8Array;
+  /** Try PCP (RFC 6887). */
   usePcp: boolean;
+  /** Try NAT-PMP (RFC 6886). */
   useNatPmp: boolean;
   /** with both enabled: start NAT-PMP if PCP has not answered after this many ms */
   pcpHeadStartMs: number;
+  /** Random source in [0, 1) for retransmission jitter; default Math.random. */
   random?: () => number;
+  /** PCP retransmission schedule; default `PCP_SCHEDULE`. */
   pcpSchedule?: RetransmitSchedule;
+  /** NAT-PMP retransmission schedule; default `NATPMP_SCHEDULE`. */
   natPmpSchedule?: RetransmitSchedule;
 }
 
+/** A mapping the gateway granted. */
 export interface GatewayGrant {
+  /** The protocol that granted it. */
   method: GatewayMethod;
+  /** The gateway's external IPv4 address. */
   externalAddress: string;
+  /** The external port granted (not necessarily the one asked for). */
   externalPort: number;
   /** seconds granted */
   lifetime: number;
 }
 
+/** What `GatewayMappingClient.pollEvent` reports: mapped (or renewed), deleted, or failed. */
 export type GatewayClientEvent =
-  | { type: 'mapped'; grant: GatewayGrant }
-  | { type: 'deleted' }
-  | { type: 'failed'; error: PortMappingError };
+  | {
+      /** The gateway granted (or renewed) the mapping. */
+      type: 'mapped';
+      /** What it granted. */
+      grant: GatewayGrant;
+    }
+  | {
+      /** The mapping was deleted. */
+      type: 'deleted';
+    }
+  | {
+      /** The operation failed. */
+      type: 'failed';
+      /** Why. */
+      error: PortMappingError;
+    };
 
 type PcpAnswer = pcp.PcpMapResponse | pcp.PcpVersionMismatch;
 
@@ -55,6 +82,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
+/**
+ * Sans-IO PCP / NAT-PMP client for one mapping: tries PCP, falls back to NAT-PMP, renews and
+ * deletes. Feed it datagrams from the gateway and timeouts; drain datagrams, timeouts and events.
+ */
 export class GatewayMappingClient {
   private readonly config: GatewayMappingConfig;
   private readonly random: () => number;
@@ -70,6 +101,7 @@ export class GatewayMappingClient {
   private fallbackAt: number | undefined;
   private readonly events: GatewayClientEvent[] = [];
 
+  /** Throws a TypeError when neither PCP nor NAT-PMP is enabled. */
   constructor(config: GatewayMappingConfig) {
     if (!config.usePcp && !config.useNatPmp) throw new TypeError('enable PCP or NAT-PMP');
     this.config = config;
@@ -81,6 +113,7 @@ export class GatewayMappingClient {
     return this.grant;
   }
 
+  /** Whether a map, renew or delete is in progress. */
   get busy(): boolean {
     return this.operation !== undefined;
   }
@@ -195,6 +228,7 @@ export class GatewayMappingClient {
     this.pmpMapTxn.start(now);
   }
 
+  /** Takes a datagram from the gateway's port 5351, received at `now` (ms). */
   handleInput(bytes: Uint8Array, now: number): void {
     if (this.operation === undefined) return;
     this.pcpTxn?.handleInput(bytes, now);
@@ -203,6 +237,7 @@ export class GatewayMappingClient {
     this.process(now);
   }
 
+  /** Runs the retransmissions and fallbacks due at `now` (ms). */
   handleTimeout(now: number): void {
     if (this.operation === undefined) return;
     if (this.fallbackAt !== undefined && now >= this.fallbackAt) {
@@ -216,12 +251,14 @@ export class GatewayMappingClient {
     this.process(now);
   }
 
+  /** The next datagram to send to the gateway's port 5351, or undefined when none is queued. */
   pollTransmit(): Uint8Array | undefined {
     return (
       this.pcpTxn?.pollTransmit() ?? this.pmpAddressTxn?.pollTransmit() ?? this.pmpMapTxn?.pollTransmit()
     );
   }
 
+  /** When (ms) `handleTimeout` is next wanted, or undefined when nothing waits. */
   pollTimeout(): number | undefined {
     const times = [
       this.fallbackAt,
@@ -232,6 +269,7 @@ export class GatewayMappingClient {
     return times.length === 0 ? undefined : Math.min(...times);
   }
 
+  /** The next event, or undefined when none is queued. */
   pollEvent(): GatewayClientEvent | undefined {
     return this.events.shift();
   }

@@ -2,6 +2,7 @@
 // No socket, timer or clock inside: the caller feeds handleInput/handleTimeout with `now` (ms)
 // and drains pollTransmit/pollTimeout/pollEvent.
 
+/** How a request is retransmitted: exponential backoff with optional jitter. */
 export interface RetransmitSchedule {
   /** first retransmission timeout in ms */
   initialTimeoutMs: number;
@@ -35,19 +36,40 @@ export const PCP_SCHEDULE: RetransmitSchedule = {
   jitter: 0.1,
 };
 
+/**
+ * What a `RequestTransaction` reports: the response, a timeout after the last transmission, or an
+ * ignored datagram.
+ */
 export type TransactionEvent<R> =
-  | { type: 'response'; response: R }
-  | { type: 'timeout' }
-  | { type: 'ignored'; reason: string };
+  | {
+      /** The response arrived; the transaction is finished. */
+      type: 'response';
+      /** The response, as `accept` returned it. */
+      response: R;
+    }
+  | {
+      /** No response after the last transmission; the transaction is finished. */
+      type: 'timeout';
+    }
+  | {
+      /** A datagram was not the response; the transaction goes on. */
+      type: 'ignored';
+      /** Why it was ignored. */
+      reason: string;
+    };
 
 /** Returned by an `accept` function for a datagram that is not the answer we wait for. */
 export class IgnoredDatagram {
+  /** Why the datagram was ignored. */
   readonly reason: string;
   constructor(reason: string) {
     this.reason = reason;
   }
 }
 
+/**
+ * Makes an `IgnoredDatagram`: what an `accept` function returns for a datagram it does not take.
+ */
 export function ignore(reason: string): IgnoredDatagram {
   return new IgnoredDatagram(reason);
 }
@@ -81,10 +103,12 @@ export class RequestTransaction<R> {
     this.currentTimeout = schedule.initialTimeoutMs;
   }
 
+  /** Sends the request for the first time at `now` (ms). */
   start(now: number): void {
     this.send(now);
   }
 
+  /** Whether a response was accepted or the transaction timed out. */
   get finished(): boolean {
     return this.done;
   }
@@ -98,6 +122,7 @@ export class RequestTransaction<R> {
     this.currentTimeout = Math.min(this.currentTimeout * 2, this.schedule.maxTimeoutMs);
   }
 
+  /** Takes a datagram from the server; `accept` decides whether it is the response. */
   handleInput(bytes: Uint8Array, _now: number): void {
     if (this.done) return;
     const result = this.accept(bytes);
@@ -110,6 +135,7 @@ export class RequestTransaction<R> {
     this.events.push({ type: 'response', response: result });
   }
 
+  /** Retransmits, or times out after the last transmission, when the timer is due at `now` (ms). */
   handleTimeout(now: number): void {
     if (this.done || this.nextTimeout === undefined || now < this.nextTimeout) return;
     if (this.transmissions >= this.schedule.maxTransmissions) {
@@ -121,16 +147,19 @@ export class RequestTransaction<R> {
     this.send(now);
   }
 
+  /** The request to send now, or undefined when no transmission is due. */
   pollTransmit(): Uint8Array | undefined {
     if (!this.pendingTransmit) return undefined;
     this.pendingTransmit = false;
     return this.request;
   }
 
+  /** When (ms) `handleTimeout` is next wanted, or undefined when finished. */
   pollTimeout(): number | undefined {
     return this.nextTimeout;
   }
 
+  /** The next event, or undefined when none is queued. */
   pollEvent(): TransactionEvent<R> | undefined {
     return this.events.shift();
   }

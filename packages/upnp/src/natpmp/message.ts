@@ -5,17 +5,32 @@ import { PortMappingDecodeError } from '../errors.js';
 
 /** RFC 6886 §3: the server listens on UDP port 5351 of the default gateway. */
 export const NATPMP_PORT = 5351;
+/** RFC 6886 §3: the NAT-PMP version number, 0. */
 export const NATPMP_VERSION = 0;
 
-export const NatPmpOpcode = { ExternalAddress: 0, MapUdp: 1, MapTcp: 2 } as const;
+/** RFC 6886 §3.2, §3.3: request opcodes (a response's opcode is 128 plus the request's). */
+export const NatPmpOpcode = {
+  /** Ask for the gateway's external address. */
+  ExternalAddress: 0,
+  /** Map a UDP port. */
+  MapUdp: 1,
+  /** Map a TCP port. */
+  MapTcp: 2,
+} as const;
 
 /** RFC 6886 §3.5 result codes. */
 export const NatPmpResultCode = {
+  /** 0: the request succeeded. */
   Success: 0,
+  /** 1: the server does not speak this version. */
   UnsupportedVersion: 1,
+  /** 2: not authorized or refused (mapping disabled, say). */
   NotAuthorized: 2,
+  /** 3: network failure (the gateway has no external address yet). */
   NetworkFailure: 3,
+  /** 4: out of resources (no more mappings). */
   OutOfResources: 4,
+  /** 5: the server does not support this opcode. */
   UnsupportedOpcode: 5,
 } as const;
 
@@ -28,6 +43,7 @@ const resultNames = [
   'Unsupported opcode',
 ];
 
+/** The RFC 6886 name of a result code, for messages. */
 export function natPmpResultName(code: number): string {
   return resultNames[code] ?? `unknown result code ${code}`;
 }
@@ -37,8 +53,11 @@ export function encodeExternalAddressRequest(): Uint8Array {
   return new Uint8Array([NATPMP_VERSION, NatPmpOpcode.ExternalAddress]);
 }
 
+/** A NAT-PMP mapping request (RFC 6886 §3.3). */
 export interface NatPmpMapRequest {
+  /** The transport protocol to map. */
   protocol: 'udp' | 'tcp';
+  /** The local port to map. */
   internalPort: number;
   /** 0 = no preference. RFC 6886 §3.4: MUST be 0 when deleting. */
   suggestedExternalPort: number;
@@ -59,29 +78,47 @@ export function encodeMapRequest(req: NatPmpMapRequest): Uint8Array {
   return out;
 }
 
+/**
+ * A decoded NAT-PMP response: the external address, a mapping, or an error with the common header
+ * only.
+ */
 export type NatPmpResponse =
   | {
+      /** A response to the external address request. */
       kind: 'external-address';
+      /** The response opcode (128 + request opcode). */
       opcode: number;
+      /** The result code (see `NatPmpResultCode`). */
       resultCode: number;
+      /** Seconds since the gateway's mapping table was (re)initialised. */
       epoch: number;
       /** present when resultCode is 0 */
       externalAddress: string | undefined;
     }
   | {
+      /** A response to a mapping request. */
       kind: 'mapping';
+      /** The response opcode (128 + request opcode). */
       opcode: number;
+      /** The result code (see `NatPmpResultCode`). */
       resultCode: number;
+      /** Seconds since the gateway's mapping table was (re)initialised. */
       epoch: number;
+      /** The local port mapped. */
       internalPort: number;
+      /** The external port granted. */
       externalPort: number;
+      /** The lifetime granted, seconds. */
       lifetime: number;
     }
   | {
       /** an error answer with only the common header (RFC 6886 §3.5) */
       kind: 'error';
+      /** The response opcode (128 + request opcode). */
       opcode: number;
+      /** The result code (see `NatPmpResultCode`). */
       resultCode: number;
+      /** Seconds since the gateway's mapping table was (re)initialised. */
       epoch: number;
     };
 

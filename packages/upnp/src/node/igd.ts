@@ -7,18 +7,28 @@ import { type DiscoveredDevice, type SsdpSearchOptions, ssdpSearch } from './ssd
 
 /** A device description larger than this is refused. */
 export const MAX_DESCRIPTION_BYTES = 128 * 1024;
+/** A SOAP response larger than this is refused. */
 export const MAX_SOAP_BYTES = 32 * 1024;
 
+/** One entry of the IGD's port mapping table (GetSpecificPortMappingEntry). */
 export interface PortMappingEntry {
+  /** The local port the mapping forwards to. */
   internalPort: number;
+  /** The local IP address the mapping forwards to. */
   internalClient: string;
+  /** Whether the mapping is enabled. */
   enabled: boolean;
+  /** The mapping's description. */
   description: string;
+  /** Remaining lease, seconds; 0 = permanent. */
   leaseDuration: number;
 }
 
+/** A UPnP Internet Gateway Device's WAN connection service, controlled over SOAP. */
 export class InternetGatewayDevice {
+  /** The URL of its device description. */
   readonly location: string;
+  /** The WAN connection service used. */
   readonly service: WanService;
   /** our address on the interface that reached this device */
   readonly localAddress: string;
@@ -31,6 +41,7 @@ export class InternetGatewayDevice {
     this.timeoutMs = timeoutMs;
   }
 
+  /** The host name of the control URL. */
   get host(): string {
     return new URL(this.service.controlUrl).hostname;
   }
@@ -61,6 +72,7 @@ export class InternetGatewayDevice {
     return decoded;
   }
 
+  /** GetExternalIPAddress: the router's external IPv4 address. */
   async getExternalIPAddress(signal?: AbortSignal): Promise<string> {
     const r = await this.action('GetExternalIPAddress', [], signal);
     const ip = r.NewExternalIPAddress;
@@ -69,9 +81,15 @@ export class InternetGatewayDevice {
     return ip;
   }
 
-  async getStatusInfo(
-    signal?: AbortSignal,
-  ): Promise<{ connectionStatus: string; lastConnectionError: string; uptime: number }> {
+  /** GetStatusInfo: the WAN connection's status, last error and uptime. */
+  async getStatusInfo(signal?: AbortSignal): Promise<{
+    /** NewConnectionStatus, such as 'Connected'. */
+    connectionStatus: string;
+    /** NewLastConnectionError, such as 'ERROR_NONE'. */
+    lastConnectionError: string;
+    /** NewUptime: seconds the connection has been up. */
+    uptime: number;
+  }> {
     const r = await this.action('GetStatusInfo', [], signal);
     return {
       connectionStatus: r.NewConnectionStatus ?? '',
@@ -93,6 +111,7 @@ export class InternetGatewayDevice {
     ];
   }
 
+  /** AddPortMapping at the external port asked for. */
   async addPortMapping(m: MappingArgs, signal?: AbortSignal): Promise<void> {
     await this.action('AddPortMapping', this.mappingArgs(m), signal);
   }
@@ -103,6 +122,7 @@ export class InternetGatewayDevice {
     return toPort(r.NewReservedPort, 'NewReservedPort');
   }
 
+  /** DeletePortMapping. */
   async deletePortMapping(
     externalPort: number,
     protocol: 'udp' | 'tcp',
@@ -119,6 +139,10 @@ export class InternetGatewayDevice {
     );
   }
 
+  /**
+   * GetSpecificPortMappingEntry: the mapping at that external port; rejects with an UpnpSoapError
+   * (714) when there is none.
+   */
   async getSpecificPortMappingEntry(
     externalPort: number,
     protocol: 'udp' | 'tcp',

@@ -1,13 +1,20 @@
 // A live port mapping: keeps itself renewed and deletes itself on close.
 import { isDoubleNatAddress } from '../address.js';
 
+/** The protocol that made a mapping. */
 export type PortMappingMethod = 'pcp' | 'nat-pmp' | 'upnp-igd';
 
+/** What a port mapping is: who made it and which external address and port it opened. */
 export interface PortMappingInfo {
+  /** The protocol that made it. */
   method: PortMappingMethod;
+  /** The transport protocol mapped. */
   protocol: 'udp' | 'tcp';
+  /** The local port mapped. */
   internalPort: number;
+  /** The external IPv4 address of the router. */
   externalAddress: string;
+  /** The external port opened. */
   externalPort: number;
   /** seconds granted by the gateway; 0 = permanent (UPnP OnlyPermanentLeasesSupported) */
   lifetime: number;
@@ -33,6 +40,10 @@ export interface RenewalHooks {
   onRenewError?: ((error: Error, mapping: PortMapping) => void) | undefined;
 }
 
+/**
+ * A live port mapping from `mapPort`: renews itself at half its lifetime and deletes itself on
+ * close.
+ */
 export class PortMapping implements PortMappingInfo {
   readonly method: PortMappingMethod;
   readonly protocol: 'udp' | 'tcp';
@@ -49,6 +60,7 @@ export class PortMapping implements PortMappingInfo {
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
 
+  /** @internal Made by `mapPort`. */
   constructor(
     info: Omit<PortMappingInfo, 'expiresAt' | 'doubleNat'>,
     driver: MappingDriver,
@@ -68,6 +80,7 @@ export class PortMapping implements PortMappingInfo {
     this.schedule();
   }
 
+  /** Whether `close` was called. */
   get isClosed(): boolean {
     return this.closed;
   }

@@ -5,26 +5,49 @@ import { PortMappingDecodeError } from '../errors.js';
 
 /** RFC 6887 §19.1: server port 5351 (shared with NAT-PMP). */
 export const PCP_PORT = 5351;
+/** RFC 6887 §7: the PCP version number, 2. */
 export const PCP_VERSION = 2;
-export const PcpOpcode = { Announce: 0, Map: 1, Peer: 2 } as const;
+/** RFC 6887 §7.1 opcodes. */
+export const PcpOpcode = {
+  /** ANNOUNCE (RFC 6887 §14.1): the server announces a restart. */
+  Announce: 0,
+  /** MAP (RFC 6887 §11): map an inbound port. */
+  Map: 1,
+  /** PEER (RFC 6887 §12): create or learn the mapping towards one peer. */
+  Peer: 2,
+} as const;
 /** RFC 6887 §7: maximum UDP payload. */
 export const PCP_MAX_MESSAGE = 1100;
 
 /** RFC 6887 §7.4 result codes. */
 export const PcpResultCode = {
+  /** 0 SUCCESS. */
   Success: 0,
+  /** 1 UNSUPP_VERSION: the server does not speak this version. */
   UnsuppVersion: 1,
+  /** 2 NOT_AUTHORIZED: the request was refused. */
   NotAuthorized: 2,
+  /** 3 MALFORMED_REQUEST. */
   MalformedRequest: 3,
+  /** 4 UNSUPP_OPCODE. */
   UnsuppOpcode: 4,
+  /** 5 UNSUPP_OPTION: a mandatory option is not supported. */
   UnsuppOption: 5,
+  /** 6 MALFORMED_OPTION. */
   MalformedOption: 6,
+  /** 7 NETWORK_FAILURE: the server cannot map now (no external address, say). */
   NetworkFailure: 7,
+  /** 8 NO_RESOURCES: the server is out of resources. */
   NoResources: 8,
+  /** 9 UNSUPP_PROTOCOL: the transport protocol is not supported. */
   UnsuppProtocol: 9,
+  /** 10 USER_EX_QUOTA: this client has too many mappings. */
   UserExQuota: 10,
+  /** 11 CANNOT_PROVIDE_EXTERNAL: the suggested external address or port cannot be given. */
   CannotProvideExternal: 11,
+  /** 12 ADDRESS_MISMATCH: the client address in the request is not its source address. */
   AddressMismatch: 12,
+  /** 13 EXCESSIVE_REMOTE_PEERS: too many remote peers. */
   ExcessiveRemotePeers: 13,
 } as const;
 
@@ -45,6 +68,7 @@ const resultNames = [
   'EXCESSIVE_REMOTE_PEERS',
 ];
 
+/** The RFC 6887 name of a result code, for messages. */
 export function pcpResultName(code: number): string {
   return resultNames[code] ?? `unknown result code ${code}`;
 }
@@ -52,11 +76,15 @@ export function pcpResultName(code: number): string {
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
 
+/** A PCP MAP request (RFC 6887 §11.1). */
 export interface PcpMapRequest {
   /** 12 random bytes (RFC 6887 §11.1); the same nonce renews and deletes the mapping */
   nonce: Uint8Array;
+  /** The transport protocol to map. */
   protocol: 'udp' | 'tcp';
+  /** The local port to map. */
   internalPort: number;
+  /** The external port asked for; 0 for no preference. */
   suggestedExternalPort: number;
   /** dotted quad, or undefined for no preference */
   suggestedExternalAddress: string | undefined;
@@ -96,18 +124,28 @@ export function encodeMapRequest(req: PcpMapRequest): Uint8Array {
   return out;
 }
 
+/** A decoded PCP response (RFC 6887 §7.2), with its MAP body if it has one. */
 export interface PcpMapResponse {
+  /** Always 2. */
   version: 2;
+  /** The opcode (the R bit cleared). */
   opcode: number;
+  /** The result code (see `PcpResultCode`). */
   resultCode: number;
+  /** The lifetime granted, seconds (on an error: how long the error may last). */
   lifetime: number;
+  /** The server's epoch time, seconds. */
   epoch: number;
   /** present for a MAP response with a full body */
   map:
     | {
+        /** The mapping nonce, echoed from the request. */
         nonce: Uint8Array;
+        /** The transport protocol: 'udp', 'tcp', or another IANA protocol number. */
         protocol: 'udp' | 'tcp' | number;
+        /** The local port mapped. */
         internalPort: number;
+        /** The external port granted. */
         externalPort: number;
         /** dotted quad when IPv4-mapped, else the hex of the 16 bytes */
         externalAddress: string;
@@ -121,7 +159,9 @@ export interface PcpMapResponse {
  * result code 1 (RFC 6886 §3.5).
  */
 export interface PcpVersionMismatch {
+  /** The version the server speaks. */
   version: number;
+  /** Marks a version mismatch. */
   unsupportedVersion: true;
 }
 

@@ -10,7 +10,9 @@ export const WAN_SERVICE_TYPES = [
   'urn:schemas-upnp-org:service:WANPPPConnection:1',
 ] as const;
 
+/** The WAN connection service of an IGD that takes port mappings. */
 export interface WanService {
+  /** The service type URN (WANIPConnection:1 or :2, or WANPPPConnection:1). */
   serviceType: string;
   /** absolute http: URL */
   controlUrl: string;

@@ -11,12 +11,18 @@ function escapeXml(value: string): string {
     .replace(/'/g, '&apos;');
 }
 
+/** An encoded SOAP request. */
 export interface SoapRequest {
+  /** The XML envelope. */
   body: string;
   /** value of the SOAPAction header, quotes included */
   soapAction: string;
 }
 
+/**
+ * Encodes a SOAP action of `serviceType` with its arguments (UPnP Device Architecture §3.2.1);
+ * values are XML-escaped.
+ */
 export function encodeSoapRequest(
   serviceType: string,
   action: string,

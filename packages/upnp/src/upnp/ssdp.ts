@@ -1,6 +1,8 @@
 // SSDP discovery messages (UPnP Device Architecture 1.1 §1.3.2, §1.3.3). Pure functions.
 
+/** SSDP multicast address for IPv4. */
 export const SSDP_ADDRESS = '239.255.255.250';
+/** SSDP port. */
 export const SSDP_PORT = 1900;
 
 /** Search targets for an Internet Gateway Device, most specific service types included. */
@@ -24,10 +26,15 @@ export function encodeMSearch(searchTarget: string, mxSeconds: number): Uint8Arr
   return new TextEncoder().encode(text);
 }
 
+/** A parsed answer to an M-SEARCH. */
 export interface SsdpResponse {
+  /** LOCATION: the URL of the device description. */
   location: string;
+  /** ST: the search target it answers. */
   searchTarget: string;
+  /** USN: the unique service name. */
   usn: string;
+  /** SERVER: the device's operating system and UPnP version, as it says. */
   server: string;
 }
 
