@@ -78,9 +78,9 @@ export interface GatherOptions extends InterfaceOptions {
 export interface GatherDependencies {
   /** The local network adapters (`os.networkInterfaces`). */
   networkInterfaces: () => NetworkInterfaces;
-  /** Flags of the IPv6 addresses, by address (to skip temporary and deprecated ones). */
+  /** Flags of each IPv6 address (`/proc/net/if_inet6`), to skip temporary and deprecated ones. */
   ipv6Flags: () => Map<string, number>;
-  /** The adapter of the default route, preferred in local preferences. */
+  /** The adapter of the IPv4 default route: the base that asks STUN and TURN servers is taken on it. */
   defaultRouteInterface: () => string | undefined;
   /** Binds a UDP socket on a local address and port. */
   bindUdp: (address: LocalAddress, port: number) => Promise<Socket>;
