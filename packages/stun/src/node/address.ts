@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { TransportAddress } from '../codec/index.js';
+import { StunError } from '../errors.js';
 
 /**
  * A TransportAddress from what Node reports (`rinfo`, `socket.address()`). An IPv4-mapped IPv6
@@ -16,10 +17,11 @@ export function transportAddressFromNode(address: string, port: number): Transpo
 }
 
 /** A server address that is not HOST:PORT (bad port, empty host, stray characters). */
-export class HostPortError extends Error {
+export class HostPortError extends StunError<'bad-host-port'> {
   readonly text: string;
   constructor(text: string, why: string) {
     super(
+      'bad-host-port',
       `"${text}" is not a server address (${why}): write HOST:PORT, e.g. stun.example.org:3478, 192.0.2.1:3478 or [2001:db8::1]:3478`,
     );
     this.name = 'HostPortError';

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { abortError } from '../abort.js';
 import {
   decodeStunMessage,
   isStunMessage,
@@ -25,6 +26,7 @@ export interface StunClientOptions extends TransactionOptions {
 }
 
 export type RequestOptions = TransactionOptions & {
+  /** Cancels the transaction: the request rejects with an AbortError (see abortError). */
   signal?: AbortSignal;
   /** Where the response must come from, if not the destination (RFC 5780 CHANGE-REQUEST). */
   responseSource?: TransportAddress;
@@ -58,7 +60,8 @@ export class StunClient {
 
   /**
    * Sends a request and resolves with its response, success or error class alike (look at
-   * `message.class`). Rejects with StunClientError on timeout, abort or close.
+   * `message.class`). Rejects with a StunClientError ('timeout', 'closed'), or an AbortError when
+   * `options.signal` aborts.
    */
   request(
     request: Uint8Array | StunMessageBuilder,
@@ -67,11 +70,7 @@ export class StunClient {
   ): Promise<StunResponse> {
     if (this.#closed) return Promise.reject(new StunClientError('closed', 'the STUN client is closed'));
     const { signal, ...txOptions } = options;
-    if (signal?.aborted) {
-      return Promise.reject(
-        new StunClientError('aborted', 'the STUN request was aborted before it was sent'),
-      );
-    }
+    if (signal?.aborted) return Promise.reject(abortError(signal, 'the STUN request was aborted'));
     const bytes = request instanceof StunMessageBuilder ? request.build() : request;
     return new Promise<StunResponse>((resolve, reject) => {
       let id: string;
@@ -83,7 +82,7 @@ export class StunClient {
       }
       const onAbort = () => {
         this.#transactions.cancel(id);
-        this.#settle(id)?.reject(new StunClientError('aborted', 'the STUN request was aborted'));
+        this.#settle(id)?.reject(abortError(signal as AbortSignal, 'the STUN request was aborted'));
         this.#schedule();
       };
       signal?.addEventListener('abort', onAbort, { once: true });
