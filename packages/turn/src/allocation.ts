@@ -58,6 +58,8 @@ export type TurnEvent =
   | { type: 'data'; data: Uint8Array; peer: TransportAddress; channel: number | undefined }
   | { type: 'permission'; peer: TransportAddress }
   | { type: 'channel'; peer: TransportAddress; channel: number }
+  /** a Refresh succeeded (RFC 8656 §8): the lifetime granted, seconds */
+  | { type: 'refreshed'; lifetime: number }
   | { type: 'redirected'; server: TransportAddress }
   | { type: 'warning'; error: TurnError; peer: TransportAddress | undefined }
   | { type: 'failed'; error: TurnError }
@@ -259,6 +261,16 @@ export class TurnAllocation {
     if (this.stateValue !== 'allocated' && this.stateValue !== 'allocating') return undefined;
     this.ensurePermission(peer, now);
     return this.ensureChannel(peer, now)?.number;
+  }
+
+  /**
+   * Refreshes the allocation now (RFC 8656 §8; also done on its own before expiry). Emits 'refreshed'
+   * on success; a failure is 'failed' as for any Refresh. Returns false when there is no allocation.
+   */
+  refresh(now: number): boolean {
+    if (this.stateValue !== 'allocated') return false;
+    if (!this.probeInFlight) this.sendRefresh(now);
+    return true;
   }
 
   /** Deletes the allocation: Refresh with LIFETIME 0 (RFC 8656 §8). Emits 'closed' when done. */
@@ -630,6 +642,7 @@ export class TurnAllocation {
         }
         this.probeInFlight = false;
         this.setLifetime(safeGet(message, 'LIFETIME') ?? this.grantedLifetime, now);
+        this.events.push({ type: 'refreshed', lifetime: this.grantedLifetime });
         return;
       case 'permission':
         for (const peer of spec.peers) this.onPermissionInstalled(peer.address, now);
@@ -685,7 +698,7 @@ export class TurnAllocation {
           new TurnError(
             'redirect-loop',
             'TURN server redirected the client more than once (300): configure the final server directly',
-            300,
+            { status: 300 },
           ),
         );
         return;
@@ -785,6 +798,7 @@ export class TurnAllocation {
           fromServer
             ? `TURN server sent a REALM that cannot be used: ${e.message}`
             : `TURN credentials cannot be used: ${e.message} (RFC 8489 §9.2.2)`,
+          { cause: e },
         ),
       );
       return 'failed';
