@@ -1,7 +1,9 @@
 // Typed errors. Every error that can reach a user carries one line saying what happened and what to do.
+// One shape (issue 15): a PortMappingError with `code` from PortMappingErrorCode and the ES2022
+// `cause` kept; an abort is not one of them but an error named 'AbortError' (abort.ts).
 
 /** Why a port mapping attempt failed, in one word a caller can switch on. */
-export type PortMappingErrorKind =
+export type PortMappingErrorCode =
   | 'decode' // a NAT-PMP / PCP / SSDP / XML / SOAP answer was malformed
   | 'timeout' // no answer in time
   | 'refused' // the gateway answered with an error result code or SOAP fault
@@ -11,14 +13,15 @@ export type PortMappingErrorKind =
   | 'http' // HTTP transport failure or non-2xx status without SOAP fault
   | 'no-gateway' // no default route / no IPv4 interface
   | 'no-service' // nothing answered at all
-  | 'aborted';
+  | 'closed'; // renew() on a mapping already closed
 
+/** The base of every error of @p2pcat/upnp: `code` says what, `message` is one line, `cause` is kept. */
 export class PortMappingError extends Error {
-  readonly kind: PortMappingErrorKind;
-  constructor(kind: PortMappingErrorKind, message: string) {
-    super(message);
+  readonly code: PortMappingErrorCode;
+  constructor(code: PortMappingErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'PortMappingError';
-    this.kind = kind;
+    this.code = code;
   }
 }
 
@@ -104,6 +107,7 @@ export class NoPortMappingServiceError extends PortMappingError {
     super(
       'no-service',
       `no port-mapping service found (PCP, NAT-PMP and UPnP-IGD tried for ${timeoutMs} ms); enable UPnP or NAT-PMP on the router, or rely on STUN/TURN`,
+      { cause: new AggregateError(causes, 'what each port-mapping protocol ran into') },
     );
     this.name = 'NoPortMappingServiceError';
     this.causes = causes;

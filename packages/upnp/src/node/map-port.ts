@@ -1,4 +1,5 @@
 // mapPort(): PCP (falling back to NAT-PMP) and UPnP-IGD raced in parallel, first mapping wins.
+import { abortError } from '../abort.js';
 import { NoPortMappingServiceError, PortMappingError } from '../errors.js';
 import { mapViaGateway } from './gateway-mapping.js';
 import type { PortMapping, PortMappingMethod, RenewalHooks } from './mapping.js';
@@ -14,6 +15,7 @@ export interface MapPortOptions {
   lifetime?: number;
   /** external port to ask for; default the internal port */
   externalPort?: number;
+  /** Stops the attempt (and deletes a mapping made meanwhile): mapPort rejects with an AbortError. */
   signal?: AbortSignal;
   /** give up after this many ms with NoPortMappingServiceError; default 2000 */
   timeoutMs?: number;
@@ -35,7 +37,8 @@ export interface MapPortOptions {
 
 /**
  * Maps `internalPort` on the home router. Resolves with the first mapping that works or rejects
- * after `timeoutMs` with NoPortMappingServiceError (or the most telling refusal).
+ * after `timeoutMs` with NoPortMappingServiceError (or the most telling refusal); with an
+ * AbortError when `signal` aborts.
  */
 export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
   validate(options);
@@ -43,7 +46,7 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
   const methods = options.methods ?? ['pcp', 'nat-pmp', 'upnp-igd'];
   const race = new AbortController();
   const onOuterAbort = (): void => race.abort();
-  if (options.signal?.aborted) throw new PortMappingError('aborted', 'port mapping aborted');
+  if (options.signal?.aborted) throw abortError(options.signal, 'port mapping aborted');
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const timer = setTimeout(() => race.abort(), timeoutMs);
   const hooks: RenewalHooks = {
@@ -133,11 +136,11 @@ async function discardLoser(loser: PortMapping, winner: PortMapping | undefined)
 }
 
 function pickError(errors: Error[], timeoutMs: number, outer: AbortSignal | undefined): Error {
-  if (outer?.aborted) return new PortMappingError('aborted', 'port mapping aborted');
+  if (outer?.aborted) return abortError(outer, 'port mapping aborted');
   const telling = errors.find(
     (e) =>
       e instanceof PortMappingError &&
-      (e.kind === 'refused' || e.kind === 'decode' || e.kind === 'too-large'),
+      (e.code === 'refused' || e.code === 'decode' || e.code === 'too-large'),
   );
   if (telling !== undefined) return telling;
   return new NoPortMappingServiceError(errors, timeoutMs);
