@@ -18,7 +18,7 @@ async function rtt() {
     const t0 = performance.now();
     const [res] = await stunBinding([stun], { socket, deadline: 3000 });
     const wall = performance.now() - t0;
-    if (!res?.mapped) throw new Error(`no STUN answer from ${stun}: ${res?.error}`);
+    if (!res?.mapped) throw new Error(`no STUN answer from ${stun}: ${res?.error?.message}`);
     return res.rtt ?? wall;
   } finally {
     socket.close();

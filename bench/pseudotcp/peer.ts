@@ -50,7 +50,7 @@ async function sendAll(stream: Duplex): Promise<number> {
     const n = Math.min(block.length, maxBytes - sent);
     sent += n;
     if (!stream.write(n === block.length ? block : block.subarray(0, n))) {
-      await new Promise((r) => stream.once('drain', r));
+      await new Promise<void>((r) => stream.once('drain', r));
     }
   }
   await new Promise<void>((resolve, reject) => {
@@ -82,7 +82,7 @@ async function runOurs(): Promise<void> {
     udpTransport(sock, { address: remoteHost, port: Number(remotePort) }),
     opts,
   );
-  await new Promise((r) => stream.once('connect', r));
+  await new Promise<void>((r) => stream.once('connect', r));
   if (mode === 'send') {
     stream.resume(); // the peer's FIN must be read for the stream to end and close
     started = performance.now();
@@ -93,7 +93,7 @@ async function runOurs(): Promise<void> {
     report(bytes, { stats: stream.stats() });
     stream.end();
   }
-  await new Promise((r) => (stream.closed ? r(null) : stream.once('close', r)));
+  await new Promise<void>((r) => (stream.closed ? r() : stream.once('close', r)));
   setTimeout(() => process.exit(0), 50).unref();
 }
 

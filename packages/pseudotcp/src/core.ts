@@ -9,3 +9,4 @@ export {
   type PseudoTcpState,
   type PseudoTcpStats,
 } from './core/pseudotcp.js';
+export type { EventMap, TypedEventEmitter } from './events.js';

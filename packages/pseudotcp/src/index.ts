@@ -2,7 +2,9 @@ export * from './core.js';
 export {
   createPseudoTcpStream,
   PseudoTcpError,
+  type PseudoTcpErrorCode,
   PseudoTcpStream,
+  type PseudoTcpStreamEvents,
   type PseudoTcpStreamOptions,
 } from './node/stream.js';
 export { type DatagramTransport, type UdpTransportOptions, udpTransport } from './node/transport.js';

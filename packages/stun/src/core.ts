@@ -15,6 +15,14 @@ export type {
 } from './behavior/types.js';
 export * from './codec/index.js';
 export {
+  type ServerNameErrorCode,
+  type StunClientErrorCode,
+  type StunDecodeErrorCode,
+  StunError,
+  type StunErrorCode,
+  type StunResponseErrorCode,
+} from './errors.js';
+export {
   type ServerTransmit,
   type ServerTransport,
   StunBindingServer,

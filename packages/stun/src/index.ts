@@ -10,7 +10,7 @@ export {
   parseTransportAddress,
   transportAddressFromNode,
 } from './node/address.js';
-export { StunClientError, type StunClientErrorCode } from './node/errors.js';
+export { StunClientError } from './node/errors.js';
 export { type DiscoverNatBehaviorOptions, discoverNatBehavior } from './node/nat-discovery.js';
 export {
   addressesOfFamily,
@@ -19,7 +19,6 @@ export {
   resolveServerAddresses,
   type ServerLookup,
   ServerNameError,
-  type ServerNameErrorCode,
   systemLookup,
 } from './node/resolve.js';
 export { StunStreamClient, type StunStreamConnectOptions } from './node/stream-client.js';

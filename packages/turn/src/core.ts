@@ -11,4 +11,5 @@ export {
   type TurnTransport,
 } from './allocation.js';
 export type { TurnCredentials } from './credentials.js';
-export { TurnError, type TurnErrorCode } from './errors.js';
+export { TurnError, type TurnErrorCode, type TurnErrorOptions } from './errors.js';
+export type { EventMap, TypedEventEmitter } from './events.js';

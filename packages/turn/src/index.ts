@@ -4,6 +4,8 @@ export { createTurnSocket, type TurnServerByNameOptions } from './node/by-name.j
 export {
   type TurnAllocated,
   type TurnDatagramSender,
+  type TurnOperationOptions,
   TurnSocket,
+  type TurnSocketEvents,
   type TurnSocketOptions,
 } from './node/turn-socket.js';

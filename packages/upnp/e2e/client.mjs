@@ -33,11 +33,11 @@ try {
     timeoutMs: 3000,
     autoRenew: auto === 'auto',
     onRenew: (m) => say({ event: 'renewed-auto', ...info(m) }),
-    onRenewError: (e) => say({ event: 'error', name: e.name, kind: e.kind, message: e.message }),
+    onRenewError: (e) => say({ event: 'error', name: e.name, code: e.code, message: e.message }),
   });
   say({ event: 'mapped', ...info(mapping) });
 } catch (e) {
-  say({ event: 'error', name: e.name, kind: e.kind, message: e.message });
+  say({ event: 'error', name: e.name, code: e.code, message: e.message });
   process.exit(1);
 }
 
@@ -58,7 +58,7 @@ for await (const line of createInterface({ input: process.stdin })) {
       break;
     }
   } catch (e) {
-    say({ event: 'error', name: e.name, kind: e.kind, upnpCode: e.upnpCode, message: e.message });
+    say({ event: 'error', name: e.name, code: e.code, upnpCode: e.upnpCode, message: e.message });
   }
 }
 socket.close();

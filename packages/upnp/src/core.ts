@@ -10,7 +10,7 @@ export {
   NoPortMappingServiceError,
   PortMappingDecodeError,
   PortMappingError,
-  type PortMappingErrorKind,
+  type PortMappingErrorCode,
   UpnpDescriptionError,
   UpnpErrorCode,
   UpnpSoapError,

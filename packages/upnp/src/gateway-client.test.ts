@@ -146,7 +146,7 @@ describe('GatewayMappingClient (sans-IO, simulated network)', () => {
   it('reports a timeout when nothing answers, after the RFC schedules', () => {
     const c = new GatewayMappingClient({ ...base, useNatPmp: false });
     const r = run(c, (n) => c.start(n), { seen: [], answer: () => undefined });
-    expect(r.event).toMatchObject({ type: 'failed', error: { kind: 'timeout' } });
+    expect(r.event).toMatchObject({ type: 'failed', error: { code: 'timeout' } });
   });
 
   it('maps on every seed under 20 % loss each way', () => {

@@ -4,11 +4,16 @@ export {
   NoPortMappingServiceError,
   PortMappingDecodeError,
   PortMappingError,
-  type PortMappingErrorKind,
+  type PortMappingErrorCode,
   UpnpDescriptionError,
   UpnpErrorCode,
   UpnpSoapError,
 } from './errors.js';
 export { findInternetGatewayDevice, InternetGatewayDevice, type PortMappingEntry } from './node/igd.js';
 export { type MapPortOptions, mapPort } from './node/map-port.js';
-export { PortMapping, type PortMappingInfo, type PortMappingMethod } from './node/mapping.js';
+export {
+  PortMapping,
+  type PortMappingInfo,
+  type PortMappingMethod,
+  type PortMappingOperationOptions,
+} from './node/mapping.js';

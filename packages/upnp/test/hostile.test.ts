@@ -1,6 +1,7 @@
 // Hostile and odd answers from fake gateways on loopback: NAT-PMP, PCP, SSDP, descriptions, SOAP.
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  findInternetGatewayDevice,
   GatewayResultError,
   type MapPortOptions,
   mapPort,
@@ -362,7 +363,7 @@ describe('UPnP-IGD against a fake device', () => {
           : undefined,
     });
     const err = await mapPort(opts).catch((e: Error) => e);
-    expect((err as PortMappingError).kind).toBe('refused');
+    expect((err as PortMappingError).code).toBe('refused');
     expect((err as Error).message).toContain('Disconnected');
   });
 
@@ -391,7 +392,7 @@ describe('UPnP-IGD against a fake device', () => {
       });
       const err = await mapPort(opts).catch((e: Error) => e);
       expect(err).toBeInstanceOf(PortMappingError);
-      expect((err as PortMappingError).kind).toBe('too-large');
+      expect((err as PortMappingError).code).toBe('too-large');
     }
   });
 
@@ -423,7 +424,7 @@ describe('UPnP-IGD against a fake device', () => {
     }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(NoPortMappingServiceError);
     const causes = (err as NoPortMappingServiceError).causes;
-    expect(causes.some((c) => c instanceof PortMappingError && c.kind === 'untrusted-location')).toBe(true);
+    expect(causes.some((c) => c instanceof PortMappingError && c.code === 'untrusted-location')).toBe(true);
     expect(offSubnet.hits).toEqual([]);
   });
 });
@@ -458,7 +459,7 @@ describe('mapPort with nothing answering', () => {
       methods: ['pcp', 'nat-pmp'],
       signal: ac.signal,
     }).catch((e: Error) => e);
-    expect((err as PortMappingError).kind).toBe('aborted');
+    expect(err).toMatchObject({ name: 'AbortError' });
     expect(Date.now() - started).toBeLessThan(1000);
   });
 });
@@ -489,5 +490,88 @@ describe('mapPort race', () => {
     const deletes = http.hits.filter((h) => h.includes('DeletePortMapping')).length;
     expect(adds).toBe(deletes);
     await m.close();
+  });
+});
+
+// Issue 15: every operation that waits takes a signal, and an abort rejects with an AbortError.
+describe('aborts and the error shape', () => {
+  const abortSoon = (ms = 50): AbortSignal => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), ms);
+    return ac.signal;
+  };
+  const loopback = [{ address: '127.0.0.1', netmask: '255.0.0.0' }];
+
+  it('mapPort: an already aborted signal rejects with its reason', async () => {
+    const reason = new DOMException('mine', 'AbortError');
+    await expect(mapPort({ internalPort: 5000, signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    const other = await mapPort({ internalPort: 5000, signal: AbortSignal.abort('why') }).catch(
+      (e: Error) => e,
+    );
+    expect(other).toMatchObject({ name: 'AbortError', cause: 'why' });
+  });
+
+  it('findInternetGatewayDevice: an abort during the SSDP search or the description fetch', async () => {
+    const silent = track(await fakeUdpServer(() => undefined));
+    const started = Date.now();
+    const a = await findInternetGatewayDevice({
+      timeoutMs: 5000,
+      interfaces: loopback,
+      target: { address: '127.0.0.1', port: silent.port },
+      signal: abortSoon(),
+    }).catch((e: Error) => e);
+    expect(a).toMatchObject({ name: 'AbortError' });
+    // a device whose description never comes
+    const hanging = track(await fakeHttp(() => undefined));
+    const ssdp = track(await ssdpResponder(() => `${hanging.url}/desc.xml`));
+    const b = await findInternetGatewayDevice({
+      timeoutMs: 5000,
+      interfaces: loopback,
+      target: { address: '127.0.0.1', port: ssdp.port },
+      signal: abortSoon(300),
+    }).catch((e: Error) => e);
+    expect(b).toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('PortMapping.renew and close: an abort stops waiting for a silent gateway', async () => {
+    let silent = false;
+    const s = track(
+      await fakeUdpServer((msg, reply) => {
+        if (!silent) reply(natPmpAnswer(msg));
+      }),
+    );
+    const m = await mapPort(await gatewayOpts(s, { methods: ['nat-pmp'] }));
+    silent = true;
+    const started = Date.now();
+    await expect(m.renew({ signal: abortSoon() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(m.close({ signal: abortSoon() })).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    await expect(m.renew()).rejects.toMatchObject({ name: 'PortMappingError', code: 'closed' });
+  });
+
+  it('PortMapping.close: a deletion the gateway never confirms is a timeout PortMappingError', async () => {
+    let silent = false;
+    const s = track(
+      await fakeUdpServer((msg, reply) => {
+        if (!silent) reply(natPmpAnswer(msg));
+      }),
+    );
+    const m = await mapPort(await gatewayOpts(s, { methods: ['nat-pmp'] }));
+    silent = true;
+    const err = await m.close().catch((e: Error) => e);
+    expect(err).toBeInstanceOf(PortMappingError);
+    expect(err).toMatchObject({ code: 'timeout' });
+    expect((err as Error).cause).toMatchObject({ name: 'AbortError' });
+  });
+
+  it('NoPortMappingServiceError keeps what each protocol ran into as its cause', async () => {
+    const silent = track(await fakeUdpServer(() => undefined));
+    const err = await mapPort(await gatewayOpts(silent, { methods: ['nat-pmp'], timeoutMs: 300 })).catch(
+      (e: Error) => e,
+    );
+    expect(err).toBeInstanceOf(NoPortMappingServiceError);
+    expect(err).toMatchObject({ code: 'no-service' });
+    expect((err as Error).cause).toBeInstanceOf(AggregateError);
   });
 });

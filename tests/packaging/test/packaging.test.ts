@@ -31,7 +31,14 @@ const PUBLISHED: Published[] = [
     dir: 'packages/stun',
     name: '@p2pcat/stun',
     main: ['decodeStunMessage', 'StunMessageBuilder', 'StunClient', 'startStunServer', 'discoverNatBehavior'],
-    core: ['decodeStunMessage', 'StunMessageBuilder', 'StunClientTransactions', 'StunBindingServer'],
+    core: [
+      'decodeStunMessage',
+      'StunMessageBuilder',
+      'StunClientTransactions',
+      'StunBindingServer',
+      'StunError',
+      'StunDecodeError',
+    ],
     notInCore: ['StunClient', 'startStunServer', 'discoverNatBehavior'],
   },
   {
@@ -44,7 +51,13 @@ const PUBLISHED: Published[] = [
   {
     dir: 'packages/upnp',
     name: '@p2pcat/upnp',
-    main: ['mapPort', 'PortMapping', 'findInternetGatewayDevice', 'NoPortMappingServiceError'],
+    main: [
+      'mapPort',
+      'PortMapping',
+      'findInternetGatewayDevice',
+      'NoPortMappingServiceError',
+      'PortMappingError',
+    ],
     core: [
       'natpmp',
       'pcp',
@@ -52,6 +65,7 @@ const PUBLISHED: Published[] = [
       'RequestTransaction',
       'encodeSoapRequest',
       'parseSsdpResponse',
+      'PortMappingError',
     ],
     notInCore: ['mapPort', 'PortMapping'],
   },
@@ -70,7 +84,7 @@ const PUBLISHED: Published[] = [
   {
     dir: 'packages/pseudotcp',
     name: '@p2pcat/pseudotcp',
-    main: ['PseudoTcp', 'createPseudoTcpStream', 'udpTransport'],
+    main: ['PseudoTcp', 'createPseudoTcpStream', 'udpTransport', 'PseudoTcpError'],
     core: ['PseudoTcp'],
     notInCore: ['createPseudoTcpStream'],
   },

@@ -1,7 +1,8 @@
 // A node:stream Duplex over a pseudo-TCP connection: drives the sans-IO core with real time
 // (one timer re-armed to the core's next deadline) and a datagram transport.
 import { performance } from 'node:perf_hooks';
-import { Duplex } from 'node:stream';
+import { Duplex, type Readable } from 'node:stream';
+import { abortError } from '../abort.js';
 import {
   PseudoTcp,
   type PseudoTcpCloseReason,
@@ -11,7 +12,6 @@ import {
 } from '../core/pseudotcp.js';
 import type { DatagramTransport } from './transport.js';
 
-/** Options of `PseudoTcpStream`: those of `PseudoTcp`, plus the stream's own. */
 export interface PseudoTcpStreamOptions extends PseudoTcpOptions {
   /**
    * Send the connect message at once (active open). Default true: over ICE both sides connect and
@@ -25,31 +25,49 @@ export interface PseudoTcpStreamOptions extends PseudoTcpOptions {
    * the end of the readable side ends the writable side too.
    */
   allowHalfOpen?: boolean;
+  /**
+   * Aborting it destroys the stream (an RST to the peer if it was open) with an AbortError, as
+   * `net.connect`'s `signal` does: the stream's 'error' is then an error named 'AbortError'.
+   */
+  signal?: AbortSignal;
 }
 
-/** A pseudo-TCP connection that ended with an error; `reason` says how. */
+/**
+ * How a pseudo-TCP connection ended with an error: 'reset' (the peer sent RST), 'timeout' (the
+ * peer stopped answering, `idleTimeout` or retransmission limit), 'connect-failed' (the connect got
+ * no answer), 'closed' (written to after the connection closed).
+ */
+export type PseudoTcpErrorCode = Exclude<PseudoTcpCloseReason, 'normal'> | 'closed';
+
+/** A pseudo-TCP connection that ended with an error; `code` says how. */
 export class PseudoTcpError extends Error {
-  /** A Node-style error code for `reason` (such as 'ECONNRESET'). */
-  readonly code: string;
-  constructor(
-    /** How the connection ended: reset, timeout, connect-failed, or closed before it could finish. */
-    readonly reason: Exclude<PseudoTcpCloseReason, 'normal'> | 'closed',
-    message: string,
-  ) {
-    super(message);
+  readonly code: PseudoTcpErrorCode;
+  constructor(code: PseudoTcpErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'PseudoTcpError';
-    this.code = CODES[reason];
+    this.code = code;
   }
 }
 
-const CODES: Record<PseudoTcpError['reason'], string> = {
-  reset: 'ECONNRESET',
-  timeout: 'ETIMEDOUT',
-  'connect-failed': 'ECONNREFUSED',
-  closed: 'EPIPE',
-};
+/** The events of a PseudoTcpStream (those of a Duplex, plus 'connect') and their listeners' arguments. */
+export interface PseudoTcpStreamEvents {
+  /** the connection opened; writes made before are sent from now */
+  connect: [];
+  close: [];
+  data: [chunk: Buffer];
+  drain: [];
+  end: [];
+  /** a PseudoTcpError, an AbortError (the `signal` option), or the error given to destroy() */
+  error: [error: Error];
+  finish: [];
+  pause: [];
+  pipe: [source: Readable];
+  readable: [];
+  resume: [];
+  unpipe: [source: Readable];
+}
 
-const HINTS: Record<PseudoTcpError['reason'], string> = {
+const HINTS: Record<PseudoTcpErrorCode, string> = {
   reset: 'the peer reset the pseudo-TCP connection; it closed or restarted, start the transfer again',
   timeout: 'the pseudo-TCP peer stopped answering; check that it is still running and the path is up',
   'connect-failed':
@@ -64,12 +82,28 @@ interface PendingWrite {
   callback: (error?: Error | null) => void;
 }
 
+// Types only: the listener methods of Duplex narrowed to PseudoTcpStreamEvents (declared here, they
+// take the place of Duplex's overloads, which accept any event name).
+type Events = PseudoTcpStreamEvents;
+export interface PseudoTcpStream {
+  on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  once<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  off<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  addListener<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  removeListener<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  prependListener<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  prependOnceListener<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  emit<K extends keyof Events>(event: K, ...args: Events[K]): boolean;
+  listenerCount(event: keyof Events): number;
+}
+
 /**
- * A Duplex byte stream over pseudo-TCP. Emits 'connect' once the connection is open. Writes are
- * accepted into the pseudo-TCP send buffer (the write callback fires when all of a chunk is in it);
+ * A Duplex byte stream over pseudo-TCP, its events typed by PseudoTcpStreamEvents. Emits 'connect'
+ * once the connection is open. Writes are accepted into the pseudo-TCP send buffer (the write callback fires when all of a chunk is in it);
  * end() half-closes (a FIN when both sides negotiated FIN-ACK) and 'finish' fires once the peer
  * acknowledged everything. The readable side ends at the peer's FIN.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above
 export class PseudoTcpStream extends Duplex {
   private readonly tcp: PseudoTcp;
   private readonly transport: DatagramTransport;
@@ -86,9 +120,10 @@ export class PseudoTcpStream extends Duplex {
   private coreClosed = false;
   private transportClosed = false;
   private lingerTimer: NodeJS.Timeout | undefined;
+  private detachSignal: (() => void) | undefined;
 
   constructor(transport: DatagramTransport, options: PseudoTcpStreamOptions = {}) {
-    const { connect = true, lingerMs = 5000, allowHalfOpen = false, ...coreOptions } = options;
+    const { connect = true, lingerMs = 5000, allowHalfOpen = false, signal, ...coreOptions } = options;
     super({ readableHighWaterMark: READ_CHUNK, writableHighWaterMark: 256 * 1024, allowHalfOpen });
     this.tcp = new PseudoTcp(coreOptions);
     this.transport = transport;
@@ -96,6 +131,15 @@ export class PseudoTcpStream extends Duplex {
     this.detachTransport = transport.onMessage((data) => this.onDatagram(data));
     if (connect) this.tcp.connect(now());
     this.service();
+    if (signal !== undefined) {
+      const onAbort = () => this.destroy(abortError(signal, 'the pseudo-TCP stream was aborted'));
+      // Already aborted: destroyed on the next tick, once the caller could listen for 'error'.
+      if (signal.aborted) process.nextTick(onAbort);
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        this.detachSignal = () => signal.removeEventListener('abort', onAbort);
+      }
+    }
   }
 
   /** The pseudo-TCP state ('listen', 'established', 'fin-wait-1', ...). */
@@ -108,14 +152,12 @@ export class PseudoTcpStream extends Duplex {
     return this.tcp.stats();
   }
 
-  /** Duplex internals: resumes delivery of received bytes. */
   override _read(): void {
     this.reading = true;
     this.pull();
     this.flushTransmits();
   }
 
-  /** Duplex internals: queues written bytes in the send buffer. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.coreClosed) {
       callback(new PseudoTcpError('closed', HINTS.closed));
@@ -126,7 +168,6 @@ export class PseudoTcpStream extends Duplex {
     this.flushTransmits();
   }
 
-  /** Duplex internals: closes the sending side (FIN) once everything written is sent. */
   override _final(callback: (error?: Error | null) => void): void {
     this.finalCallback = callback;
     if (this.coreClosed) {
@@ -137,8 +178,9 @@ export class PseudoTcpStream extends Duplex {
     this.service();
   }
 
-  /** Duplex internals: resets or closes the connection and releases the transport. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.detachSignal?.();
+    this.detachSignal = undefined;
     if (this.pending) {
       const { callback: cb } = this.pending;
       this.pending = undefined;

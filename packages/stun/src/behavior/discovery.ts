@@ -1,4 +1,5 @@
 import type { StunMessage, TransportAddress } from '../codec/index.js';
+import { StunError } from '../errors.js';
 import { formatTransportAddress, sameTransportAddress } from '../transaction/address.js';
 import { describeNatBehavior } from './summary.js';
 import type { BindingProbe, FilteringBehavior, MappingBehavior, NatBehavior, OpenProbe } from './types.js';
@@ -19,13 +20,17 @@ export async function discoverNatBehaviorWith(
     // Test I (RFC 5780 §4.3 and §4.4): a plain Binding request to the primary address.
     const first = await m.binding(server);
     if (first === undefined) {
-      throw new Error(
+      throw new StunError(
+        'timeout',
         `no answer from STUN server ${formatTransportAddress(server)}: check the address and that outgoing UDP is allowed`,
       );
     }
     const x1 = mappedAddress(first);
     if (x1 === undefined)
-      throw new Error('the STUN server answered without a mapped address: try another server');
+      throw new StunError(
+        'bad-response',
+        'the STUN server answered without a mapped address: try another server',
+      );
     const other = safeGet(first, 'OTHER_ADDRESS');
     const natPresent = !sameTransportAddress(x1, m.local);
     const portPreservation = x1.port === m.local.port;

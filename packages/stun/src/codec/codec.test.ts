@@ -67,16 +67,16 @@ describe('header', () => {
     expect(isStunMessage(raw)).toBe(false);
   });
 
-  test('decode errors carry a reason', () => {
-    expect(decodeError(new Uint8Array(10)).reason).toBe('too-short');
+  test('decode errors carry a code', () => {
+    expect(decodeError(new Uint8Array(10)).code).toBe('too-short');
     const raw = new StunMessageBuilder('request', StunMethod.Binding).add('PRIORITY', 1).build();
     const notStun = raw.slice();
     notStun[0] = 0x80;
-    expect(decodeError(notStun).reason).toBe('not-stun');
-    expect(decodeError(raw.subarray(0, raw.length - 4)).reason).toBe('bad-length');
+    expect(decodeError(notStun).code).toBe('not-stun');
+    expect(decodeError(raw.subarray(0, raw.length - 4)).code).toBe('bad-length');
     const badAttr = raw.slice();
     badAttr[23] = 9; // PRIORITY length 9 runs past the end
-    expect(decodeError(badAttr).reason).toBe('truncated-attribute');
+    expect(decodeError(badAttr).code).toBe('truncated-attribute');
     const wrongLen = new StunMessageBuilder('request', 1)
       .addRaw(AttributeType.PRIORITY, new Uint8Array(3))
       .build();
@@ -85,7 +85,7 @@ describe('header', () => {
     try {
       m.get('PRIORITY');
     } catch (e) {
-      expect((e as StunDecodeError).reason).toBe('bad-attribute-length');
+      expect((e as StunDecodeError).code).toBe('bad-attribute-length');
     }
   });
 });

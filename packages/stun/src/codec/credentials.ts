@@ -1,5 +1,6 @@
 import { md5 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { StunError } from '../errors.js';
 
 const encoder = new TextEncoder();
 
@@ -28,9 +29,11 @@ function isMappedToNothing(c: number): boolean {
 const DISALLOWED = /[\p{Cc}\p{Cs}\p{Cn}\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff]/u;
 
 /** A password, realm or username that a PRECIS profile refuses (RFC 8265 §4.2 / RFC 8264 §9). */
-export class PrecisError extends RangeError {
-  /** Always `'PrecisError'`. */
-  override readonly name = 'PrecisError';
+export class PrecisError extends StunError<'precis-refused'> {
+  constructor(message: string, options?: ErrorOptions) {
+    super('precis-refused', message, options);
+    this.name = 'PrecisError';
+  }
 }
 
 function describeCodePoint(ch: string): string {
@@ -77,7 +80,6 @@ export function shortTermKey(password: string): Uint8Array {
   return encoder.encode(opaqueString(password, 'password'));
 }
 
-/** Options of `longTermKey`. */
 export interface LongTermKeyOptions {
   /** 'opaque-string' (RFC 8489, default) or 'saslprep' (RFC 5389 peers). */
   prepare?: 'opaque-string' | 'saslprep';

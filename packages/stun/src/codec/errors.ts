@@ -1,20 +1,9 @@
-/** What was wrong with the bytes a decoder refused. */
-export type StunDecodeReason =
-  | 'too-short'
-  | 'not-stun'
-  | 'bad-length'
-  | 'bad-attribute-length'
-  | 'truncated-attribute'
-  | 'bad-attribute-value'
-  | 'bad-channel-data';
+import { type StunDecodeErrorCode, StunError } from '../errors.js';
 
-/** The only error the decoders throw: `reason` says what was wrong with the bytes. */
-export class StunDecodeError extends Error {
-  /** What was wrong with the bytes. */
-  readonly reason: StunDecodeReason;
-  constructor(reason: StunDecodeReason, message: string) {
-    super(message);
+/** The only error the decoders throw: `code` says what was wrong with the bytes. */
+export class StunDecodeError extends StunError<StunDecodeErrorCode> {
+  constructor(code: StunDecodeErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
     this.name = 'StunDecodeError';
-    this.reason = reason;
   }
 }

@@ -15,7 +15,7 @@ export {
   userhash,
 } from './credentials.js';
 export { demultiplex } from './demultiplex.js';
-export { StunDecodeError, type StunDecodeReason } from './errors.js';
+export { StunDecodeError } from './errors.js';
 export { isStunMessage } from './header.js';
 export { verifyFingerprint, verifyMessageIntegrity } from './integrity.js';
 export { decodeStunMessage, type StunAttribute, type StunMessage } from './message.js';

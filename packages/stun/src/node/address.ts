@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { TransportAddress } from '../codec/index.js';
+import { StunError } from '../errors.js';
 
 /**
  * A TransportAddress from what Node reports (`rinfo`, `socket.address()`). An IPv4-mapped IPv6
@@ -16,11 +17,11 @@ export function transportAddressFromNode(address: string, port: number): Transpo
 }
 
 /** A server address that is not HOST:PORT (bad port, empty host, stray characters). */
-export class HostPortError extends Error {
-  /** The text that was refused. */
+export class HostPortError extends StunError<'bad-host-port'> {
   readonly text: string;
   constructor(text: string, why: string) {
     super(
+      'bad-host-port',
       `"${text}" is not a server address (${why}): write HOST:PORT, e.g. stun.example.org:3478, 192.0.2.1:3478 or [2001:db8::1]:3478`,
     );
     this.name = 'HostPortError';
@@ -33,15 +34,7 @@ export class HostPortError extends Error {
  * (port `defaultPort`); a "stun:" / "stuns:" scheme is skipped. Returns the host text (a name is
  * not resolved here, see resolveServerAddresses) and the port 1-65535. Throws HostPortError.
  */
-export function parseHostPort(
-  text: string,
-  defaultPort = 3478,
-): {
-  /** The host: an IP address or a name, brackets removed. */
-  host: string;
-  /** The port, 1..65535. */
-  port: number;
-} {
+export function parseHostPort(text: string, defaultPort = 3478): { host: string; port: number } {
   return splitHostPort(text, defaultPort, 1);
 }
 

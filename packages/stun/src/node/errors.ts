@@ -1,16 +1,9 @@
-/**
- * Why a STUN request got no answer: no response in time, aborted, client closed, or the send
- * failed.
- */
-export type StunClientErrorCode = 'timeout' | 'aborted' | 'closed' | 'send-failed';
+import { type StunClientErrorCode, StunError } from '../errors.js';
 
-/** Why a STUN request did not get an answer. */
-export class StunClientError extends Error {
-  /** Why the request got no answer. */
-  readonly code: StunClientErrorCode;
-  constructor(code: StunClientErrorCode, message: string) {
-    super(message);
+/** Why a STUN request did not get an answer ('timeout', 'closed', 'send-failed'); an abort is an AbortError. */
+export class StunClientError extends StunError<StunClientErrorCode> {
+  constructor(code: StunClientErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
     this.name = 'StunClientError';
-    this.code = code;
   }
 }

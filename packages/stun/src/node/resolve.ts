@@ -5,56 +5,39 @@
 // goes to, and every reply is matched against, one of the resolved addresses.
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { abortError } from '../abort.js';
 import type { TransportAddress } from '../codec/index.js';
+import { type ServerNameErrorCode, StunError } from '../errors.js';
 import { transportAddressFromNode } from './address.js';
 
 /** A resolver in the shape of `dns.promises.lookup(host, { all: true })`. Injectable for tests. */
-export type ServerLookup = (host: string) => Promise<
-  readonly {
-    /** An IP address of the host. */
-    address: string;
-    /** 4 or 6. */
-    family: number;
-  }[]
->;
+export type ServerLookup = (host: string) => Promise<readonly { address: string; family: number }[]>;
 
 /** The system resolver: A and AAAA records, /etc/hosts included, in the order the system gives. */
 export const systemLookup: ServerLookup = (host) => dnsLookup(host, { all: true });
-
-/**
- * Why a server name gave no address: no such name, resolver too slow, aborted, or another resolver
- * error.
- */
-export type ServerNameErrorCode = 'not-found' | 'timeout' | 'aborted' | 'failed';
 
 /**
  * A server name that gave no address. The message is one line naming the server, e.g.
  * `STUN server stun.example.invalid:3478: the name does not resolve (ENOTFOUND)`; `reason` is the
  * part after the server ("the name does not resolve (ENOTFOUND)").
  */
-export class ServerNameError extends Error {
-  /** Why the name gave no address. */
-  readonly code: ServerNameErrorCode;
+export class ServerNameError extends StunError<ServerNameErrorCode> {
   /** "STUN server stun.example.invalid:3478" */
   readonly server: string;
-  /** The resolver's words, for the error line ("the name does not resolve (ENOTFOUND)"). */
   readonly reason: string;
-  constructor(code: ServerNameErrorCode, server: string, reason: string) {
-    super(`${server}: ${reason}`);
+  constructor(code: ServerNameErrorCode, server: string, reason: string, options?: ErrorOptions) {
+    super(code, `${server}: ${reason}`, options);
     this.name = 'ServerNameError';
-    this.code = code;
     this.server = server;
     this.reason = reason;
   }
 }
 
-/** Options of `resolveServerAddresses`. */
 export interface ResolveServerOptions {
   /** Default: the system resolver (`systemLookup`). */
   lookup?: ServerLookup;
   /** ms the resolver may take; past it the name counts as unresolved. Default: no bound. */
   timeout?: number;
-  /** Aborts the resolution; it then rejects with a ServerNameError of code 'aborted'. */
   signal?: AbortSignal;
   /** What the server is, for the error line: default "STUN server". */
   label?: string;
@@ -64,7 +47,8 @@ export interface ResolveServerOptions {
  * The transport addresses of `host:port`: an IP literal (IPv4 or IPv6, no brackets) is used as it
  * is without asking DNS; a name is resolved once into all its A and AAAA addresses, in the
  * resolver's order, duplicates removed. Rejects with a ServerNameError (one line) when the name
- * does not resolve, the resolver does not answer within `timeout`, or `signal` aborts.
+ * does not resolve or the resolver does not answer within `timeout`; with an AbortError when
+ * `signal` aborts.
  */
 export async function resolveServerAddresses(
   host: string,
@@ -76,7 +60,7 @@ export async function resolveServerAddresses(
   if (literal !== 0) return [transportAddressFromNode(bare, port)];
   const label = `${options.label ?? 'STUN server'} ${formatHostPort(bare, port)}`;
   const { lookup = systemLookup, timeout, signal } = options;
-  if (signal?.aborted) throw new ServerNameError('aborted', label, 'resolving the name was aborted');
+  if (signal?.aborted) throw abortError(signal, `resolving ${label} was aborted`);
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_, reject) => {
@@ -93,7 +77,7 @@ export async function resolveServerAddresses(
         Math.max(0, timeout),
       );
     }
-    onAbort = () => reject(new ServerNameError('aborted', label, 'resolving the name was aborted'));
+    onAbort = () => reject(abortError(signal as AbortSignal, `resolving ${label} was aborted`));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {
@@ -110,7 +94,7 @@ export async function resolveServerAddresses(
     if (addresses.length === 0) throw new ServerNameError('not-found', label, 'the name has no address');
     return addresses;
   } catch (error) {
-    if (error instanceof ServerNameError) throw error;
+    if (error instanceof ServerNameError || (error as Error | undefined)?.name === 'AbortError') throw error;
     const code = (error as { code?: unknown }).code;
     const notFound = code === 'ENOTFOUND' || code === 'ENODATA' || code === 'EAI_NONAME';
     throw new ServerNameError(
@@ -119,6 +103,7 @@ export async function resolveServerAddresses(
       notFound
         ? `the name does not resolve (${String(code)})`
         : `the name could not be resolved (${typeof code === 'string' ? code : (error as Error).message})`,
+      { cause: error },
     );
   } finally {
     if (timer !== undefined) clearTimeout(timer);

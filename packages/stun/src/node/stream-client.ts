@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import { abortError } from '../abort.js';
 import type { StunMessageBuilder, TransportAddress } from '../codec/index.js';
 import { formatTransportAddress } from '../transaction/address.js';
 import { StunStreamFramer } from '../transaction/stream-framing.js';
@@ -67,9 +68,13 @@ export class StunStreamClient {
         reject(error);
       };
       const onError = (e: Error) =>
-        fail(new StunClientError('send-failed', `cannot connect to STUN server ${where}: ${e.message}`));
+        fail(
+          new StunClientError('send-failed', `cannot connect to STUN server ${where}: ${e.message}`, {
+            cause: e,
+          }),
+        );
       const onAbort = () =>
-        fail(new StunClientError('aborted', `connecting to STUN server ${where} was aborted`));
+        fail(abortError(signal as AbortSignal, `connecting to STUN server ${where} was aborted`));
       const timer = setTimeout(
         () =>
           fail(new StunClientError('timeout', `STUN server ${where} did not accept the connection in time`)),

@@ -2,6 +2,7 @@
 // resolved address of a family the socket can reach, and the reply (from an IP) is matched.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { HostPortError } from './address.js';
 import type { ServerLookup } from './resolve.js';
 import { stunBinding } from './stun-binding.js';
 import { type RunningStunServer, startStunServer } from './stun-server.js';
@@ -58,20 +59,25 @@ describe('stunBinding by name', () => {
     const t0 = performance.now();
     const [r] = await stunBinding(['stun.example.invalid:3478'], { deadline: 3000, lookup });
     expect(performance.now() - t0).toBeLessThan(500);
-    expect(r?.error).toBe('STUN server stun.example.invalid:3478: the name does not resolve (ENOTFOUND)');
+    expect(r?.error?.message).toBe(
+      'STUN server stun.example.invalid:3478: the name does not resolve (ENOTFOUND)',
+    );
+    expect(r?.error?.code).toBe('not-found');
   });
 
   test('a resolver that never answers is bounded by the deadline', async () => {
     const t0 = performance.now();
     const [r] = await stunBinding(['slow.test:3478'], { deadline: 200, lookup: () => new Promise(() => {}) });
     expect(performance.now() - t0).toBeLessThan(1500);
-    expect(r?.error).toBe(
+    expect(r?.error?.message).toBe(
       'STUN server slow.test:3478: the resolver gave no answer for the name within 200 ms',
     );
   });
 
   test('a bad port is reported as such, not sent anywhere', async () => {
     const [r] = await stunBinding(['localhost:70000'], { deadline: 500 });
-    expect(r?.error).toMatch(/the port must be 1-65535/);
+    expect(r?.error?.message).toMatch(/the port must be 1-65535/);
+    expect(r?.error).toBeInstanceOf(HostPortError);
+    expect(r?.error?.code).toBe('bad-host-port');
   });
 });

@@ -1,7 +1,9 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
+import { abortError } from '../abort.js';
 import { demultiplex, StunMessageBuilder, StunMethod, type TransportAddress } from '../codec/index.js';
+import { StunError } from '../errors.js';
 import { formatTransportAddress, sameTransportAddress } from '../transaction/address.js';
 import type { TransactionOptions } from '../transaction/schedule.js';
 import { parseHostPort, transportAddressFromNode } from './address.js';
@@ -16,9 +18,9 @@ export interface StunBindingOptions extends TransactionOptions {
    * found is the one of that socket. Left open. Without it a socket per family is opened and closed.
    */
   socket?: Socket;
-  /** Overall budget in ms for the whole call, default 5000. */
+  /** Overall budget in ms for the whole call, default 5000: a server silent past it is a 'timeout' result. */
   deadline?: number;
-  /** Aborts every request of the call. */
+  /** Stops every request: the call rejects with an AbortError. */
   signal?: AbortSignal;
   /** 'udp' (default), or 'tcp' / 'tls' (RFC 8489 §6.2.2, one connection per server). */
   transport?: 'udp' | 'tcp' | 'tls';
@@ -32,7 +34,6 @@ export interface StunBindingOptions extends TransactionOptions {
   lookup?: ServerLookup;
 }
 
-/** The outcome of a Binding request to one server address. */
 export interface StunBindingResult {
   /** The server as given. */
   server: string;
@@ -42,28 +43,41 @@ export interface StunBindingResult {
   mapped?: TransportAddress;
   /** The local address the request went out of. */
   local?: TransportAddress;
-  /** ms from the request to its response. */
   rtt?: number;
-  /** Why this server gave no mapping: one line. */
-  error?: string;
+  /**
+   * Why this server gave no mapping: a StunError whose `code` says what ('timeout', 'not-found',
+   * 'bad-host-port', 'error-response', 'bad-response', 'wrong-family', ...) and whose message is one line.
+   */
+  error?: StunError;
 }
 
 /**
  * Binding requests to several servers in parallel, IPv4 and IPv6 (a host name is asked on each
  * address it resolves to), within one deadline. One result per server address, in input order;
- * a 300 ALTERNATE-SERVER answer is followed once (RFC 8489 §10).
+ * a 300 ALTERNATE-SERVER answer is followed once (RFC 8489 §10). A server that fails has its
+ * `error` set (the call itself does not reject for it); an abort of `signal` rejects with an AbortError.
  */
 export async function stunBinding(
   servers: readonly (string | TransportAddress)[],
   options: StunBindingOptions = {},
 ): Promise<StunBindingResult[]> {
   const { socket, deadline = 5000, signal, transport = 'udp', tls, lookup, ...txOptions } = options;
+  if (signal?.aborted) throw abortError(signal, 'the STUN Binding requests were aborted');
   const controller = new AbortController();
   const onAbort = () => controller.abort('aborted');
   signal?.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => controller.abort('deadline'), deadline);
   const budget = { ...txOptions, timeout: Math.min(txOptions.timeout ?? deadline, deadline) };
   try {
+    const results = await bindAll();
+    if (signal?.aborted) throw abortError(signal, 'the STUN Binding requests were aborted');
+    return results;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+
+  async function bindAll(): Promise<StunBindingResult[]> {
     // One resolution per server, bounded by the deadline; each address is then asked on its own.
     const onlyFamily = transport === 'udp' ? socketFamily(socket) : undefined;
     const targets = (
@@ -95,7 +109,10 @@ export async function stunBinding(
             return {
               server: t.server,
               serverAddress: t.address,
-              error: `cannot reach ${t.address.family} server ${formatTransportAddress(t.address)} from this ${t.address.family === 'IPv6' ? 'IPv4' : 'IPv6'} socket`,
+              error: new StunError(
+                'wrong-family',
+                `cannot reach ${t.address.family} server ${formatTransportAddress(t.address)} from this ${t.address.family === 'IPv6' ? 'IPv4' : 'IPv6'} socket`,
+              ),
             };
           }
           return bindingWithRedirect(
@@ -111,15 +128,12 @@ export async function stunBinding(
     } finally {
       pool.close();
     }
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
   }
 }
 
 type Target =
   | { server: string; address: TransportAddress; host?: string }
-  | { server: string; error: string };
+  | { server: string; error: StunError };
 
 /** The family a caller's socket can reach: 'both' for a dual-stack '::' socket; undefined without a socket. */
 function socketFamily(socket: Socket | undefined): 'IPv4' | 'IPv6' | 'both' | undefined {
@@ -140,13 +154,15 @@ async function resolveServer(
   try {
     parsed = parseHostPort(server);
   } catch (error) {
-    return [{ server, error: (error as Error).message }];
+    return [{ server, error: error as StunError }];
   }
   let addresses: TransportAddress[];
   try {
     addresses = await resolveServerAddresses(parsed.host, parsed.port, { ...resolveOptions, timeout });
   } catch (error) {
-    return [{ server, error: (error as Error).message }];
+    // An abort of the caller's signal: the call rejects with it (see stunBinding).
+    if (error instanceof StunError) return [{ server, error }];
+    return [{ server, error: new StunError('failed', String((error as Error).message), { cause: error }) }];
   }
   const named = isIP(parsed.host.split('%')[0] ?? '') === 0;
   // A name resolved to several families: a socket of one family asks only that family's addresses
@@ -159,7 +175,10 @@ async function resolveServer(
     return [
       {
         server,
-        error: `STUN server ${server} has no ${family} address for this ${family} socket (it resolved to ${addresses.map(formatTransportAddress).join(', ')})`,
+        error: new StunError(
+          'wrong-family',
+          `STUN server ${server} has no ${family} address for this ${family} socket (it resolved to ${addresses.map(formatTransportAddress).join(', ')})`,
+        ),
       },
     ];
   }
@@ -210,13 +229,20 @@ function interpret(
       return {
         server,
         serverAddress: target,
-        error: `the STUN server answered with unknown comprehension-required attributes (${message.unknownComprehensionRequired.map((t) => `0x${t.toString(16).padStart(4, '0')}`).join(', ')})`,
+        error: new StunError(
+          'unknown-attributes',
+          `the STUN server answered with unknown comprehension-required attributes (${message.unknownComprehensionRequired.map((t) => `0x${t.toString(16).padStart(4, '0')}`).join(', ')})`,
+        ),
       };
     }
     if (message.class === 'success') {
       const mapped = message.get('XOR_MAPPED_ADDRESS') ?? message.get('MAPPED_ADDRESS');
       if (mapped === undefined) {
-        return { server, serverAddress: target, error: 'the STUN server answered without a mapped address' };
+        return {
+          server,
+          serverAddress: target,
+          error: new StunError('bad-response', 'the STUN server answered without a mapped address'),
+        };
       }
       return { server, serverAddress: target, mapped, rtt: response.rtt };
     }
@@ -229,20 +255,33 @@ function interpret(
     return {
       server,
       serverAddress: target,
-      error: `the STUN server refused the Binding request: ${code ? `${code.code} ${code.reason}` : 'error without ERROR-CODE'}`,
+      error: new StunError(
+        code?.code === 300 ? 'redirect-loop' : 'error-response',
+        `the STUN server refused the Binding request: ${code ? `${code.code} ${code.reason}` : 'error without ERROR-CODE'}`,
+      ),
     };
-  } catch {
-    return { server, serverAddress: target, error: 'the STUN server sent a malformed response' };
+  } catch (error) {
+    return {
+      server,
+      serverAddress: target,
+      error: new StunError('bad-response', 'the STUN server sent a malformed response', { cause: error }),
+    };
   }
 }
 
-function describe(error: unknown, target: TransportAddress, signal: AbortSignal): string {
-  if (error instanceof StunClientError && error.code === 'aborted') {
-    return signal.reason === 'aborted'
-      ? `the request to STUN server ${formatTransportAddress(target)} was aborted`
-      : `no answer from STUN server ${formatTransportAddress(target)} before the deadline`;
+/** A failed request as a result's error: the deadline (our own abort) is a 'timeout'. */
+function describe(error: unknown, target: TransportAddress, signal: AbortSignal): StunError {
+  if (error instanceof StunError) return error;
+  if (signal.aborted && signal.reason === 'deadline') {
+    return new StunClientError(
+      'timeout',
+      `no answer from STUN server ${formatTransportAddress(target)} before the deadline`,
+    );
   }
-  return error instanceof Error ? error.message : String(error);
+  // The caller's abort (the call rejects with an AbortError), or anything unforeseen.
+  return new StunClientError('send-failed', error instanceof Error ? error.message : String(error), {
+    cause: error,
+  });
 }
 
 /** One StunClient per socket family, over the caller's socket or sockets opened here. */

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { abortError } from '../abort.js';
 import {
   decodeStunMessage,
   isStunMessage,
@@ -11,15 +12,11 @@ import { StunClientTransactions } from '../transaction/client-transactions.js';
 import type { TransactionOptions } from '../transaction/schedule.js';
 import { StunClientError } from './errors.js';
 
-/** A STUN response matched to its request. */
 export interface StunResponse {
-  /** The decoded response. */
   message: StunMessage;
-  /** The transport address it came from. */
   from: TransportAddress;
   /** ms from the first send to the response. */
   rtt: number;
-  /** How many times the request was retransmitted before the response came. */
   retransmits: number;
 }
 
@@ -28,12 +25,8 @@ export interface StunClientOptions extends TransactionOptions {
   send: (data: Uint8Array, destination: TransportAddress) => void;
 }
 
-/**
- * Options of one request: the retransmission schedule, an abort signal and the expected response
- * source.
- */
 export type RequestOptions = TransactionOptions & {
-  /** Aborts the request; it then rejects with a StunClientError of code 'aborted'. */
+  /** Cancels the transaction: the request rejects with an AbortError (see abortError). */
   signal?: AbortSignal;
   /** Where the response must come from, if not the destination (RFC 5780 CHANGE-REQUEST). */
   responseSource?: TransportAddress;
@@ -67,7 +60,8 @@ export class StunClient {
 
   /**
    * Sends a request and resolves with its response, success or error class alike (look at
-   * `message.class`). Rejects with StunClientError on timeout, abort or close.
+   * `message.class`). Rejects with a StunClientError ('timeout', 'closed'), or an AbortError when
+   * `options.signal` aborts.
    */
   request(
     request: Uint8Array | StunMessageBuilder,
@@ -76,11 +70,7 @@ export class StunClient {
   ): Promise<StunResponse> {
     if (this.#closed) return Promise.reject(new StunClientError('closed', 'the STUN client is closed'));
     const { signal, ...txOptions } = options;
-    if (signal?.aborted) {
-      return Promise.reject(
-        new StunClientError('aborted', 'the STUN request was aborted before it was sent'),
-      );
-    }
+    if (signal?.aborted) return Promise.reject(abortError(signal, 'the STUN request was aborted'));
     const bytes = request instanceof StunMessageBuilder ? request.build() : request;
     return new Promise<StunResponse>((resolve, reject) => {
       let id: string;
@@ -92,7 +82,7 @@ export class StunClient {
       }
       const onAbort = () => {
         this.#transactions.cancel(id);
-        this.#settle(id)?.reject(new StunClientError('aborted', 'the STUN request was aborted'));
+        this.#settle(id)?.reject(abortError(signal as AbortSignal, 'the STUN request was aborted'));
         this.#schedule();
       };
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -9,6 +9,7 @@ import {
   ServerNameError,
   type TransportAddress,
 } from '@p2pcat/stun';
+import { abortError } from '../abort.js';
 import { TurnError } from '../errors.js';
 import { TurnSocket, type TurnSocketOptions } from './turn-socket.js';
 
@@ -26,6 +27,8 @@ export interface TurnServerByNameOptions extends Omit<TurnSocketOptions, 'server
    * an A record, else IPv6. With a caller-owned socket (`transport: { send }`) pass its family.
    */
   family?: 'IPv4' | 'IPv6';
+  /** Stops the resolution: the call rejects with an AbortError. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,17 +38,19 @@ export interface TurnServerByNameOptions extends Omit<TurnSocketOptions, 'server
  * resolution is bounded by `deadline` (default 30000 ms). Rejects with a TurnError
  * ('server-unreachable') whose message is one line, e.g.
  * "TURN server turn.example.invalid:3478: the name does not resolve (ENOTFOUND)"; a malformed
- * "host:port" is a 'bad-request' TurnError.
+ * "host:port" is a 'bad-request' TurnError; the underlying error is its `cause`. An abort of
+ * `signal` rejects with an AbortError.
  */
 export async function createTurnSocket(options: TurnServerByNameOptions): Promise<TurnSocket> {
-  const { server, lookup, family, ...rest } = options;
+  const { server, lookup, family, signal, ...rest } = options;
+  if (signal?.aborted) throw abortError(signal, 'resolving the TURN server was aborted');
   if (typeof server !== 'string') return new TurnSocket({ ...rest, server });
   let host: string;
   let port: number;
   try {
     ({ host, port } = parseHostPort(server, rest.transport === 'tls' ? 5349 : 3478));
   } catch (error) {
-    throw new TurnError('bad-request', (error as Error).message);
+    throw new TurnError('bad-request', (error as Error).message, { cause: error });
   }
   let addresses: TransportAddress[];
   try {
@@ -53,11 +58,14 @@ export async function createTurnSocket(options: TurnServerByNameOptions): Promis
       label: 'TURN server',
       timeout: rest.deadline ?? 30_000,
       ...(lookup ? { lookup } : {}),
+      ...(signal ? { signal } : {}),
     });
   } catch (error) {
+    if ((error as Error | undefined)?.name === 'AbortError') throw error;
     throw new TurnError(
       'server-unreachable',
       error instanceof ServerNameError ? error.message : String(error),
+      { cause: error },
     );
   }
   const wanted = family ?? (addresses.some((a) => a.family === 'IPv4') ? 'IPv4' : 'IPv6');

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { TransportAddress } from '@p2pcat/stun';
+import { abortError } from '../abort.js';
 import {
   TurnAllocation,
   type TurnAllocationOptions,
@@ -14,18 +15,13 @@ import {
   type TurnTransport,
 } from '../allocation.js';
 import { TurnError } from '../errors.js';
+import type { TypedEventEmitter } from '../events.js';
 import { StreamDeframer } from '../stream-framing.js';
 
-/** A sender over a UDP socket the caller owns, shared with other traffic (such as ICE checks). */
 export interface TurnDatagramSender {
-  /** Sends one datagram from the caller's socket. */
   send(data: Uint8Array, destination: TransportAddress): void;
 }
 
-/**
- * Options of `TurnSocket`: those of `TurnAllocationOptions` with a transport that may be a caller's
- * socket.
- */
 export interface TurnSocketOptions extends Omit<TurnAllocationOptions, 'transport'> {
   /** 'udp' (own socket, default), 'tcp', 'tls', or a sender over a UDP socket the caller owns */
   transport?: TurnTransport | TurnDatagramSender;
@@ -35,27 +31,51 @@ export interface TurnSocketOptions extends Omit<TurnAllocationOptions, 'transpor
   localAddress?: string;
 }
 
-/** What `TurnSocket.allocate` resolves with. */
+/** What a TurnSocket operation that waits takes. */
+export interface TurnOperationOptions {
+  /** Stops waiting: the operation rejects with an AbortError (see each method for what else it does). */
+  signal?: AbortSignal;
+}
+
+/** The events of a TurnSocket and their listeners' arguments. */
+export interface TurnSocketEvents {
+  /** a datagram from `peer` through the relay */
+  message: [data: Uint8Array, peer: TransportAddress];
+  /** fatal: the allocation is gone ('close' follows); emitted only when someone listens */
+  error: [error: TurnError];
+  /** a permission or channel for `peer` was refused; the allocation stays up */
+  warning: [error: TurnError, peer: TransportAddress | undefined];
+  /** a 300 answer moved the allocation to `server` (followed once) */
+  redirected: [server: TransportAddress];
+  /** a Refresh succeeded: the lifetime granted, seconds */
+  refreshed: [lifetime: number];
+  /** the socket is finished: no timer left, nothing more is sent */
+  close: [];
+}
+
+// node:events' EventEmitter at run time; typed over TurnSocketEvents for the compiler.
+const TurnSocketEmitter = EventEmitter as unknown as new () => TypedEventEmitter<TurnSocketEvents> &
+  Omit<EventEmitter, keyof TypedEventEmitter<TurnSocketEvents>>;
+
 export interface TurnAllocated {
-  /** The relayed transport address (XOR-RELAYED-ADDRESS). */
   relayedAddress: TransportAddress;
-  /** Our server-reflexive address as the server saw it (XOR-MAPPED-ADDRESS), if it sent one. */
   mappedAddress: TransportAddress | undefined;
 }
 
 interface Waiter {
   match: (e: TurnEvent) => boolean;
   resolve: (e: TurnEvent) => void;
-  reject: (err: TurnError) => void;
+  reject: (err: Error) => void;
   what: 'allocate' | 'request';
 }
 
 /**
  * A TURN allocation that behaves like a datagram socket: `send(data, peer)`, `'message'` (data, peer),
- * `relayedAddress`, `close()`. Events: 'message', 'error' (fatal TurnError; only emitted when listened to),
- * 'warning' (TurnError, peer: a permission or channel was refused), 'redirected' (server), 'close'.
+ * `relayedAddress`, `close()`. Events (typed by TurnSocketEvents): 'message', 'error' (fatal TurnError;
+ * only emitted when listened to), 'warning' (TurnError, peer: a permission or channel was refused),
+ * 'redirected' (server), 'refreshed' (lifetime), 'close'.
  */
-export class TurnSocket extends EventEmitter {
+export class TurnSocket extends TurnSocketEmitter {
   private readonly core: TurnAllocation;
   private readonly kind: TurnTransport | 'shared';
   private readonly sender: TurnDatagramSender | undefined;
@@ -77,11 +97,9 @@ export class TurnSocket extends EventEmitter {
     this.core = new TurnAllocation({ ...options, transport: this.kind === 'shared' ? 'udp' : this.kind });
   }
 
-  /** The relayed transport address, once allocated. */
   get relayedAddress(): TransportAddress | undefined {
     return this.core.relayedAddress;
   }
-  /** Our server-reflexive address as the server saw it, once allocated. */
   get mappedAddress(): TransportAddress | undefined {
     return this.core.mappedAddress;
   }
@@ -89,31 +107,70 @@ export class TurnSocket extends EventEmitter {
   get lifetime(): number {
     return this.core.lifetime;
   }
-  /** The TURN server's transport address. */
   get server(): TransportAddress {
     return this.core.server;
   }
-  /** Where the allocation is in its life. */
   get state() {
     return this.core.state;
   }
-  /** Live counters. */
   get stats(): TurnStats {
     return this.core.stats;
   }
 
-  /** Opens the transport and allocates. Rejects with a TurnError. */
-  async allocate(): Promise<TurnAllocated> {
+  /**
+   * Opens the transport and allocates. Rejects with a TurnError; an abort of `signal` closes this
+   * TurnSocket (deleting the allocation if the server made it) and rejects with an AbortError.
+   */
+  async allocate(options: TurnOperationOptions = {}): Promise<TurnAllocated> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortError(signal, 'the TURN allocation was aborted');
     // Checked first, so a closed socket never opens a transport that nothing would close again.
     if (this.finished || this.closing) throw closedError('allocate');
-    if (this.kind === 'udp') await this.openUdp();
-    else if (this.kind === 'tcp' || this.kind === 'tls') await this.openStream(this.core.server);
-    if (this.finished || this.closing) throw closedError('allocate');
-    const done = this.waitFor((e) => e.type === 'allocated', 'allocate');
-    this.core.allocate(now());
-    this.pump();
-    await done;
+    const onAbort = () => void this.close().catch(() => {});
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (this.kind === 'udp') await this.openUdp();
+      else if (this.kind === 'tcp' || this.kind === 'tls') await this.openStream(this.core.server);
+      if (this.finished || this.closing) throw closedError('allocate');
+      const done = this.waitFor((e) => e.type === 'allocated', 'allocate');
+      this.core.allocate(now());
+      this.pump();
+      await done;
+    } catch (error) {
+      if (signal?.aborted) throw abortError(signal, 'the TURN allocation was aborted');
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
     return { relayedAddress: this.core.relayedAddress!, mappedAddress: this.core.mappedAddress };
+  }
+
+  /**
+   * Refreshes the allocation now (RFC 8656 §8; it is also refreshed on its own before it expires) and
+   * resolves with the lifetime granted, seconds. Rejects with a TurnError ('not-allocated' before
+   * allocate() resolved; the fatal error when the Refresh fails); an abort of `signal` stops waiting
+   * (the Refresh still completes) and rejects with an AbortError.
+   */
+  async refresh(options: TurnOperationOptions = {}): Promise<number> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortError(signal, 'the TURN refresh was aborted');
+    if (this.finished || this.closing) throw closedError('request');
+    const done = this.waitFor(
+      (e) => e.type === 'refreshed',
+      'request',
+      signal,
+      'the TURN refresh was aborted',
+    );
+    if (!this.core.refresh(now())) {
+      this.dropWaiters();
+      throw new TurnError(
+        'not-allocated',
+        'TURN refresh before the allocation was made: await allocate() first',
+      );
+    }
+    this.pump();
+    const e = await done;
+    return e.type === 'refreshed' ? e.lifetime : this.core.lifetime;
   }
 
   /** Sends a datagram to the peer through the relay. Returns false when it was dropped. */
@@ -123,13 +180,21 @@ export class TurnSocket extends EventEmitter {
     return ok;
   }
 
-  /** Installs a permission for the peer's IP; resolves once the server confirmed it. */
-  async createPermission(peer: TransportAddress): Promise<void> {
+  /**
+   * Installs a permission for the peer's IP; resolves once the server confirmed it. Rejects with a
+   * TurnError; an abort of `signal` stops waiting (the request still completes) with an AbortError.
+   */
+  async createPermission(peer: TransportAddress, options: TurnOperationOptions = {}): Promise<void> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortError(signal, 'the TURN permission request was aborted');
     if (this.core.hasPermission(peer, now())) return;
     const done = this.waitFor(
       (e) =>
         (e.type === 'permission' && e.peer.address === peer.address) ||
         (e.type === 'warning' && e.peer?.address === peer.address),
+      'request',
+      signal,
+      'the TURN permission request was aborted',
     );
     this.core.createPermission(peer, now());
     this.pump();
@@ -137,18 +202,29 @@ export class TurnSocket extends EventEmitter {
     if (e.type === 'warning') throw e.error;
   }
 
-  /** Binds a channel to the peer; resolves with the channel number once bound. */
-  async bindChannel(peer: TransportAddress): Promise<number> {
+  /**
+   * Binds a channel to the peer; resolves with the channel number once bound. Rejects with a
+   * TurnError; an abort of `signal` stops waiting (the request still completes) with an AbortError.
+   */
+  async bindChannel(peer: TransportAddress, options: TurnOperationOptions = {}): Promise<number> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortError(signal, 'the TURN channel binding was aborted');
     const existing = this.core.boundChannel(peer);
     if (existing !== undefined) return existing;
     const done = this.waitFor(
       (e) =>
         (e.type === 'channel' && e.peer.address === peer.address && e.peer.port === peer.port) ||
         (e.type === 'warning' && e.peer?.address === peer.address),
+      'request',
+      signal,
+      'the TURN channel binding was aborted',
     );
     const channel = this.core.bindChannel(peer, now());
     this.pump();
-    if (channel === undefined) throw new TurnError('protocol', 'no TURN channel number left for this peer');
+    if (channel === undefined) {
+      this.dropWaiters();
+      throw new TurnError('protocol', 'no TURN channel number left for this peer');
+    }
     const e = await done;
     if (e.type === 'warning') throw e.error;
     return channel;
@@ -169,18 +245,40 @@ export class TurnSocket extends EventEmitter {
    * opened. Requests still in flight (allocate, createPermission, bindChannel) are rejected at once
    * with a 'closed' TurnError. Resolves when the server confirmed the deletion, when the deletion
    * timed out (deadline) or when the caller's socket was found closed; from then on no timer is
-   * left and nothing is sent.
+   * left and nothing is sent. An abort of `signal` stops waiting for the server: the socket is
+   * finished at once (the server frees the allocation when its lifetime runs out) and the promise
+   * rejects with an AbortError.
    */
-  close(): Promise<void> {
+  close(options: TurnOperationOptions = {}): Promise<void> {
+    const { signal } = options;
     if (this.finished) return Promise.resolve();
-    if (this.closing) return this.closing;
-    this.closing = new Promise<void>((resolve) => {
-      this.once('close', () => resolve());
-      this.rejectWaiters();
-      this.core.close(now());
-      this.pump();
+    if (!this.closing) {
+      this.closing = new Promise<void>((resolve) => {
+        this.once('close', () => resolve());
+        this.rejectWaiters();
+        this.core.close(now());
+        this.pump();
+      });
+    }
+    const closing = this.closing;
+    if (signal === undefined) return closing;
+    if (signal.aborted && !this.finished) this.finish(undefined);
+    if (this.finished) {
+      return signal.aborted
+        ? Promise.reject(abortError(signal, 'closing the TURN allocation was aborted'))
+        : Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        this.finish(undefined);
+        reject(abortError(signal, 'closing the TURN allocation was aborted'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      void closing.then(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
     });
-    return this.closing;
   }
 
   // ---- plumbing -------------------------------------------------------------------------------
@@ -188,14 +286,40 @@ export class TurnSocket extends EventEmitter {
   private waitFor(
     match: (e: TurnEvent) => boolean,
     what: 'allocate' | 'request' = 'request',
+    signal?: AbortSignal,
+    abortMessage?: string,
   ): Promise<TurnEvent> {
     return new Promise((resolve, reject) => {
       if (this.finished || this.closing) {
         reject(closedError(what));
         return;
       }
-      this.waiters.push({ match, resolve, reject, what });
+      const onAbort = () => {
+        const i = this.waiters.indexOf(waiter);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(abortError(signal as AbortSignal, abortMessage));
+      };
+      const waiter: Waiter = {
+        match,
+        resolve: (e) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(e);
+        },
+        reject: (err) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(err);
+        },
+        what,
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
     });
+  }
+
+  /** Forgets the waiter just added (its request was never sent). */
+  private dropWaiters(): void {
+    const w = this.waiters.pop();
+    w?.resolve({ type: 'closed' });
   }
 
   private async openUdp(): Promise<void> {
@@ -234,6 +358,7 @@ export class TurnSocket extends EventEmitter {
           new TurnError(
             'server-unreachable',
             `cannot connect to TURN server ${server.address}:${server.port} over ${this.kind}: ${err.message}`,
+            { cause: err },
           ),
         );
       let connected = false;
@@ -317,6 +442,7 @@ export class TurnSocket extends EventEmitter {
           new TurnError(
             'connection-lost',
             `cannot send to TURN server ${destination.address}:${destination.port} (${reason}): the socket under the allocation is closed; allocate again`,
+            { cause: err },
           ),
         );
     }
@@ -358,6 +484,9 @@ export class TurnSocket extends EventEmitter {
         return;
       case 'warning':
         this.emit('warning', e.error, e.peer);
+        return;
+      case 'refreshed':
+        this.emit('refreshed', e.lifetime);
         return;
       case 'redirected':
         this.emit('redirected', e.server);

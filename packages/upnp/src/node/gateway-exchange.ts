@@ -1,5 +1,6 @@
 // Node adapter: drives the sans-IO GatewayMappingClient through one operation over node:dgram.
 import { createSocket } from 'node:dgram';
+import { abortError } from '../abort.js';
 import { PortMappingError } from '../errors.js';
 import type { GatewayClientEvent, GatewayMappingClient } from '../gateway-client.js';
 
@@ -31,14 +32,17 @@ export function runGatewayOperation(
       if (err !== undefined || ev === undefined) reject(err);
       else resolve(ev);
     };
-    const onAbort = (): void => finish(new PortMappingError('aborted', 'port mapping request aborted'));
+    const onAbort = (): void =>
+      finish(abortError(options.signal as AbortSignal, 'port mapping request aborted'));
     const pump = (): void => {
       if (settled) return;
       for (let out = client.pollTransmit(); out !== undefined; out = client.pollTransmit()) {
         socket.send(out, options.port, options.host, (err) => {
           if (err)
             finish(
-              new PortMappingError('no-gateway', `cannot reach gateway ${options.host}: ${err.message}`),
+              new PortMappingError('no-gateway', `cannot reach gateway ${options.host}: ${err.message}`, {
+                cause: err,
+              }),
             );
         });
       }
@@ -65,7 +69,7 @@ export function runGatewayOperation(
     }
     options.signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('error', (err) =>
-      finish(new PortMappingError('no-gateway', `gateway socket error: ${err.message}`)),
+      finish(new PortMappingError('no-gateway', `gateway socket error: ${err.message}`, { cause: err })),
     );
     socket.on('message', (msg, rinfo) => {
       if (rinfo.address !== options.host || rinfo.port !== options.port) return;

@@ -5,7 +5,13 @@ import { GatewayMappingClient } from '../gateway-client.js';
 import { defaultGateway, localAddressTowards } from './gateway.js';
 import { runGatewayOperation } from './gateway-exchange.js';
 import { type MappingDriver, PortMapping, type RenewalHooks } from './mapping.js';
-import { DEFAULT_LIFETIME, DELETE_TIMEOUT_MS, isDone, type MapPortOptions } from './mapping-common.js';
+import {
+  DEFAULT_LIFETIME,
+  DELETE_TIMEOUT_MS,
+  isDone,
+  type MapPortOptions,
+  withDeadline,
+} from './mapping-common.js';
 
 /**
  * PCP first; NAT-PMP on UNSUPP_VERSION or when PCP stays silent for a while (RFC 6887 §9),
@@ -45,11 +51,16 @@ export async function mapViaGateway(
       if (ev.type !== 'mapped') throw new PortMappingError('decode', 'gateway deleted instead of renewing');
       return ev.grant;
     },
-    remove: async () => {
-      await runGatewayOperation(client, (now) => client.delete(now), {
-        ...target,
-        signal: AbortSignal.timeout(DELETE_TIMEOUT_MS),
-      });
+    remove: async (s) => {
+      const deadline = withDeadline(s, DELETE_TIMEOUT_MS, `deleting the mapping on gateway ${gateway}`);
+      try {
+        await runGatewayOperation(client, (now) => client.delete(now), {
+          ...target,
+          signal: deadline.signal,
+        });
+      } catch (error) {
+        throw deadline.explain(error);
+      }
     },
   };
   const { method, ...grant } = mapped.grant;

@@ -1,5 +1,6 @@
 // Bounded HTTP/1.1 client for device descriptions and SOAP: size and time limits, http: only.
 import { request } from 'node:http';
+import { abortError } from '../abort.js';
 import { PortMappingError } from '../errors.js';
 
 export interface BoundedRequest {
@@ -74,7 +75,9 @@ export function boundedHttp(req: BoundedRequest): Promise<BoundedResponse> {
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
         });
-        res.on('error', (err) => fail(new PortMappingError('http', `HTTP from ${url.host}: ${err.message}`)));
+        res.on('error', (err) =>
+          fail(new PortMappingError('http', `HTTP from ${url.host}: ${err.message}`, { cause: err })),
+        );
       },
     );
     const timer = setTimeout(
@@ -88,8 +91,9 @@ export function boundedHttp(req: BoundedRequest): Promise<BoundedResponse> {
       req.timeoutMs,
     );
     r.on('error', (err) => {
-      if (err.name === 'AbortError') fail(new PortMappingError('aborted', 'HTTP request aborted'));
-      else fail(new PortMappingError('http', `HTTP ${url.host}: ${err.message}`));
+      if (err.name === 'AbortError' && req.signal?.aborted)
+        fail(abortError(req.signal, `HTTP ${req.method} ${url.host} aborted`));
+      else fail(new PortMappingError('http', `HTTP ${url.host}: ${err.message}`, { cause: err }));
     });
     r.end(body);
   });

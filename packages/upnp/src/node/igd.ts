@@ -1,4 +1,5 @@
 // UPnP Internet Gateway Device control over HTTP/SOAP (node:http).
+import { abortError } from '../abort.js';
 import { PortMappingError, UpnpDescriptionError, UpnpSoapError } from '../errors.js';
 import { findWanService, type WanService } from '../upnp/description.js';
 import { decodeSoapResponse, encodeSoapRequest } from '../upnp/soap.js';
@@ -214,7 +215,8 @@ export interface FindIgdOptions extends Omit<SsdpSearchOptions, 'onDevice'> {}
 
 /**
  * SSDP search, then each device description as soon as its answer arrives; resolves with the
- * first device that offers a WAN connection service.
+ * first device that offers a WAN connection service. Rejects with a PortMappingError, or an
+ * AbortError as soon as `signal` aborts.
  */
 export function findInternetGatewayDevice(options: FindIgdOptions): Promise<InternetGatewayDevice> {
   return new Promise((resolve, reject) => {
@@ -223,7 +225,10 @@ export function findInternetGatewayDevice(options: FindIgdOptions): Promise<Inte
     let searchDone = false;
     let settled = false;
     const local = new AbortController();
-    const onOuterAbort = (): void => local.abort();
+    const onOuterAbort = (): void => {
+      local.abort();
+      settle(undefined);
+    };
     options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const settle = (err: Error | undefined, igd?: InternetGatewayDevice): void => {
       if (settled) return;
@@ -231,6 +236,8 @@ export function findInternetGatewayDevice(options: FindIgdOptions): Promise<Inte
       options.signal?.removeEventListener('abort', onOuterAbort);
       local.abort();
       if (igd !== undefined) resolve(igd);
+      else if (options.signal?.aborted)
+        reject(abortError(options.signal, 'the UPnP gateway search was aborted'));
       else reject(err);
     };
     const maybeFail = (): void => {

@@ -1,11 +1,11 @@
 // mapPort(): PCP (falling back to NAT-PMP) and UPnP-IGD raced in parallel, first mapping wins.
+import { abortError } from '../abort.js';
 import { NoPortMappingServiceError, PortMappingError } from '../errors.js';
 import { mapViaGateway } from './gateway-mapping.js';
 import type { PortMapping, PortMappingMethod, RenewalHooks } from './mapping.js';
 import type { LocalInterface } from './ssdp.js';
 import { mapViaUpnp } from './upnp-mapping.js';
 
-/** Options of `mapPort`. */
 export interface MapPortOptions {
   /** local port to expose */
   internalPort: number;
@@ -15,7 +15,7 @@ export interface MapPortOptions {
   lifetime?: number;
   /** external port to ask for; default the internal port */
   externalPort?: number;
-  /** Aborts the attempt; it then rejects with a PortMappingError of kind 'aborted'. */
+  /** Stops the attempt (and deletes a mapping made meanwhile): mapPort rejects with an AbortError. */
   signal?: AbortSignal;
   /** give up after this many ms with NoPortMappingServiceError; default 2000 */
   timeoutMs?: number;
@@ -27,26 +27,18 @@ export interface MapPortOptions {
   description?: string;
   /** renew at half-life automatically; default true */
   autoRenew?: boolean;
-  /** Called after each successful automatic renewal. */
   onRenew?: (mapping: PortMapping) => void;
-  /** Called when an automatic renewal fails (it is retried while some lifetime is left). */
   onRenewError?: (error: Error, mapping: PortMapping) => void;
   /** testing hooks: PCP/NAT-PMP server port, SSDP target and interfaces */
   gatewayPort?: number;
-  /** Testing hook: where M-SEARCH is sent instead of the SSDP multicast address. */
-  ssdpTarget?: {
-    /** The IP address to send M-SEARCH to. */
-    address: string;
-    /** Its port. */
-    port: number;
-  };
-  /** Testing hook: the local interfaces to search from. */
+  ssdpTarget?: { address: string; port: number };
   interfaces?: LocalInterface[];
 }
 
 /**
  * Maps `internalPort` on the home router. Resolves with the first mapping that works or rejects
- * after `timeoutMs` with NoPortMappingServiceError (or the most telling refusal).
+ * after `timeoutMs` with NoPortMappingServiceError (or the most telling refusal); with an
+ * AbortError when `signal` aborts.
  */
 export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
   validate(options);
@@ -54,7 +46,7 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
   const methods = options.methods ?? ['pcp', 'nat-pmp', 'upnp-igd'];
   const race = new AbortController();
   const onOuterAbort = (): void => race.abort();
-  if (options.signal?.aborted) throw new PortMappingError('aborted', 'port mapping aborted');
+  if (options.signal?.aborted) throw abortError(options.signal, 'port mapping aborted');
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   const timer = setTimeout(() => race.abort(), timeoutMs);
   const hooks: RenewalHooks = {
@@ -144,11 +136,11 @@ async function discardLoser(loser: PortMapping, winner: PortMapping | undefined)
 }
 
 function pickError(errors: Error[], timeoutMs: number, outer: AbortSignal | undefined): Error {
-  if (outer?.aborted) return new PortMappingError('aborted', 'port mapping aborted');
+  if (outer?.aborted) return abortError(outer, 'port mapping aborted');
   const telling = errors.find(
     (e) =>
       e instanceof PortMappingError &&
-      (e.kind === 'refused' || e.kind === 'decode' || e.kind === 'too-large'),
+      (e.code === 'refused' || e.code === 'decode' || e.code === 'too-large'),
   );
   if (telling !== undefined) return telling;
   return new NoPortMappingServiceError(errors, timeoutMs);

@@ -1,20 +1,15 @@
 // A live port mapping: keeps itself renewed and deletes itself on close.
+import { abortError } from '../abort.js';
 import { isDoubleNatAddress } from '../address.js';
+import { PortMappingError } from '../errors.js';
 
-/** The protocol that made a mapping. */
 export type PortMappingMethod = 'pcp' | 'nat-pmp' | 'upnp-igd';
 
-/** What a port mapping is: who made it and which external address and port it opened. */
 export interface PortMappingInfo {
-  /** The protocol that made it. */
   method: PortMappingMethod;
-  /** The transport protocol mapped. */
   protocol: 'udp' | 'tcp';
-  /** The local port mapped. */
   internalPort: number;
-  /** The external IPv4 address of the router. */
   externalAddress: string;
-  /** The external port opened. */
   externalPort: number;
   /** seconds granted by the gateway; 0 = permanent (UPnP OnlyPermanentLeasesSupported) */
   lifetime: number;
@@ -30,8 +25,8 @@ export interface PortMappingInfo {
 export interface MappingDriver {
   /** asks the gateway again with the same parameters; returns the new grant */
   refresh(signal?: AbortSignal): Promise<{ externalAddress: string; externalPort: number; lifetime: number }>;
-  /** deletes the mapping on the gateway */
-  remove(): Promise<void>;
+  /** deletes the mapping on the gateway (within its own deadline, or until `signal` aborts) */
+  remove(signal?: AbortSignal): Promise<void>;
 }
 
 export interface RenewalHooks {
@@ -40,10 +35,12 @@ export interface RenewalHooks {
   onRenewError?: ((error: Error, mapping: PortMapping) => void) | undefined;
 }
 
-/**
- * A live port mapping from `mapPort`: renews itself at half its lifetime and deletes itself on
- * close.
- */
+/** What a PortMapping operation that waits takes. */
+export interface PortMappingOperationOptions {
+  /** Stops waiting: the operation rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
 export class PortMapping implements PortMappingInfo {
   readonly method: PortMappingMethod;
   readonly protocol: 'udp' | 'tcp';
@@ -60,7 +57,6 @@ export class PortMapping implements PortMappingInfo {
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
 
-  /** @internal Made by `mapPort`. */
   constructor(
     info: Omit<PortMappingInfo, 'expiresAt' | 'doubleNat'>,
     driver: MappingDriver,
@@ -80,14 +76,19 @@ export class PortMapping implements PortMappingInfo {
     this.schedule();
   }
 
-  /** Whether `close` was called. */
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** Renews now (also done automatically at half the lifetime). */
-  async renew(signal?: AbortSignal): Promise<void> {
-    if (this.closed) throw new Error('port mapping already closed; call mapPort() again');
+  /**
+   * Renews now (also done automatically at half the lifetime). Rejects with a PortMappingError, or
+   * an AbortError when `options.signal` aborts.
+   */
+  async renew(options: PortMappingOperationOptions = {}): Promise<void> {
+    const { signal } = options;
+    if (signal?.aborted) throw abortError(signal, 'renewing the port mapping was aborted');
+    if (this.closed)
+      throw new PortMappingError('closed', 'port mapping already closed; call mapPort() again');
     const grant = await this.serialized(() => this.driver.refresh(signal));
     if (this.closed) return;
     this.externalAddress = grant.externalAddress;
@@ -98,14 +99,20 @@ export class PortMapping implements PortMappingInfo {
     this.schedule();
   }
 
-  /** Stops renewal and deletes the mapping on the gateway. Safe to call twice. */
-  async close(): Promise<void> {
+  /**
+   * Stops renewal and deletes the mapping on the gateway. Safe to call twice. Rejects with a
+   * PortMappingError when the gateway refused or did not confirm the deletion within 2 s; an abort
+   * of `options.signal` stops waiting (the mapping then lapses with its lifetime) with an AbortError.
+   */
+  async close(options: PortMappingOperationOptions = {}): Promise<void> {
+    const { signal } = options;
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (signal?.aborted) throw abortError(signal, 'deleting the port mapping was aborted');
     // after a renewal in flight, so that the router sees the deletion last
-    await this.serialized(() => this.driver.remove());
+    await this.serialized(() => this.driver.remove(signal));
   }
 
   /** Runs gateway operations one at a time (a renewal and a deletion must not interleave). */

@@ -3,7 +3,13 @@ import { randomInt } from 'node:crypto';
 import { PortMappingError, UpnpErrorCode, UpnpSoapError } from '../errors.js';
 import { findInternetGatewayDevice, type InternetGatewayDevice } from './igd.js';
 import { type MappingDriver, PortMapping, type RenewalHooks } from './mapping.js';
-import { DEFAULT_LIFETIME, DELETE_TIMEOUT_MS, isDone, type MapPortOptions } from './mapping-common.js';
+import {
+  DEFAULT_LIFETIME,
+  DELETE_TIMEOUT_MS,
+  isDone,
+  type MapPortOptions,
+  withDeadline,
+} from './mapping-common.js';
 
 const MAX_CONFLICT_RETRIES = 4;
 
@@ -113,8 +119,17 @@ function upnpDriver(
       }
       return { externalAddress, externalPort, lifetime: lease };
     },
-    remove: async () => {
-      await igd.deletePortMapping(state().externalPort, protocol, AbortSignal.timeout(DELETE_TIMEOUT_MS));
+    remove: async (signal) => {
+      const deadline = withDeadline(
+        signal,
+        DELETE_TIMEOUT_MS,
+        `deleting the mapping on the UPnP router ${igd.host}`,
+      );
+      try {
+        await igd.deletePortMapping(state().externalPort, protocol, deadline.signal);
+      } catch (error) {
+        throw deadline.explain(error);
+      }
     },
   };
 }
