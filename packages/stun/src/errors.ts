@@ -46,6 +46,7 @@ export type StunErrorCode =
 
 /** The base of every error of @p2pcat/stun: `code` says what, `message` is one line, `cause` is kept. */
 export class StunError<C extends StunErrorCode = StunErrorCode> extends Error {
+  /** What went wrong, from StunErrorCode (a subclass narrows it to its own codes). */
   readonly code: C;
   constructor(code: C, message: string, options?: ErrorOptions) {
     super(message, options);

@@ -22,12 +22,16 @@ import {
 import { addressKey, formatAddress, sameAddress } from './address.js';
 import { TurnError, turnErrorFromStatus } from './errors.js';
 
+/** How the client reaches the TURN server (RFC 8656 §3.1): UDP, TCP or TLS over TCP. */
 export type TurnTransport = 'udp' | 'tcp' | 'tls';
 
+/** Options of `TurnAllocation`. */
 export interface TurnAllocationOptions {
   /** the TURN server's transport address */
   server: TransportAddress;
+  /** The long-term credential user name (RFC 8489 §9.2). */
   username: string;
+  /** The long-term credential password. */
   password: string;
   /** how requests reach the server: UDP retransmits, TCP/TLS send once and pad ChannelData (RFC 8656 §12.5) */
   transport?: TurnTransport;
@@ -41,6 +45,7 @@ export interface TurnAllocationOptions {
   deadline?: number;
   /** bind a channel to each peer sent to (default true) */
   channels?: boolean;
+  /** SOFTWARE attribute value sent in requests; none when absent. */
   software?: string;
   /** initial retransmission timeout over UDP, ms (default 500, RFC 8489 §6.2.1) */
   rto?: number;
@@ -48,28 +53,82 @@ export interface TurnAllocationOptions {
   randomBytes?: (n: number) => Uint8Array;
 }
 
+/** What `TurnAllocation.pollEvent` reports. */
 export type TurnEvent =
   | {
+      /** The Allocate request succeeded. */
       type: 'allocated';
+      /** The relayed transport address (XOR-RELAYED-ADDRESS). */
       relayedAddress: TransportAddress;
+      /** Our server-reflexive address (XOR-MAPPED-ADDRESS), if the server sent it. */
       mappedAddress: TransportAddress | undefined;
+      /** The lifetime granted, seconds. */
       lifetime: number;
     }
-  | { type: 'data'; data: Uint8Array; peer: TransportAddress; channel: number | undefined }
-  | { type: 'permission'; peer: TransportAddress }
-  | { type: 'channel'; peer: TransportAddress; channel: number }
-  /** a Refresh succeeded (RFC 8656 §8): the lifetime granted, seconds */
-  | { type: 'refreshed'; lifetime: number }
-  | { type: 'redirected'; server: TransportAddress }
-  | { type: 'warning'; error: TurnError; peer: TransportAddress | undefined }
-  | { type: 'failed'; error: TurnError }
-  | { type: 'closed' };
+  | {
+      /** A peer's datagram arrived through the relay (Data indication or ChannelData). */
+      type: 'data';
+      /** The peer's datagram. */
+      data: Uint8Array;
+      /** The peer's transport address. */
+      peer: TransportAddress;
+      /** The channel it came on, or undefined for a Data indication. */
+      channel: number | undefined;
+    }
+  | {
+      /** A permission for the peer's IP address is installed (RFC 8656 §9). */
+      type: 'permission';
+      /** The peer the permission is for. */
+      peer: TransportAddress;
+    }
+  | {
+      /** A channel is bound to the peer (RFC 8656 §12). */
+      type: 'channel';
+      /** The peer the channel is bound to. */
+      peer: TransportAddress;
+      /** The channel number. */
+      channel: number;
+    }
+  | {
+      /** A Refresh succeeded (RFC 8656 §8): one asked for by refresh(), before expiry, or a liveness probe. */
+      type: 'refreshed';
+      /** The lifetime granted, seconds. */
+      lifetime: number;
+    }
+  | {
+      /** The server answered 300 (Try Alternate): allocating again at ALTERNATE-SERVER. */
+      type: 'redirected';
+      /** The alternate server. */
+      server: TransportAddress;
+    }
+  | {
+      /** Something failed that does not end the allocation (a permission or a channel, say). */
+      type: 'warning';
+      /** What failed. */
+      error: TurnError;
+      /** The peer concerned, if any. */
+      peer: TransportAddress | undefined;
+    }
+  | {
+      /** The allocation failed and is over. */
+      type: 'failed';
+      /** Why. */
+      error: TurnError;
+    }
+  | {
+      /** The allocation was closed (deleted with a zero-lifetime Refresh, or abandoned). */
+      type: 'closed';
+    };
 
+/** A datagram the allocation wants sent to the server. */
 export interface TurnTransmit {
+  /** The encoded STUN message or ChannelData. */
   data: Uint8Array;
+  /** Where to send it: the TURN server. */
   destination: TransportAddress;
 }
 
+/** Counters of what the allocation saw and did. */
 export interface TurnStats {
   /** datagrams from the server that did not decode, or lacked required attributes */
   malformed: number;
@@ -85,6 +144,10 @@ export interface TurnStats {
   icmp: number;
 }
 
+/**
+ * The allocation's life: idle until `allocate`, then allocating, allocated, and closing, closed or
+ * failed.
+ */
 export type TurnAllocationState = 'idle' | 'allocating' | 'allocated' | 'closing' | 'closed' | 'failed';
 
 type RequestSpec =
@@ -135,6 +198,10 @@ const REQUESTED_TRANSPORT_UDP = 17;
 const ALGORITHM_MD5 = 1;
 const ALGORITHM_SHA256 = 2;
 
+/**
+ * Sans-IO TURN client (RFC 8656): one allocation with its refreshes, permissions and channels. Feed
+ * it datagrams and timeouts; drain datagrams to the server, timeouts and events.
+ */
 export class TurnAllocation {
   private readonly opts: Required<
     Omit<TurnAllocationOptions, 'requestedAddressFamily' | 'software' | 'server' | 'randomBytes'>
@@ -169,6 +236,7 @@ export class TurnAllocation {
   private refreshAt = Number.POSITIVE_INFINITY;
   private lastHeard = 0;
   private probeInFlight = false;
+  /** Live counters. */
   readonly stats: TurnStats = {
     malformed: 0,
     unauthenticated: 0,
@@ -197,12 +265,15 @@ export class TurnAllocation {
     this.transactions = new StunClientTransactions({ rto: this.opts.rto, reliable: this.reliable });
   }
 
+  /** Where the allocation is in its life. */
   get state(): TurnAllocationState {
     return this.stateValue;
   }
+  /** The TURN server's transport address (the alternate one after a 300 redirect). */
   get server(): TransportAddress {
     return this.serverAddress;
   }
+  /** The relayed transport address (XOR-RELAYED-ADDRESS), once allocated. */
   get relayedAddress(): TransportAddress | undefined {
     return this.relayed;
   }
@@ -375,6 +446,10 @@ export class TurnAllocation {
     return true;
   }
 
+  /**
+   * Runs the timers due at `now` (ms): retransmissions, refreshes, permission and channel renewals,
+   * the server-silence deadline.
+   */
   handleTimeout(now: number): void {
     this.transactions.handleTimeout(now);
     this.drainTransactionEvents(now);
@@ -393,11 +468,13 @@ export class TurnAllocation {
     }
   }
 
+  /** The next datagram to send to the server, or undefined when none is queued. */
   pollTransmit(): TurnTransmit | undefined {
     this.pullTransactionTransmits();
     return this.transmits.shift();
   }
 
+  /** When (ms) `handleTimeout` is next wanted, or undefined when no timer runs. */
   pollTimeout(): number | undefined {
     const candidates: number[] = [];
     const t = this.transactions.pollTimeout();
@@ -412,6 +489,7 @@ export class TurnAllocation {
     return candidates.length === 0 ? undefined : Math.min(...candidates);
   }
 
+  /** The next event, or undefined when none is queued. */
   pollEvent(): TurnEvent | undefined {
     return this.events.shift();
   }

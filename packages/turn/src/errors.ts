@@ -1,6 +1,7 @@
 // Typed errors for everything that can go wrong with an allocation. Each message is one line that says
 // what happened and what to do; `status` carries the server's ERROR-CODE when there was one.
 
+/** Why a TURN operation failed, from the server's ERROR-CODE or from what the client saw. */
 export type TurnErrorCode =
   | 'unauthorized'
   | 'forbidden'
@@ -26,6 +27,7 @@ export type TurnErrorCode =
 
 /** What else a TurnError carries: the server's ERROR-CODE, and the error that led to it (ES2022 `cause`). */
 export interface TurnErrorOptions extends ErrorOptions {
+  /** The server's ERROR-CODE (such as 401 or 508), when it sent one. */
   status?: number;
 }
 
@@ -35,8 +37,11 @@ export interface TurnErrorOptions extends ErrorOptions {
  * not a TurnError: it rejects with an error named 'AbortError'.
  */
 export class TurnError extends Error {
+  /** Always `'TurnError'`. */
   override readonly name = 'TurnError';
+  /** What went wrong. */
   readonly code: TurnErrorCode;
+  /** The server's ERROR-CODE (such as 401 or 508), when it sent one. */
   readonly status: number | undefined;
   constructor(code: TurnErrorCode, message: string, options: TurnErrorOptions = {}) {
     const { status, ...errorOptions } = options;

@@ -17,6 +17,7 @@ export type PortMappingErrorCode =
 
 /** The base of every error of @p2pcat/upnp: `code` says what, `message` is one line, `cause` is kept. */
 export class PortMappingError extends Error {
+  /** Why the attempt failed (see PortMappingErrorCode). */
   readonly code: PortMappingErrorCode;
   constructor(code: PortMappingErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
@@ -27,7 +28,9 @@ export class PortMappingError extends Error {
 
 /** A NAT-PMP or PCP datagram that cannot be decoded. Never thrown by decoders: they return it. */
 export class PortMappingDecodeError extends PortMappingError {
+  /** Which protocol's datagram it was. */
   readonly protocol: 'nat-pmp' | 'pcp';
+  /** What was wrong with it. */
   readonly reason: string;
   constructor(protocol: 'nat-pmp' | 'pcp', reason: string) {
     super('decode', `bad ${protocol === 'pcp' ? 'PCP' : 'NAT-PMP'} answer from the gateway: ${reason}`);
@@ -47,27 +50,45 @@ export class UpnpDescriptionError extends PortMappingError {
 
 /** Well-known UPnP IGD error codes (WANIPConnection:2 service, §2.4). */
 export const UpnpErrorCode = {
+  /** 401 Invalid Action: the service has no such action. */
   InvalidAction: 401,
+  /** 402 Invalid Args: an argument was missing, extra or of the wrong type. */
   InvalidArgs: 402,
+  /** 501 Action Failed. */
   ActionFailed: 501,
+  /** 606 Action not authorized. */
   ActionNotAuthorized: 606,
+  /** 714 NoSuchEntryInArray: no such port mapping. */
   NoSuchEntryInArray: 714,
+  /** 715 WildCardNotPermittedInSrcIP: the remote host must be a specific address. */
   WildCardNotPermittedInSrcIP: 715,
+  /** 716 WildCardNotPermittedInExtPort: the external port must be a specific port. */
   WildCardNotPermittedInExtPort: 716,
+  /** 718 ConflictInMappingEntry: the external port is mapped to another client. */
   ConflictInMappingEntry: 718,
+  /** 724 SamePortValuesRequired: internal and external ports must be equal. */
   SamePortValuesRequired: 724,
+  /** 725 OnlyPermanentLeasesSupported: the device accepts only permanent leases (duration 0). */
   OnlyPermanentLeasesSupported: 725,
+  /** 726 RemoteHostOnlySupportsWildcard: the remote host must be empty. */
   RemoteHostOnlySupportsWildcard: 726,
+  /** 727 ExternalPortOnlySupportsWildcard: the external port must be 0. */
   ExternalPortOnlySupportsWildcard: 727,
+  /** 728 NoPortMapsAvailable: the mapping table is full. */
   NoPortMapsAvailable: 728,
+  /** 729 ConflictWithOtherMechanisms: the mapping conflicts with one made by another mechanism. */
   ConflictWithOtherMechanisms: 729,
+  /** 732 WildCardNotPermittedInIntPort: the internal port must be a specific port. */
   WildCardNotPermittedInIntPort: 732,
 } as const;
 
 /** A SOAP fault returned by the IGD, with its UPnP error code. */
 export class UpnpSoapError extends PortMappingError {
+  /** The UPnP error code (see `UpnpErrorCode`). */
   readonly upnpCode: number;
+  /** The errorDescription of the fault. */
   readonly upnpDescription: string;
+  /** The SOAP action that failed ("AddPortMapping"). */
   readonly action: string;
   constructor(action: string, upnpCode: number, upnpDescription: string) {
     super('refused', `the router refused UPnP ${action}: ${upnpCode} ${upnpDescription}${hintFor(upnpCode)}`);
@@ -87,7 +108,9 @@ function hintFor(code: number): string {
 
 /** A NAT-PMP or PCP result code other than success. */
 export class GatewayResultError extends PortMappingError {
+  /** Which protocol answered. */
   readonly protocol: 'nat-pmp' | 'pcp';
+  /** The result code (see `NatPmpResultCode` and `PcpResultCode`). */
   readonly resultCode: number;
   constructor(protocol: 'nat-pmp' | 'pcp', resultCode: number, name: string) {
     super(
@@ -102,6 +125,7 @@ export class GatewayResultError extends PortMappingError {
 
 /** Nothing on the network answered any of the three protocols in time. */
 export class NoPortMappingServiceError extends PortMappingError {
+  /** The failure of each protocol tried. */
   readonly causes: readonly Error[];
   constructor(causes: readonly Error[], timeoutMs: number) {
     super(

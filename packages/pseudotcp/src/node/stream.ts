@@ -41,6 +41,7 @@ export type PseudoTcpErrorCode = Exclude<PseudoTcpCloseReason, 'normal'> | 'clos
 
 /** A pseudo-TCP connection that ended with an error; `code` says how. */
 export class PseudoTcpError extends Error {
+  /** How the connection ended: 'reset', 'timeout', 'connect-failed', or 'closed' (see PseudoTcpErrorCode). */
   readonly code: PseudoTcpErrorCode;
   constructor(code: PseudoTcpErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
@@ -53,17 +54,27 @@ export class PseudoTcpError extends Error {
 export interface PseudoTcpStreamEvents {
   /** the connection opened; writes made before are sent from now */
   connect: [];
+  /** the stream was destroyed and the transport released; emitted last */
   close: [];
+  /** bytes received from the peer, in order */
   data: [chunk: Buffer];
+  /** the writable buffer drained after a write() returned false: writing can go on */
   drain: [];
+  /** the readable side ended: the peer sent FIN and every byte before it was read */
   end: [];
   /** a PseudoTcpError, an AbortError (the `signal` option), or the error given to destroy() */
   error: [error: Error];
+  /** the writable side finished: end() was called and the peer acknowledged every byte */
   finish: [];
+  /** reading was paused (pause(), or a pipe's destination is full) */
   pause: [];
+  /** a Readable started piping into this stream */
   pipe: [source: Readable];
+  /** received bytes are ready to read(), or the readable side ended */
   readable: [];
+  /** reading resumed (resume(), or a 'data' listener was added) */
   resume: [];
+  /** a Readable stopped piping into this stream */
   unpipe: [source: Readable];
 }
 
@@ -86,14 +97,23 @@ interface PendingWrite {
 // take the place of Duplex's overloads, which accept any event name).
 type Events = PseudoTcpStreamEvents;
 export interface PseudoTcpStream {
+  /** Calls `listener` on every `event` (appended to its listeners). */
   on<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  /** Calls `listener` on the next `event` only. */
   once<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  /** Removes `listener` from `event` (the same as removeListener). */
   off<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  /** Calls `listener` on every `event` (the same as on). */
   addListener<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  /** Removes `listener` from `event` (its most recently added copy). */
   removeListener<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  /** Calls `listener` on every `event`, before the listeners already added. */
   prependListener<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  /** Calls `listener` on the next `event` only, before the listeners already added. */
   prependOnceListener<K extends keyof Events>(event: K, listener: (...args: Events[K]) => void): this;
+  /** Calls the listeners of `event` with `args`, synchronously; whether there were any. */
   emit<K extends keyof Events>(event: K, ...args: Events[K]): boolean;
+  /** How many listeners `event` has. */
   listenerCount(event: keyof Events): number;
 }
 
@@ -152,12 +172,14 @@ export class PseudoTcpStream extends Duplex {
     return this.tcp.stats();
   }
 
+  /** @internal Duplex internals: resumes delivery of received bytes. */
   override _read(): void {
     this.reading = true;
     this.pull();
     this.flushTransmits();
   }
 
+  /** @internal Duplex internals: queues written bytes in the send buffer. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     if (this.coreClosed) {
       callback(new PseudoTcpError('closed', HINTS.closed));
@@ -168,6 +190,7 @@ export class PseudoTcpStream extends Duplex {
     this.flushTransmits();
   }
 
+  /** @internal Duplex internals: closes the sending side (FIN) once everything written is sent. */
   override _final(callback: (error?: Error | null) => void): void {
     this.finalCallback = callback;
     if (this.coreClosed) {
@@ -178,6 +201,7 @@ export class PseudoTcpStream extends Duplex {
     this.service();
   }
 
+  /** @internal Duplex internals: resets or closes the connection and releases the transport. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.detachSignal?.();
     this.detachSignal = undefined;

@@ -80,6 +80,7 @@ export function shortTermKey(password: string): Uint8Array {
   return encoder.encode(opaqueString(password, 'password'));
 }
 
+/** Options of `longTermKey`. */
 export interface LongTermKeyOptions {
   /** 'opaque-string' (RFC 8489, default) or 'saslprep' (RFC 5389 peers). */
   prepare?: 'opaque-string' | 'saslprep';

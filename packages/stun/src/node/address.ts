@@ -18,6 +18,7 @@ export function transportAddressFromNode(address: string, port: number): Transpo
 
 /** A server address that is not HOST:PORT (bad port, empty host, stray characters). */
 export class HostPortError extends StunError<'bad-host-port'> {
+  /** The text that was refused. */
   readonly text: string;
   constructor(text: string, why: string) {
     super(
@@ -34,7 +35,15 @@ export class HostPortError extends StunError<'bad-host-port'> {
  * (port `defaultPort`); a "stun:" / "stuns:" scheme is skipped. Returns the host text (a name is
  * not resolved here, see resolveServerAddresses) and the port 1-65535. Throws HostPortError.
  */
-export function parseHostPort(text: string, defaultPort = 3478): { host: string; port: number } {
+export function parseHostPort(
+  text: string,
+  defaultPort = 3478,
+): {
+  /** The host: an IP address or a name, brackets removed. */
+  host: string;
+  /** The port, 1..65535. */
+  port: number;
+} {
   return splitHostPort(text, defaultPort, 1);
 }
 

@@ -11,7 +11,14 @@ import { type ServerNameErrorCode, StunError } from '../errors.js';
 import { transportAddressFromNode } from './address.js';
 
 /** A resolver in the shape of `dns.promises.lookup(host, { all: true })`. Injectable for tests. */
-export type ServerLookup = (host: string) => Promise<readonly { address: string; family: number }[]>;
+export type ServerLookup = (host: string) => Promise<
+  readonly {
+    /** An IP address of the host. */
+    address: string;
+    /** 4 or 6. */
+    family: number;
+  }[]
+>;
 
 /** The system resolver: A and AAAA records, /etc/hosts included, in the order the system gives. */
 export const systemLookup: ServerLookup = (host) => dnsLookup(host, { all: true });
@@ -24,6 +31,7 @@ export const systemLookup: ServerLookup = (host) => dnsLookup(host, { all: true 
 export class ServerNameError extends StunError<ServerNameErrorCode> {
   /** "STUN server stun.example.invalid:3478" */
   readonly server: string;
+  /** The resolver's words, for the error line ("the name does not resolve (ENOTFOUND)"). */
   readonly reason: string;
   constructor(code: ServerNameErrorCode, server: string, reason: string, options?: ErrorOptions) {
     super(code, `${server}: ${reason}`, options);
@@ -33,11 +41,13 @@ export class ServerNameError extends StunError<ServerNameErrorCode> {
   }
 }
 
+/** Options of `resolveServerAddresses`. */
 export interface ResolveServerOptions {
   /** Default: the system resolver (`systemLookup`). */
   lookup?: ServerLookup;
   /** ms the resolver may take; past it the name counts as unresolved. Default: no bound. */
   timeout?: number;
+  /** Stops the resolution: it then rejects with an AbortError. */
   signal?: AbortSignal;
   /** What the server is, for the error line: default "STUN server". */
   label?: string;

@@ -34,6 +34,7 @@ export interface StunBindingOptions extends TransactionOptions {
   lookup?: ServerLookup;
 }
 
+/** The outcome of a Binding request to one server address. */
 export interface StunBindingResult {
   /** The server as given. */
   server: string;
@@ -43,6 +44,7 @@ export interface StunBindingResult {
   mapped?: TransportAddress;
   /** The local address the request went out of. */
   local?: TransportAddress;
+  /** ms from the request to its response. */
   rtt?: number;
   /**
    * Why this server gave no mapping: a StunError whose `code` says what ('timeout', 'not-found',

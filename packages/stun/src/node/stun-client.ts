@@ -12,11 +12,15 @@ import { StunClientTransactions } from '../transaction/client-transactions.js';
 import type { TransactionOptions } from '../transaction/schedule.js';
 import { StunClientError } from './errors.js';
 
+/** A STUN response matched to its request. */
 export interface StunResponse {
+  /** The decoded response. */
   message: StunMessage;
+  /** The transport address it came from. */
   from: TransportAddress;
   /** ms from the first send to the response. */
   rtt: number;
+  /** How many times the request was retransmitted before the response came. */
   retransmits: number;
 }
 
@@ -25,6 +29,10 @@ export interface StunClientOptions extends TransactionOptions {
   send: (data: Uint8Array, destination: TransportAddress) => void;
 }
 
+/**
+ * Options of one request: the retransmission schedule, an abort signal and the expected response
+ * source.
+ */
 export type RequestOptions = TransactionOptions & {
   /** Cancels the transaction: the request rejects with an AbortError (see abortError). */
   signal?: AbortSignal;

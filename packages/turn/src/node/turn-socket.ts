@@ -18,10 +18,16 @@ import { TurnError } from '../errors.js';
 import type { TypedEventEmitter } from '../events.js';
 import { StreamDeframer } from '../stream-framing.js';
 
+/** A sender over a UDP socket the caller owns, shared with other traffic (such as ICE checks). */
 export interface TurnDatagramSender {
+  /** Sends one datagram from the caller's socket. */
   send(data: Uint8Array, destination: TransportAddress): void;
 }
 
+/**
+ * Options of `TurnSocket`: those of `TurnAllocationOptions` with a transport that may be a caller's
+ * socket.
+ */
 export interface TurnSocketOptions extends Omit<TurnAllocationOptions, 'transport'> {
   /** 'udp' (own socket, default), 'tcp', 'tls', or a sender over a UDP socket the caller owns */
   transport?: TurnTransport | TurnDatagramSender;
@@ -57,8 +63,11 @@ export interface TurnSocketEvents {
 const TurnSocketEmitter = EventEmitter as unknown as new () => TypedEventEmitter<TurnSocketEvents> &
   Omit<EventEmitter, keyof TypedEventEmitter<TurnSocketEvents>>;
 
+/** What `TurnSocket.allocate` resolves with. */
 export interface TurnAllocated {
+  /** The relayed transport address (XOR-RELAYED-ADDRESS). */
   relayedAddress: TransportAddress;
+  /** Our server-reflexive address as the server saw it (XOR-MAPPED-ADDRESS), if it sent one. */
   mappedAddress: TransportAddress | undefined;
 }
 
@@ -97,9 +106,11 @@ export class TurnSocket extends TurnSocketEmitter {
     this.core = new TurnAllocation({ ...options, transport: this.kind === 'shared' ? 'udp' : this.kind });
   }
 
+  /** The relayed transport address, once allocated. */
   get relayedAddress(): TransportAddress | undefined {
     return this.core.relayedAddress;
   }
+  /** Our server-reflexive address as the server saw it, once allocated. */
   get mappedAddress(): TransportAddress | undefined {
     return this.core.mappedAddress;
   }
@@ -107,12 +118,15 @@ export class TurnSocket extends TurnSocketEmitter {
   get lifetime(): number {
     return this.core.lifetime;
   }
+  /** The TURN server's transport address. */
   get server(): TransportAddress {
     return this.core.server;
   }
+  /** Where the allocation is in its life. */
   get state() {
     return this.core.state;
   }
+  /** Live counters. */
   get stats(): TurnStats {
     return this.core.stats;
   }

@@ -6,6 +6,7 @@ import type { PortMapping, PortMappingMethod, RenewalHooks } from './mapping.js'
 import type { LocalInterface } from './ssdp.js';
 import { mapViaUpnp } from './upnp-mapping.js';
 
+/** Options of `mapPort`. */
 export interface MapPortOptions {
   /** local port to expose */
   internalPort: number;
@@ -27,11 +28,20 @@ export interface MapPortOptions {
   description?: string;
   /** renew at half-life automatically; default true */
   autoRenew?: boolean;
+  /** Called after each successful automatic renewal. */
   onRenew?: (mapping: PortMapping) => void;
+  /** Called when an automatic renewal fails (it is retried while some lifetime is left). */
   onRenewError?: (error: Error, mapping: PortMapping) => void;
   /** testing hooks: PCP/NAT-PMP server port, SSDP target and interfaces */
   gatewayPort?: number;
-  ssdpTarget?: { address: string; port: number };
+  /** Testing hook: where M-SEARCH is sent instead of the SSDP multicast address. */
+  ssdpTarget?: {
+    /** The IP address to send M-SEARCH to. */
+    address: string;
+    /** Its port. */
+    port: number;
+  };
+  /** Testing hook: the local interfaces to search from. */
   interfaces?: LocalInterface[];
 }
 

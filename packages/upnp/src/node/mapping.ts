@@ -3,13 +3,20 @@ import { abortError } from '../abort.js';
 import { isDoubleNatAddress } from '../address.js';
 import { PortMappingError } from '../errors.js';
 
+/** The protocol that made a mapping. */
 export type PortMappingMethod = 'pcp' | 'nat-pmp' | 'upnp-igd';
 
+/** What a port mapping is: who made it and which external address and port it opened. */
 export interface PortMappingInfo {
+  /** The protocol that made it. */
   method: PortMappingMethod;
+  /** The transport protocol mapped. */
   protocol: 'udp' | 'tcp';
+  /** The local port mapped. */
   internalPort: number;
+  /** The external IPv4 address of the router. */
   externalAddress: string;
+  /** The external port opened. */
   externalPort: number;
   /** seconds granted by the gateway; 0 = permanent (UPnP OnlyPermanentLeasesSupported) */
   lifetime: number;
@@ -41,6 +48,10 @@ export interface PortMappingOperationOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * A live port mapping from `mapPort`: renews itself at half its lifetime and deletes itself on
+ * close.
+ */
 export class PortMapping implements PortMappingInfo {
   readonly method: PortMappingMethod;
   readonly protocol: 'udp' | 'tcp';
@@ -57,6 +68,7 @@ export class PortMapping implements PortMappingInfo {
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
 
+  /** @internal Made by `mapPort`. */
   constructor(
     info: Omit<PortMappingInfo, 'expiresAt' | 'doubleNat'>,
     driver: MappingDriver,
@@ -76,6 +88,7 @@ export class PortMapping implements PortMappingInfo {
     this.schedule();
   }
 
+  /** Whether `close` was called. */
   get isClosed(): boolean {
     return this.closed;
   }
