@@ -45,7 +45,6 @@ if (mode === 'send') {
   await pipeline(stream, process.stdout);
   process.stderr.write(`RESULT bytes=${bytes} ms=${Math.round(performance.now() - first)}\n`);
 }
-if (process.env.PSEUDOTCP_STATS === '1') process.stderr.write(`STATS ${JSON.stringify(stream.stats())}\n`);
 await new Promise((r) => (stream.closed ? r(null) : stream.once('close', r)));
 process.stderr.write('DONE\n');
 

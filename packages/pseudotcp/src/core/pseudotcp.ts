@@ -113,17 +113,6 @@ const CHALLENGE_ACK_LIMIT = 10;
 const CHALLENGE_ACK_PERIOD = 5000;
 /** An owed in-order ACK goes out at once when this much data arrived since the last ACK. */
 const OWED_ACK_LIMIT = 64 * 1024;
-/**
- * Stretch ACKs in a bulk transfer: once this much has arrived in order since the connection opened
- * or since the last out-of-order segment (the "quick-ACK" phase, where every second segment is
- * acknowledged as in libnice, so that the sender's slow start and loss recovery see every ACK),
- * an in-order ACK waits for ACK_STRETCH_SEGMENTS segments or ACK_STRETCH_MS, whichever comes
- * first. Each ACK costs both ends a system call and an event; on loopback they were a third of all
- * datagrams. What goes on the wire is unchanged (a cumulative ACK), only how often.
- */
-const QUICK_ACK_BYTES = 256 * 1024;
-const ACK_STRETCH_SEGMENTS = 8;
-const ACK_STRETCH_MS = 1;
 /** Outgoing datagrams are cut from slabs of this size. */
 const SLAB_SIZE = 64 * 1024;
 /** Rings start small and double on demand, so idle connections stay cheap. */
@@ -236,8 +225,6 @@ export class PseudoTcp {
   private ackOwed = false;
   private ackDeadline: number | undefined;
   private unackedSegments = 0;
-  /** rcvNxt at which the quick-ACK phase ends (see QUICK_ACK_BYTES). */
-  private quickAckUntil = 0;
   private lastAdvertised = 0;
   private lastRecv = 0;
   private lastKeepalive = 0;
@@ -297,7 +284,6 @@ export class PseudoTcp {
     this.sndDataEnd = this.dataStart;
     this.rcvNxt = this.iss;
     this.readSeq = this.iss;
-    this.quickAckUntil = this.iss + QUICK_ACK_BYTES;
   }
 
   get state(): PseudoTcpState {
@@ -967,17 +953,12 @@ export class PseudoTcp {
       this.mergeOutOfOrder();
       this.bytesReceived += this.rcvNxt - before;
       this.unackedSegments++;
-      if (filledHole) this.quickAckUntil = this.rcvNxt + QUICK_ACK_BYTES;
       if (filledHole || this.ackDelay === 0) this.ackNow = true;
-      else if (this.rcvNxt - this.tsLastAck >= OWED_ACK_LIMIT) this.ackNow = true;
-      else if (this.rcvNxt > this.quickAckUntil && this.unackedSegments < ACK_STRETCH_SEGMENTS) {
-        // Stretch ACK (bulk transfer): wait a little for more segments.
-        const deadline = now + Math.min(ACK_STRETCH_MS, this.ackDelay);
-        if (this.ackDeadline === undefined || deadline < this.ackDeadline) this.ackDeadline = deadline;
-      } else if (this.unackedSegments >= 2) {
+      else if (this.unackedSegments >= 2) {
         // The second in-order segment is acknowledged at once, i.e. when the caller next drains
         // pollTransmit (see ackOwed); a very large batch still gets an ACK every 64 KiB.
-        this.ackOwed = true;
+        if (this.rcvNxt - this.tsLastAck >= OWED_ACK_LIMIT) this.ackNow = true;
+        else this.ackOwed = true;
       } else if (this.ackDeadline === undefined) this.ackDeadline = now + this.ackDelay;
       if (!this.readablePending) {
         this.readablePending = true;
@@ -985,7 +966,6 @@ export class PseudoTcp {
       }
     } else {
       insertInterval(this.ooo, start, end);
-      this.quickAckUntil = this.rcvNxt + QUICK_ACK_BYTES; // a loss: every ACK counts for recovery
       this.ackNow = true; // out-of-order: acknowledge at once
     }
   }
