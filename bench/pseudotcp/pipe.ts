@@ -71,7 +71,8 @@ function start(cmd: string[], stdin: number | 'ignore', stdout: number | 'ignore
     lines.push(...parts);
     for (const w of waiters.splice(0)) w();
   });
-  const exit = new Promise<number>((r) => child.on('exit', (code) => r(code ?? -1)));
+  // 'close', not 'exit': the TIME line of /usr/bin/time may still be in the pipe at exit.
+  const exit = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
   const line = (prefix: string) =>
     new Promise<string>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no "${prefix}": ${lines.join(' | ')}`)), 120_000);
