@@ -72,7 +72,13 @@ function start(cmd: string[], stdin: number | 'ignore', stdout: number | 'ignore
     for (const w of waiters.splice(0)) w();
   });
   // 'close', not 'exit': the TIME line of /usr/bin/time may still be in the pipe at exit.
-  const exit = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+  let closed = false;
+  const exit = new Promise<number>((r) =>
+    child.on('close', (code) => {
+      closed = true;
+      r(code ?? -1);
+    }),
+  );
   const line = (prefix: string) =>
     new Promise<string>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no "${prefix}": ${lines.join(' | ')}`)), 120_000);
@@ -81,13 +87,13 @@ function start(cmd: string[], stdin: number | 'ignore', stdout: number | 'ignore
         if (l !== undefined) {
           clearTimeout(t);
           resolve(l);
-        } else if (child.exitCode !== null) {
+        } else if (closed) {
           clearTimeout(t);
           reject(new Error(`exited without "${prefix}": ${lines.join(' | ')}`));
         } else waiters.push(check);
       };
       check();
-      child.on('exit', () => setImmediate(check));
+      child.on('close', () => setImmediate(check));
     });
   return { child, lines, line, exit };
 }
