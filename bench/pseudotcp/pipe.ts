@@ -159,6 +159,12 @@ async function glibPair(): Promise<Run> {
     const [rr, sr] = await Promise.all([recv.result, send.result]);
     if (rr.sha256 !== sr.sha256 || rr.bytes !== MIB * M) throw new Error('glib pair: wrong bytes');
     await Promise.all([recv.exited, send.exited]);
+    // The TIME line may still be in the pipe at exit: wait for the end of stderr.
+    const drained = (p: NicePeer) =>
+      p.proc.stderr && !p.proc.stderr.closed
+        ? new Promise((r) => p.proc.stderr?.once('close', r))
+        : Promise.resolve();
+    await Promise.all([drained(recv), drained(send)]);
     const cpu = (p: NicePeer) => side(p);
     return { MiBps: MIB / (rr.ms / 1000), ms: rr.ms, send: cpu(send), recv: cpu(recv) };
   } finally {
