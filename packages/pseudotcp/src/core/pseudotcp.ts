@@ -823,7 +823,7 @@ export class PseudoTcp {
     if (this._state === 'listen') return;
     const ack = unwrap(seg.ack, this.sndUna);
     if (ack < this.sndUna || ack > this.sndNxt) return; // old or beyond what we sent
-    this.sndWnd = seg.window * 2 ** this.swndScale;
+    this.sndWnd = seg.window * (1 << this.swndScale);
 
     let newlyDelivered = 0;
     let newest: Tx | undefined;
@@ -1450,7 +1450,7 @@ export class PseudoTcp {
   }
 
   private windowField(wnd: number): number {
-    return Math.min(0xffff, Math.floor(wnd / 2 ** this.rwndScale));
+    return Math.min(0xffff, Math.floor(wnd / (1 << this.rwndScale)));
   }
 
   private sendBuffered(): number {

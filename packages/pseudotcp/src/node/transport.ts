@@ -43,7 +43,6 @@ export function udpTransport(
       // not bound yet, or not permitted: keep the system's sizes
     }
   }
-  let inFlight = 0;
   let closing = false;
   const closeNow = () => {
     try {
@@ -52,21 +51,29 @@ export function udpTransport(
       // already closed
     }
   };
-  // One callback for every send (no closure per datagram). A send error (e.g. a full socket
-  // buffer) is a lost datagram; pseudo-TCP recovers.
-  const sent = () => {
-    inFlight--;
-    if (closing && inFlight === 0) closeNow();
+  // The last segments (an RST, the final ACK) may still wait in the socket's send queue: close
+  // once it is empty (a second at most). setImmediate first, because node:dgram defers each send
+  // to the next tick (its address lookup) before the datagram reaches the queue.
+  const queued = () => {
+    try {
+      return socket.getSendQueueCount();
+    } catch {
+      return 0; // closed already
+    }
+  };
+  const closeWhenSent = (tries: number) => {
+    if (tries < 1000 && queued() > 0) setTimeout(closeWhenSent, 1, tries + 1);
+    else closeNow();
   };
   return {
     send(data) {
       if (closing) return;
-      inFlight++;
       try {
-        socket.send(data, remote.port, remote.address, sent);
+        // No callback: node:dgram then skips a process.nextTick per datagram. A send error (a full
+        // socket buffer) is a lost datagram either way; pseudo-TCP recovers.
+        socket.send(data, remote.port, remote.address);
       } catch {
         // the socket was closed under us: nothing more can be sent
-        sent();
       }
     },
     onMessage(listener) {
@@ -79,8 +86,7 @@ export function udpTransport(
     close() {
       if (!closeSocket || closing) return;
       closing = true;
-      // The last segments (an RST, the final ACK) are still on their way to the socket.
-      if (inFlight === 0) closeNow();
+      setImmediate(closeWhenSent, 0);
     },
   };
 }
