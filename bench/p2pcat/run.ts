@@ -19,6 +19,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 // The installed command (package.json "bin"): the shim that sets p2pcat's V8 memory flags, then cli.js.
 // P2PCAT_CLI points at another build (an A/B of two versions, interleaved by the caller).
 const CLI = process.env.P2PCAT_CLI ?? join(here, '..', '..', 'apps', 'p2pcat', 'dist', 'bin.js');
+if (process.argv.includes('--help')) {
+  console.log(
+    'npx tsx run.ts [--quick] [--no-impaired] [--no-loopback] [--loopback-mib N] [--repeat N]\n' +
+      'env: P2PCAT_CLI=<dist/bin.js> (the build measured), P2PCAT_NODE_ARGS="..." (node options for both sides);\n' +
+      'stderr lines of the p2pcat processes that start with "MEM " are printed (memory sampling hooks).',
+  );
+  process.exit(0);
+}
 const quick = process.argv.includes('--quick');
 const MiB = 1024 * 1024;
 const argValue = (name: string): number | undefined => {
@@ -122,6 +130,11 @@ async function p2pcatRun(
     }, deadlineMs);
     const [i, j] = await Promise.all([inviter, joiner]);
     clearTimeout(limit);
+    for (const [name, side] of [
+      ['sender', i],
+      ['receiver', j],
+    ] as const)
+      for (const l of side.stderr.split('\n')) if (l.startsWith('MEM ')) console.log(`${name}: ${l}`);
     const done = j.events.find((e) => e.event === 'done') as
       | { seconds: number; bytesReceived: number }
       | undefined;
@@ -163,7 +176,7 @@ const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error(`build p2pcat first: ${CLI} is missing`);
   console.log(`p2pcat benchmark ${new Date().toISOString()} ${quick ? '(quick)' : ''}`);
-  for (let run = 0; run < REPEAT; run++) {
+  for (let run = 0; run < (process.argv.includes('--no-loopback') ? 0 : REPEAT); run++) {
     const lo = await p2pcatRun(
       () => local,
       LOOPBACK_BYTES,

@@ -12,7 +12,14 @@
 // - optimize-for-size (smaller old-generation steps between full collections) is set later, once
 //   the path is known, and only where the large pseudo-TCP buffers need it (transfer.ts).
 // Peak RSS is then under 100 MiB on each side (bench/p2pcat/RESULTS.md).
+//
+// Code: loading the CLI as its 268 separate ES modules (the packages, their dependencies) cost
+// 20 MiB of RSS before anything ran; the build also writes them as one file (esbuild, the
+// package.json build script), which loads in 9 MiB. The modules are the fallback when that file
+// is missing (a build by tsc alone).
+import { existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--semi-space-growth-factor=1');
-await import('./cli.js');
+const bundle = new URL('./p2pcat.bundle.js', import.meta.url);
+await import(existsSync(bundle) ? bundle.href : './cli.js');

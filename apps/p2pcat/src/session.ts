@@ -8,6 +8,7 @@ import { ExitCode, UserError } from './exit-codes.js';
 import { FilesReceiver, formatBytes, type Offer } from './files-receiver.js';
 import { listEntries } from './files-sender.js';
 import type { SessionKeys } from './keys.js';
+import { recordBytes } from './memory.js';
 import { decodeJson, encodeJson, type Hello, isAbort, isEntry, isHello, RecordType } from './messages.js';
 import { MAX_RECORD_PAYLOAD, RecordOpener, RecordSealer } from './records.js';
 
@@ -133,6 +134,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     if (halted) throw new UserError('the session was ended', ExitCode.TransferError);
     if (streamClosed) throw lost();
     const rec = sealer.seal(type, payload);
+    recordBytes(rec.length);
     lastSent = Date.now();
     if (!stream.write(rec)) {
       await new Promise<void>((res, rej) => {
@@ -421,6 +423,7 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
         handling = true;
         try {
           for (let chunk = queue.shift(); chunk !== undefined; chunk = queue.shift()) {
+            recordBytes(chunk.length);
             for (const record of opener.push(chunk)) {
               if (settled) return;
               lastHeard = Date.now();

@@ -21,6 +21,7 @@ import { runHandshake } from './handshake.js';
 import { sealInbandAnswer } from './inband-answer.js';
 import { InviteAnswers } from './invite-answers.js';
 import { commitTo, deriveKeys, generateEphemeralKeyPair, NONCE_BYTES, type SessionKeys } from './keys.js';
+import { enableYoungCollections } from './memory.js';
 import { writePrivateFile } from './private-file.js';
 import { askOnTerminal } from './prompt.js';
 import type { Reporter } from './reporter.js';
@@ -295,6 +296,7 @@ async function transfer(
     const send: SendSpec = cmd.sendPaths
       ? { kind: 'files', paths: cmd.sendPaths }
       : { kind: 'pipe', input: standardInput(), inputIsTty: process.stdin.isTTY === true };
+    enableYoungCollections();
     const t0 = performance.now();
     let result: Awaited<ReturnType<typeof runSession>>;
     try {
