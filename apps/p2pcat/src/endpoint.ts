@@ -62,7 +62,7 @@ function tokenType(t: string): TokenCandidate['type'] {
 export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEndpoint> {
   const ufragBytes = randomBytes(UFRAG_BYTES);
   const pwdBytes = randomBytes(PWD_BYTES);
-  const connection = connectWithServers({
+  const connection = await connectWithServers({
     role: opts.role === 'inviter' ? 'controlling' : 'controlled',
     credentials: credentialsFromBytes(ufragBytes, pwdBytes),
     timing: iceTiming(opts),

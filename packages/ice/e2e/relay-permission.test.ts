@@ -13,7 +13,7 @@ const pre = checkPrerequisites({ commands: ['turnserver'] });
 describe.skipIf(pre.skip)('TURN permission at pairing time (coturn on loopback)', () => {
   it('a peer reaches our relayed address before our first check from it', { timeout: 30_000 }, async () => {
     const coturn = await startCoturn({ users: { u: 'p' }, tls: false });
-    const conn = connectWithServers({
+    const conn = await connectWithServers({
       role: 'controlling',
       turn: [`turn:u:p@127.0.0.1:${coturn.port}`],
       includeLoopback: true,

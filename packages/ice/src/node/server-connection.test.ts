@@ -8,8 +8,8 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
-function loopback(role: 'controlling' | 'controlled'): ServerIceConnection {
-  const c = connectWithServers({
+async function loopback(role: 'controlling' | 'controlled'): Promise<ServerIceConnection> {
+  const c = await connectWithServers({
     role,
     includeLoopback: true,
     ipv6: false,
@@ -24,7 +24,7 @@ function loopback(role: 'controlling' | 'controlled'): ServerIceConnection {
 
 describe('connectWithServers', () => {
   it('puts every gathered candidate into the agent with the gatherer’s priority and foundation order', async () => {
-    const c = loopback('controlling');
+    const c = await loopback('controlling');
     const gathered = await c.gathered;
     expect(gathered.length).toBeGreaterThan(0);
     const local = c.ice.agent.getLocalCandidates();
@@ -35,8 +35,8 @@ describe('connectWithServers', () => {
   });
 
   it('two connections connect over the shared host sockets and carry data', async () => {
-    const a = loopback('controlling');
-    const b = loopback('controlled');
+    const a = await loopback('controlling');
+    const b = await loopback('controlled');
     await Promise.all([a.gathered, b.gathered]);
     a.ice.setRemoteDescription({ ...b.ice.localDescription(), endOfCandidates: true });
     b.ice.setRemoteDescription({ ...a.ice.localDescription(), endOfCandidates: true });
@@ -47,7 +47,7 @@ describe('connectWithServers', () => {
   });
 
   it('close(): gathering released (host sockets closed), ICE closed; sends after it are dropped', async () => {
-    const c = loopback('controlling');
+    const c = await loopback('controlling');
     await c.gathered;
     const base = c.ice.agent.getLocalCandidates()[0]!.address;
     const socket = c.gathering.hostBases[0]!.socket;
@@ -61,7 +61,7 @@ describe('connectWithServers', () => {
   });
 
   it('closing the ICE connection (its transport) releases the gathering too', async () => {
-    const c = loopback('controlling');
+    const c = await loopback('controlling');
     await c.gathered;
     c.ice.close();
     await new Promise((r) => setTimeout(r, 20));
@@ -69,7 +69,7 @@ describe('connectWithServers', () => {
   });
 
   it('a port-0 destination is a warning once, never a throw', async () => {
-    const c = loopback('controlling');
+    const c = await loopback('controlling');
     await c.gathered;
     const warnings: string[] = [];
     c.ice.on('warning', (e: Error) => warnings.push(e.message));
