@@ -21,7 +21,22 @@ export interface CandidateBase {
   intercept(claim: (data: Uint8Array, from: TransportAddress) => boolean): () => void;
 }
 
-export interface Candidate {
+/**
+ * RFC 8445 §5.1: what every candidate has, wherever it comes from: the gatherer's Candidate (below)
+ * and the ICE agent's (`@p2pcat/ice`) both extend it.
+ */
+export interface CandidateAttributes {
+  readonly type: CandidateType;
+  /** component ID, 1..256 (1 = RTP or the only component) */
+  readonly component: number;
+  /** RFC 8445 §5.1.2.1 (candidatePriority) */
+  readonly priority: number;
+  /** RFC 8445 §5.1.1.3: equal for candidates of the same type, base IP, server IP and transport */
+  readonly foundation: string;
+}
+
+/** A gathered candidate: the RFC 8445 attributes, its address, and what found it. */
+export interface Candidate extends CandidateAttributes {
   type: CandidateType;
   transport: 'udp';
   component: number;
