@@ -39,9 +39,11 @@ export interface RelayAllocation {
  * IceConnection.close() leaves it open; its owner closes it.
  */
 export interface SharedBase {
+  /** The socket's local address: the host candidate's address and base. */
   readonly address: TransportAddress;
   /** RFC 8445 §5.1.2.1 local preference of its host candidate (0..65535, default 65535) */
   readonly localPreference?: number;
+  /** Sends a datagram from this socket. */
   send(data: Uint8Array, destination: TransportAddress): void;
   /** Subscribes to the datagrams for ICE; returns an unsubscribe. */
   onDatagram(handler: (data: Uint8Array, from: TransportAddress) => void): () => void;

@@ -19,10 +19,13 @@ import { IceConnection, type IceConnectionOptions } from './ice-connection.js';
 export interface TurnServerConfig {
   /** "turn:host:port[?transport=udp|tcp]" or "turns:host:port" (no user info) */
   url: string;
+  /** TURN user name (long-term credential, RFC 8489 §9.2) */
   username: string;
+  /** TURN password */
   credential: string;
 }
 
+/** Options of connectWithServers(): the servers, what to gather, and every IceConnection option. */
 export interface ServerIceOptions extends Omit<IceConnectionOptions, 'host' | 'gatherer'> {
   /** STUN servers, "host:port" or "stun:host:port" */
   stun?: string[];
@@ -61,7 +64,9 @@ export function turnServerUrl(server: string | TurnServerConfig): string {
  * through the host sockets, which must still be open), then ICE.
  */
 export class ServerIceConnection {
+  /** The ICE connection the gathered candidates feed. */
   readonly ice: IceConnection;
+  /** The gathering (`@p2pcat/gather`): failures, host and relay bases. */
   readonly gathering: Gathering;
   /** every gathered candidate, once gathering has ended */
   readonly gathered: Promise<GatheredCandidate[]>;
