@@ -1,7 +1,11 @@
 // ICE connect time on loopback: from "both sides have each other's candidates" to (a) data flowing both
 // ways on the chosen pair and (b) the pair nominated on both sides; ours vs libnice (C peer) vs
 // werift-ice, measured in the same run. Then CPU used while connected and idle.
-// Run: cd bench/ice-connect && npx tsx run.ts [runs]
+// Relayed rows (issue 15, item 6): one side has only a relayed candidate on coturn (loopback), the
+// other its host candidate; the TURN permission (and channel) installed when the pair forms (RFC
+// 8656 §9/§12, what IceConnection does with a TurnSocket) vs on the first send (the allocation
+// handed to ICE without bindChannel/createPermission: the behaviour before), in the same run.
+// Run: cd bench/ice-connect && npx tsx run.ts [runs]   (--no-relay skips the relayed rows)
 
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
@@ -10,12 +14,14 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { IceConnection } from '@p2pcat/ice';
-import { checkPrerequisites, createLab, type Lab } from '@p2pcat/natlab';
+import { IceConnection, type RelayAllocation } from '@p2pcat/ice';
+import { checkPrerequisites, createLab, type Lab, startCoturn } from '@p2pcat/natlab';
+import { TurnSocket } from '@p2pcat/turn';
 import { buildNicePeer, NicePeer } from '../../packages/ice/e2e/nice-peer.ts';
 import { WeriftPeer } from '../../packages/ice/e2e/werift-peer.ts';
 
 const RUNS = Number(process.argv[2] === '--idle' ? 0 : Number(process.argv[2]) || 20);
+// --no-idle: connect times only (no CPU-while-idle part, no NAT lab)
 const IDLE_MS = 20_000;
 
 interface Sample {
@@ -63,6 +69,98 @@ async function ours(keep = false): Promise<Sample & { close?: () => void }> {
   };
   if (!keep) close();
   return { data, nominated, close };
+}
+
+/**
+ * Relayed pair: `a` has only a relayed candidate (a TurnSocket on its own UDP socket), `b` its
+ * host candidate. atPairing false hides bindChannel/createPermission from ICE, so the permission
+ * is created by the allocation's first send, as before issue 15.
+ */
+async function oursRelayed(turnPort: number, atPairing: boolean): Promise<Sample> {
+  const turn = new TurnSocket({
+    server: { family: 'IPv4', address: '127.0.0.1', port: turnPort },
+    username: 'u',
+    password: 'p',
+    localAddress: '127.0.0.1',
+  });
+  await turn.allocate();
+  const relay: RelayAllocation = atPairing
+    ? turn
+    : {
+        get relayedAddress() {
+          return turn.relayedAddress;
+        },
+        send: (data, peer) => turn.send(data, peer),
+        on: (event, listener) => turn.on(event, listener),
+      };
+  const a = new IceConnection({ role: 'controlling' });
+  const b = new IceConnection({ role: 'controlled', host: { addresses: ['127.0.0.1'] } });
+  try {
+    a.addRelay(relay);
+    a.endOfLocalCandidates();
+    const db = await b.gather();
+    const da = a.localDescription();
+    const t0 = performance.now();
+    const got = Promise.all([firstMessage(a, t0), firstMessage(b, t0)]);
+    const sel = Promise.all([firstSelected(a, t0), firstSelected(b, t0)]);
+    a.setRemoteDescription(db);
+    b.setRemoteDescription(da);
+    const [ta, tb] = await Promise.all([a.connect(), b.connect()]);
+    ta.send(new Uint8Array([0x80, 1]));
+    tb.send(new Uint8Array([0x80, 2]));
+    const data = Math.max(...(await got));
+    const nominated = Math.max(...(await sel));
+    return { data, nominated };
+  } finally {
+    a.close();
+    b.close();
+    await turn.close().catch(() => {});
+  }
+}
+
+async function relayedRows(rows: string[], reference: Sample[]): Promise<void> {
+  const pre = checkPrerequisites({ commands: ['turnserver'] });
+  if (pre.skip) {
+    rows.push(`relayed pair: skipped (${pre.reason})`);
+    return;
+  }
+  const coturn = await startCoturn({ users: { u: 'p' }, tls: false });
+  const res: Record<'pairing' | 'send', Sample[]> = { pairing: [], send: [] };
+  try {
+    // One discarded run of each first (JIT, coturn's first allocation), then interleaved, so
+    // that load on the machine weighs on both alike.
+    await oursRelayed(coturn.port, true);
+    await oursRelayed(coturn.port, false);
+    for (let i = 0; i < RUNS; i++) {
+      res.pairing.push(await oursRelayed(coturn.port, true));
+      res.send.push(await oursRelayed(coturn.port, false));
+    }
+  } finally {
+    await coturn.stop();
+  }
+  rows.push('');
+  rows.push(
+    `Relayed pair on loopback (coturn ${coturn.port}), ${RUNS} runs each, interleaved: a relay-only agent ↔ a host-only agent`,
+  );
+  rows.push('| TURN permission | data both ways, median | p90 | nominated both sides, median | p90 |');
+  rows.push('| --- | --- | --- | --- | --- |');
+  for (const [name, s] of [
+    ['installed when the pair forms', res.pairing],
+    ['installed on the first send (before)', res.send],
+  ] as const) {
+    const d = s.map((x) => x.data);
+    const n = s.map((x) => x.nominated);
+    rows.push(
+      `| ${name} | ${median(d).toFixed(1)} | ${p90(d).toFixed(1)} | ${median(n).toFixed(1)} | ${p90(n).toFixed(1)} |`,
+    );
+  }
+  const m = (s: Sample[], k: 'data' | 'nominated') => median(s.map((x) => x[k]));
+  rows.push(
+    `ratio at-pairing/on-first-send: data ${(m(res.pairing, 'data') / m(res.send, 'data')).toFixed(2)}, nominated ${(m(res.pairing, 'nominated') / m(res.send, 'nominated')).toFixed(2)}`,
+  );
+  rows.push(
+    `ratio relayed (at pairing)/libnice host pair: data ${(m(res.pairing, 'data') / m(reference, 'data')).toFixed(2)}, nominated ${(m(res.pairing, 'nominated') / m(reference, 'nominated')).toFixed(2)}`,
+  );
 }
 
 async function libnice(keep = false): Promise<Sample & { pids: number[]; close: () => void }> {
@@ -321,6 +419,11 @@ async function main(): Promise<void> {
   rows.push(
     `ratio ours/werift-ice: data ${(median(oursS.map((x) => x.data)) / median((results['werift-ice'] ?? []).map((x) => x.data))).toFixed(2)}, nominated ${(median(oursS.map((x) => x.nominated)) / median((results['werift-ice'] ?? []).map((x) => x.nominated))).toFixed(2)}`,
   );
+  if (!process.argv.includes('--no-relay')) await relayedRows(rows, base);
+  if (process.argv.includes('--no-idle')) {
+    console.log(rows.join('\n'));
+    process.exit(0);
+  }
   rows.push('');
   rows.push(
     `CPU while connected and idle (${IDLE_MS / 1000} s window, both agents together, % of one core):`,

@@ -4,13 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
-import {
-  type Candidate as GatheredCandidate,
-  type Gathering,
-  gatherCandidates,
-  type HostBase,
-} from '@p2pcat/gather';
-import { IceConnection, type IceConnection as IceConnectionType, type PairInfo } from '@p2pcat/ice';
+import type { Gathering } from '@p2pcat/gather';
+import { connectWithServers, type IceConnection as IceConnectionType, type PairInfo } from '@p2pcat/ice';
 import { createPseudoTcpStream, type PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { TransportAddress } from '@p2pcat/stun';
 import { ExitCode, UserError } from './exit-codes.js';
@@ -67,19 +62,29 @@ function tokenType(t: string): TokenCandidate['type'] {
 export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEndpoint> {
   const ufragBytes = randomBytes(UFRAG_BYTES);
   const pwdBytes = randomBytes(PWD_BYTES);
-  const credentials = credentialsFromBytes(ufragBytes, pwdBytes);
-  const gathering = gatherCandidates({
-    stunServers: opts.stunServers,
-    turnServers: opts.turnServers,
+  const connection = await connectWithServers({
+    role: opts.role === 'inviter' ? 'controlling' : 'controlled',
+    credentials: credentialsFromBytes(ufragBytes, pwdBytes),
+    timing: iceTiming(opts),
+    stun: opts.stunServers,
+    turn: opts.turnServers,
     portMapping: opts.portMapping,
     ipv4: opts.ipv4,
     ipv6: opts.ipv6,
     includeLoopback: opts.includeLoopback ?? false,
     excludeInterfaces: [/^docker/, /^br-/, /^veth/, /^virbr/],
-    timeout: opts.gatherTimeout ?? 3000,
+    gatherTimeout: opts.gatherTimeout ?? 3000,
     turnTls: turnTlsOptions(opts.turnInsecure ?? false),
   });
-  const gathered = await gathering.done;
+  const { ice, gathering } = connection;
+  const noted = new Set<string>();
+  ice.on('warning', (e: Error) => {
+    // Datagrams that could not be sent (a peer's candidate with port 0, ...): once each, with -v.
+    if (noted.has(e.message)) return;
+    noted.add(e.message);
+    opts.log?.(e.message);
+  });
+  const gathered = await connection.gathered;
   for (const f of gathering.failures) {
     if (/^turns?:/.test(f.source)) opts.warn?.(`warning: TURN server ${f.source}: ${tlsHint(f.message)}`);
     // A STUN server name that does not resolve is seen without -v: it is a typo or a DNS problem
@@ -90,23 +95,13 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     else opts.log?.(`candidate source ${f.source}: ${f.message}`);
   }
   if (gathered.length === 0) {
-    await gathering.close();
+    await connection.close();
     throw new UserError(
       'no usable network address on this machine (is the network up?)',
       ExitCode.NoConnection,
     );
   }
-  const ice = new IceConnection({
-    role: opts.role === 'inviter' ? 'controlling' : 'controlled',
-    credentials,
-    timing: iceTiming(opts),
-    gatherer: { gather: async () => [] },
-  });
-  ice.on('warning', () => {});
-  adopt(ice, gathering, gathered, opts);
-  // Gathering is over: with the peer's end-of-candidates, an empty check list is known to stay
-  // empty and ICE fails at once with no-pairs (RFC 8445 §8.1.2) instead of at the timeout.
-  ice.endOfLocalCandidates();
+  for (const hb of gathering.hostBases) enlargeSocketBuffers(hb.socket, opts.log);
   const candidates: TokenCandidate[] = ice.agent.getLocalCandidates().map((c) => ({
     type: tokenType(c.type),
     address: c.address.address,
@@ -114,51 +109,16 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     priority: c.priority,
     foundation: c.foundation,
   }));
-  let closed = false;
   return {
     ice,
     gathering,
     ufragBytes,
     pwdBytes,
     candidates,
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Gathering first: TURN allocations are deleted (and port mappings removed) through the host
-      // sockets, which must still be open; ICE owns those sockets and closing it first made the
-      // TURN client's pending refresh throw ERR_SOCKET_DGRAM_NOT_RUNNING from a timer.
-      await gathering.close();
-      try {
-        ice.close(); // closes the (already closed) host sockets again: tolerate that
-      } catch (e) {
-        opts.log?.(`closing ICE: ${(e as Error).message}`);
-      }
-    },
+    // Gathering first (TURN allocations deleted, port mappings removed through the host sockets),
+    // then ICE: connectWithServers keeps that order.
+    close: () => connection.close(),
   };
-}
-
-/**
- * dgram's send() throws synchronously for a destination it cannot use (ERR_SOCKET_BAD_PORT for
- * port 0, an invalid address) and on a closed socket (ERR_SOCKET_DGRAM_NOT_RUNNING: the TURN
- * client's retransmission timer after its allocation was deleted at exit). Those calls come from
- * timers of the ICE agent and the TURN client, where a throw crashed p2pcat: a peer's candidate
- * with port 0 was enough. Every such datagram is dropped here, like one lost on the network, and
- * noted with -v (once per error code). Tokens refuse such candidates already; this is the net.
- */
-export function tolerateSendAfterClose(socket: Socket, log?: (line: string) => void): void {
-  const send = socket.send.bind(socket) as (...args: unknown[]) => void;
-  const noted = new Set<string>();
-  const guarded = (...args: unknown[]): void => {
-    try {
-      send(...args);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error';
-      if (code === 'ERR_SOCKET_DGRAM_NOT_RUNNING' || noted.has(code)) return;
-      noted.add(code);
-      log?.(`a datagram was not sent: ${(e as Error).message}`);
-    }
-  };
-  socket.send = guarded as Socket['send'];
 }
 
 /** Socket buffer we ask for: the kernel caps it at net.core.rmem_max / wmem_max. */
@@ -205,55 +165,6 @@ function iceTiming(opts: EndpointOptions) {
     maxRetransmitInterval: JOINER_CHECK_INTERVAL_MS,
     maxCheckRequests: Math.ceil(connectTimeout / JOINER_CHECK_INTERVAL_MS) + 7,
   };
-}
-
-/** Puts the gathered bases and candidates into the ICE agent. */
-function adopt(
-  ice: IceConnectionType,
-  gathering: Gathering,
-  gathered: GatheredCandidate[],
-  opts: EndpointOptions,
-): void {
-  const claimersByBase = new Map<string, ((d: Uint8Array, f: TransportAddress) => boolean)[]>();
-  const key = (a: TransportAddress) => `${a.address}|${a.port}`;
-  // The gatherer ranked the interfaces (RFC 8445 §5.1.2.1, RFC 8421 interleaving): keep its local
-  // preference, which is bits 8..23 of the priority.
-  const localPref = (c: GatheredCandidate) => Math.floor(c.priority / 256) % 65536;
-  const hostPref = new Map<string, number>();
-  for (const c of gathered) if (c.type === 'host') hostPref.set(key(c.base.local), localPref(c));
-  for (const hb of gathering.hostBases as HostBase[]) {
-    tolerateSendAfterClose(hb.socket, opts.log);
-    enlargeSocketBuffers(hb.socket, opts.log);
-    claimersByBase.set(key(hb.local), hb.detach());
-    const pref = hostPref.get(key(hb.local));
-    ice.addBase({
-      address: hb.local,
-      socket: hb.socket,
-      ...(pref !== undefined ? { localPreference: pref } : {}),
-    });
-  }
-  // TURN allocations sharing a host socket still see their datagrams first.
-  ice.addInterceptor((data, from, base) => {
-    for (const claim of claimersByBase.get(key(base)) ?? []) if (claim(data, from)) return true;
-    return false;
-  });
-  for (const c of gathered) {
-    if (c.type === 'srflx' && c.base.kind === 'host') {
-      ice.addServerReflexive(
-        { family: c.family, address: c.address, port: c.port },
-        c.base.local,
-        undefined,
-        localPref(c),
-      );
-    }
-  }
-  for (const rb of gathering.relayBases) {
-    const relayed = rb.turn.relayedAddress;
-    const c = gathered.find(
-      (x) => x.type === 'relay' && relayed && x.address === relayed.address && x.port === relayed.port,
-    );
-    ice.addRelay(rb.turn, undefined, c ? localPref(c) : undefined);
-  }
 }
 
 /**
@@ -402,7 +313,7 @@ export function listenForTakenNotice(ep: PreparedEndpoint, answerRaw: Uint8Array
 export function sendTakenNotice(ep: PreparedEndpoint, answer: Token, pair?: PairInfo): void {
   const datagram = sealTakenNotice(answer.raw, answer.pwd);
   if (pair) safeSend(ep, pair.local.base, datagram, pair.remote.address);
-  for (const hb of ep.gathering.hostBases as HostBase[]) {
+  for (const hb of ep.gathering.hostBases) {
     for (const c of answer.candidates) {
       const family = c.address.includes(':') ? 'IPv6' : 'IPv4';
       if (family !== hb.local.family) continue;

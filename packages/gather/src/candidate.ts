@@ -5,13 +5,13 @@ export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
 
 /** What a candidate sends and receives through: a host socket or a TURN allocation. */
 export interface CandidateBase {
-  /** 'host' for a local UDP socket, 'relay' for a TURN allocation. */
+  /** A host socket on an adapter, or a TURN allocation. */
   readonly kind: 'host' | 'relay';
   /** the socket's own address (for a relay: the relayed address) */
   readonly local: TransportAddress;
   /** the network adapter's name ('relay' for relayed bases) */
   readonly interfaceName: string;
-  /** Sends a datagram from this base to `to` (through the relay for a relayed base). */
+  /** Sends one datagram from this base (through the relay for a relayed base). */
   send(data: Uint8Array, to: TransportAddress): void;
   /** every datagram not claimed by gathering's own STUN/TURN traffic; returns an unsubscribe */
   onDatagram(handler: (data: Uint8Array, from: TransportAddress) => void): () => void;
@@ -23,8 +23,23 @@ export interface CandidateBase {
   intercept(claim: (data: Uint8Array, from: TransportAddress) => boolean): () => void;
 }
 
-/** A candidate found by gathering (RFC 8445 §5.1.1), with the base it sends from. */
-export interface Candidate {
+/**
+ * RFC 8445 §5.1: what every candidate has, wherever it comes from: the gatherer's Candidate (below)
+ * and the ICE agent's (`@p2pcat/ice`) both extend it.
+ */
+export interface CandidateAttributes {
+  /** Host, server-reflexive, peer-reflexive or relayed. */
+  readonly type: CandidateType;
+  /** component ID, 1..256 (1 = RTP or the only component) */
+  readonly component: number;
+  /** RFC 8445 §5.1.2.1 (candidatePriority) */
+  readonly priority: number;
+  /** RFC 8445 §5.1.1.3: equal for candidates of the same type, base IP, server IP and transport */
+  readonly foundation: string;
+}
+
+/** A gathered candidate: the RFC 8445 attributes, its address, and what found it. */
+export interface Candidate extends CandidateAttributes {
   /** Host, server-reflexive, peer-reflexive or relayed. */
   type: CandidateType;
   /** Always UDP. */
@@ -39,13 +54,11 @@ export interface Candidate {
   port: number;
   /** The candidate priority (RFC 8445 §5.1.2). */
   priority: number;
-  /**
-   * The foundation (RFC 8445 §5.1.1.3): equal for candidates of the same type, base IP and server.
-   */
+  /** The foundation (RFC 8445 §5.1.1.3). */
   foundation: string;
   /** base's address for srflx, the mapped address for relay (RFC 8839 raddr/rport) */
   relatedAddress?: TransportAddress;
-  /** The base the candidate sends and receives through (RFC 8445 §5.1.1.1). */
+  /** The socket or allocation this candidate sends and receives through. */
   base: CandidateBase;
   /** The network adapter's name ('relay' for relayed candidates). */
   interfaceName: string;

@@ -1,4 +1,5 @@
-export type { Candidate, CandidateBase, CandidateType } from './candidate.js';
+export type { Candidate, CandidateBase } from './candidate.js';
+export * from './core.js';
 export { computeFoundation } from './foundation.js';
 export type { InterfaceOptions, LocalAddress } from './interfaces.js';
 export {
@@ -10,6 +11,5 @@ export {
 } from './node/gatherer.js';
 export { HostBase } from './node/host-base.js';
 export { RelayBase } from './node/relay-base.js';
-export { candidatePriority, TYPE_PREFERENCE } from './priority.js';
 export { parseStunServer, parseTurnServer, redactUrl, ServerUrlError } from './server-url.js';
 export { formatCandidateTable } from './table.js';

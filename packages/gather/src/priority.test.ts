@@ -4,11 +4,14 @@ import { candidatePriority, localPreferences, TYPE_PREFERENCE } from './priority
 
 describe('candidate priority (RFC 8445 §5.1.2.1)', () => {
   test('formula', () => {
-    expect(candidatePriority(TYPE_PREFERENCE.host, 65535, 1)).toBe(2130706431);
-    expect(candidatePriority(TYPE_PREFERENCE.srflx, 65535, 1)).toBe(1694498815);
-    expect(candidatePriority(TYPE_PREFERENCE.relay, 65535, 1)).toBe(16777215);
-    expect(candidatePriority(TYPE_PREFERENCE.prflx, 0, 2)).toBe(110 * 2 ** 24 + 254);
-    expect(() => candidatePriority(127, 0)).toThrow(RangeError);
+    expect(candidatePriority('host', 65535, 1)).toBe(2130706431);
+    expect(candidatePriority('srflx', 65535, 1)).toBe(1694498815);
+    expect(candidatePriority('relay', 65535)).toBe(16777215);
+    expect(candidatePriority('prflx', 0, 2)).toBe(110 * 2 ** 24 + 254);
+    expect(() => candidatePriority('host', 65536)).toThrow(RangeError);
+    expect(() => candidatePriority('host', 0, 0)).toThrow(RangeError);
+    expect(() => candidatePriority('bogus' as never, 0)).toThrow(RangeError);
+    expect(TYPE_PREFERENCE.host).toBe(126);
   });
 
   test('local preferences interleave IPv6 and IPv4 (RFC 8421)', () => {

@@ -1,19 +1,33 @@
-// Candidate priority, RFC 8445 §5.1.2.1:
+// Candidate priority, RFC 8445 §5.1.2.1, the one implementation of the toolkit (@p2pcat/ice's
+// agent uses it through @p2pcat/gather/core):
 //   priority = 2^24 * type preference + 2^8 * local preference + (256 - component ID)
 import type { CandidateType } from './candidate.js';
 
 /** RFC 8445 §5.1.2.2 recommended type preferences. */
-export const TYPE_PREFERENCE: Record<CandidateType, number> = { host: 126, prflx: 110, srflx: 100, relay: 0 };
+export const TYPE_PREFERENCE: Readonly<Record<CandidateType, number>> = {
+  host: 126,
+  prflx: 110,
+  srflx: 100,
+  relay: 0,
+};
 
 /**
- * RFC 8445 §5.1.2.1: priority = 2^24 × type preference + 2^8 × local preference + (256 − component
- * ID).
+ * RFC 8445 §5.1.2.1 priority of a candidate of `type` (its TYPE_PREFERENCE), local preference
+ * 0..65535 (65535 when single-homed) and component ID 1..256. Out-of-range values throw RangeError.
  */
-export function candidatePriority(typePreference: number, localPreference: number, componentId = 1): number {
-  // RFC 8445 §5.1.2.1: type preference 0-126, local preference 0-65535, component 1-256.
-  if (typePreference < 0 || typePreference > 126) throw new RangeError('type preference out of range');
-  if (localPreference < 0 || localPreference > 65535) throw new RangeError('local preference out of range');
-  return typePreference * 2 ** 24 + localPreference * 2 ** 8 + (256 - componentId);
+export function candidatePriority(type: CandidateType, localPreference: number, component = 1): number {
+  const typePreference = TYPE_PREFERENCE[type];
+  if (typePreference === undefined) throw new RangeError(`unknown candidate type "${type}"`);
+  if (!Number.isInteger(localPreference) || localPreference < 0 || localPreference > 65535)
+    throw new RangeError(`local preference ${localPreference} out of range 0..65535`);
+  if (!Number.isInteger(component) || component < 1 || component > 256)
+    throw new RangeError(`component ${component} out of range 1..256`);
+  return typePreference * 2 ** 24 + localPreference * 2 ** 8 + (256 - component);
+}
+
+/** The local preference inside a priority (bits 8..23): to recompute it for another type (prflx). */
+export function localPreferenceOf(priority: number): number {
+  return Math.floor(priority / 2 ** 8) & 0xffff;
 }
 
 export interface RankedAddress {

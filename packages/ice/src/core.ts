@@ -9,7 +9,14 @@ export {
   type LocalCandidateInit,
   type RemoteCandidateInit,
 } from './core/agent.js';
-export { type Candidate, type CandidateType, candidatePriority } from './core/candidate.js';
+export {
+  type Candidate,
+  type CandidateAttributes,
+  type CandidateType,
+  candidatePriority,
+  localPreferenceOf,
+  TYPE_PREFERENCE,
+} from './core/candidate.js';
 export { candidateToSdp, parseCandidateSdp } from './core/candidate-sdp.js';
 export { generateCredentials, type IceCredentials } from './core/credentials.js';
 export type { IceConnectionState, IceEvent, IceFailureReason, PairInfo, Transmit } from './core/events.js';

@@ -12,4 +12,12 @@ export {
   type IceConnectionOptions,
   type IceTransport,
   type RelayAllocation,
+  type SharedBase,
 } from './node/ice-connection.js';
+export {
+  connectWithServers,
+  ServerIceConnection,
+  type ServerIceOptions,
+  type TurnServerConfig,
+  turnServerUrl,
+} from './node/server-connection.js';

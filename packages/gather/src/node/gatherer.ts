@@ -34,7 +34,6 @@ import {
   localPreferences,
   PORT_MAPPED_BONUS,
   RELAY_TRANSPORT_PENALTY,
-  TYPE_PREFERENCE,
 } from '../priority.js';
 import { findRedundant } from '../redundancy.js';
 import { parseStunServer, parseTurnServer, redactUrl, type TurnServerUrl } from '../server-url.js';
@@ -303,7 +302,7 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
       family: address.family,
       address: address.address,
       port: address.port,
-      priority: candidatePriority(TYPE_PREFERENCE[type], pref, component),
+      priority: candidatePriority(type, pref, component),
       foundation: computeFoundation(
         type,
         base.kind === 'host' ? base.local.address : (hostAddressForPref ?? base.local.address),

@@ -1,10 +1,19 @@
+// The candidate model (type, type preferences, the RFC 8445 §5.1.2.1 priority formula) is the
+// gather package's: one definition for gathering and checks. `@p2pcat/gather/core` loads no
+// `node:` builtin, so this core stays free of them.
+import type { CandidateAttributes, CandidateType } from '@p2pcat/gather/core';
 import type { TransportAddress } from './address.js';
 
-/** Candidate types of RFC 8445 §5.1.1: host, server-reflexive, peer-reflexive, relayed. */
-export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
+export {
+  type CandidateAttributes,
+  type CandidateType,
+  candidatePriority,
+  localPreferenceOf,
+  TYPE_PREFERENCE,
+} from '@p2pcat/gather/core';
 
-/** A local or remote candidate (RFC 8445 §5.1). Transport is always UDP here. */
-export interface Candidate {
+/** A local or remote candidate as the agent keeps it (RFC 8445 §5.1). Transport is always UDP here. */
+export interface Candidate extends CandidateAttributes {
   /** Agent-local id, stable for the life of the candidate. */
   readonly id: string;
   /** The data stream it belongs to. */
@@ -21,29 +30,8 @@ export interface Candidate {
   readonly priority: number;
   /** The foundation (RFC 8445 §5.1.1.3). */
   readonly foundation: string;
-  /** raddr/rport: the related address, if any. */
+  /** RFC 8839 raddr/rport: the base of a reflexive candidate, the mapped address of a relayed one. */
   readonly relatedAddress?: TransportAddress;
-}
-
-/** RFC 8445 §5.1.2.2 recommended type preferences. */
-export const TYPE_PREFERENCE: Record<CandidateType, number> = {
-  host: 126,
-  prflx: 110,
-  srflx: 100,
-  relay: 0,
-};
-
-/**
- * RFC 8445 §5.1.2.1: priority = 2^24 * type preference + 2^8 * local preference + (256 - component ID).
- * localPreference 0..65535 (65535 when single-homed).
- */
-export function candidatePriority(type: CandidateType, localPreference: number, component: number): number {
-  return TYPE_PREFERENCE[type] * 2 ** 24 + (localPreference & 0xffff) * 2 ** 8 + (256 - component);
-}
-
-/** Local preference of a priority (to recompute it with another type, e.g. the PRIORITY attribute). */
-export function localPreferenceOf(priority: number): number {
-  return Math.floor(priority / 2 ** 8) & 0xffff;
 }
 
 /**

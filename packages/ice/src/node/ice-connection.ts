@@ -26,6 +26,29 @@ export interface RelayAllocation {
   send(data: Uint8Array, peer: TransportAddress): void;
   /** Listens for datagrams from peers. */
   on(event: 'message', listener: (data: Uint8Array, peer: TransportAddress) => void): unknown;
+  /**
+   * Installs a permission for the peer (RFC 8656 §9) and binds a channel to it (§12). Called as
+   * soon as a pair with this relayed candidate forms, before any check is sent on it.
+   */
+  bindChannel?(peer: TransportAddress): Promise<unknown>;
+  /** Installs a permission for the peer's IP address (RFC 8656 §9); used when bindChannel is absent. */
+  createPermission?(peer: TransportAddress): Promise<unknown>;
+}
+
+/**
+ * A base whose UDP socket is owned by someone else (the gather package's HostBase): ICE sends
+ * through it and receives the datagrams the owner does not claim (its STUN and TURN traffic).
+ * IceConnection.close() leaves it open; its owner closes it.
+ */
+export interface SharedBase {
+  /** The socket's local address: the host candidate's address and base. */
+  readonly address: TransportAddress;
+  /** RFC 8445 §5.1.2.1 local preference of its host candidate (0..65535, default 65535) */
+  readonly localPreference?: number;
+  /** Sends a datagram from this socket. */
+  send(data: Uint8Array, destination: TransportAddress): void;
+  /** Subscribes to the datagrams for ICE; returns an unsubscribe. */
+  onDatagram(handler: (data: Uint8Array, from: TransportAddress) => void): () => void;
 }
 
 /** A datagram transport on the selected pair: what pseudo-TCP and applications use. */
@@ -56,7 +79,11 @@ export class IceConnection extends EventEmitter {
   /** The sans-IO agent underneath. */
   readonly agent: IceAgent;
   private bases: BaseSocket[] = [];
+  private readonly shared = new Map<string, { base: SharedBase; unsubscribe: () => void }>();
   private readonly relays = new Map<string, RelayAllocation>();
+  /** relayed|remote address pairs whose TURN permission (and channel) was requested */
+  private readonly relayPeers = new Set<string>();
+  private readonly sendErrorsNoted = new Set<string>();
   /** Datagrams on a shared base socket that belong to someone else (a TURN client) are offered here first. */
   private readonly interceptors: ((
     data: Uint8Array,
@@ -120,18 +147,97 @@ export class IceConnection extends EventEmitter {
   }
 
   /**
+   * Adopts a base whose socket another owner keeps (see SharedBase): its host candidate is added,
+   * its datagrams reach the agent after this connection's interceptors.
+   */
+  addSharedBase(base: SharedBase): void {
+    const key = addressKey(base.address);
+    if (this.shared.has(key)) return;
+    const unsubscribe = base.onDatagram((data, from) => {
+      if (this.closed) return;
+      for (const i of this.interceptors) if (i(data, from, base.address)) return;
+      this.agent.handleInput(data, from, base.address, this.now());
+      this.drive();
+    });
+    this.shared.set(key, { base, unsubscribe });
+    this.agent.addLocalCandidate({
+      type: 'host',
+      address: base.address,
+      ...(base.localPreference !== undefined ? { localPreference: base.localPreference } : {}),
+    });
+    this.drive();
+  }
+
+  /** Whether a host base for this address was added (addBase or addSharedBase). */
+  hasBase(address: TransportAddress): boolean {
+    const key = addressKey(address);
+    return this.shared.has(key) || this.bases.some((b) => addressKey(b.address) === key);
+  }
+
+  /**
    * Sends a datagram from a local base: a host socket (e.g. for a TURN client sharing it) or a
    * relayed address (through its TURN allocation). Unknown bases and closed connections drop it.
    */
   sendFromBase(base: TransportAddress, data: Uint8Array, destination: TransportAddress): void {
     if (this.closed) return;
-    const relay = this.relays.get(addressKey(base));
-    if (relay) {
-      relay.send(data, destination);
-      return;
+    this.transmit(base, data, destination);
+  }
+
+  /**
+   * One datagram out of a base. dgram's send() throws synchronously for a destination it cannot
+   * use (ERR_SOCKET_BAD_PORT for port 0, an invalid address) or a closed socket; such a datagram
+   * is dropped like one lost on the network (a peer's bad candidate must not crash a timer) and
+   * reported once per error code as a 'warning'.
+   */
+  private transmit(source: TransportAddress, data: Uint8Array, destination: TransportAddress): void {
+    const key = addressKey(source);
+    try {
+      const relay = this.relays.get(key);
+      if (relay) {
+        relay.send(data, destination);
+        return;
+      }
+      const shared = this.shared.get(key);
+      if (shared) {
+        shared.base.send(data, destination);
+        return;
+      }
+      const b = this.bases.find((x) => addressKey(x.address) === key);
+      b?.socket.send(data, destination.port, destination.address);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      if (this.sendErrorsNoted.has(code)) return;
+      this.sendErrorsNoted.add(code);
+      this.emit('warning', new Error(`a datagram was not sent: ${(e as Error).message}`));
     }
-    const b = this.bases.find((x) => addressKey(x.address) === addressKey(base));
-    b?.socket.send(data, destination.port, destination.address);
+  }
+
+  /**
+   * RFC 8656 §9: a TURN server relays a peer's datagram to us only when a permission for the
+   * peer's IP address is installed, and permissions are installed by the client. The peer's first
+   * checks towards our relayed candidate would be dropped until our own first send; so as soon as
+   * a pair with a relayed local candidate forms, the permission is installed and a channel bound
+   * (§12) for its remote address.
+   */
+  private prepareRelayedPairs(): void {
+    if (this.closed || this.relays.size === 0) return;
+    for (const p of this.agent.getPairs()) {
+      if (p.local.type !== 'relay') continue;
+      const relay = this.relays.get(addressKey(p.local.address));
+      if (!relay) continue;
+      const k = `${addressKey(p.local.address)}>${addressKey(p.remote.address)}`;
+      if (this.relayPeers.has(k)) continue;
+      this.relayPeers.add(k);
+      const peer = p.remote.address;
+      const pending = relay.bindChannel
+        ? relay.bindChannel(peer)
+        : relay.createPermission
+          ? relay.createPermission(peer)
+          : undefined;
+      pending?.catch((e: unknown) => {
+        if (!this.closed) this.emit('warning', e instanceof Error ? e : new Error(String(e)));
+      });
+    }
   }
 
   /** Offers every datagram of the base sockets to `interceptor` first (true = consumed, e.g. TURN's). */
@@ -157,6 +263,7 @@ export class IceConnection extends EventEmitter {
       ...(server ? { server } : {}),
       ...(localPreference !== undefined ? { localPreference } : {}),
     });
+    this.prepareRelayedPairs();
     this.drive();
   }
 
@@ -200,6 +307,7 @@ export class IceConnection extends EventEmitter {
     this.agent.setRemoteCredentials({ ufrag: remote.ufrag, pwd: remote.pwd }, { lite: remote.lite ?? false });
     for (const line of remote.candidates) this.addRemoteCandidate(line);
     if (remote.endOfCandidates) this.agent.endOfRemoteCandidates();
+    this.prepareRelayedPairs();
     this.drive();
   }
 
@@ -208,6 +316,7 @@ export class IceConnection extends EventEmitter {
     const c = parseCandidateSdp(line);
     // Only candidates of an address family we have a base for.
     this.agent.addRemoteCandidate(c);
+    this.prepareRelayedPairs();
     this.drive();
   }
 
@@ -285,6 +394,9 @@ export class IceConnection extends EventEmitter {
       }
     }
     this.bases = [];
+    // Shared sockets stay open: their owner (e.g. the gathering) closes them.
+    for (const s of this.shared.values()) s.unsubscribe();
+    this.shared.clear();
   }
 
   private transport(): IceTransport {
@@ -339,15 +451,8 @@ export class IceConnection extends EventEmitter {
   }
 
   private drain(): void {
-    for (let t = this.agent.pollTransmit(); t; t = this.agent.pollTransmit()) {
-      const relay = this.relays.get(addressKey(t.source));
-      if (relay) {
-        relay.send(t.data, t.destination);
-        continue;
-      }
-      const b = this.bases.find((x) => addressKey(x.address) === addressKey(t.source));
-      b?.socket.send(t.data, t.destination.port, t.destination.address);
-    }
+    for (let t = this.agent.pollTransmit(); t; t = this.agent.pollTransmit())
+      this.transmit(t.source, t.data, t.destination);
     for (let e = this.agent.pollEvent(); e; e = this.agent.pollEvent()) this.dispatch(e);
   }
 
@@ -355,6 +460,11 @@ export class IceConnection extends EventEmitter {
     switch (e.type) {
       case 'state':
         this.emit('state', e.state, e.reason);
+        break;
+      case 'prflx-candidate':
+        // A peer-reflexive remote candidate forms pairs too (RFC 8445 §7.3.1.3).
+        if (e.side === 'remote') this.prepareRelayedPairs();
+        this.emit(e.type, e);
         break;
       case 'selected-pair':
         this.emit('selected-pair', e.pair);
