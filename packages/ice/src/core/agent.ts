@@ -26,6 +26,8 @@ import {
 import { CheckList } from './checklist.js';
 import { generateCredentials, type IceCredentials, validateCredentials } from './credentials.js';
 import type { IceConnectionState, IceEvent, IceFailureReason, PairInfo, Transmit } from './events.js';
+import { HardNatDriver, type HardNatOptions } from './hard-nat/driver.js';
+import type { HardNatProfile } from './hard-nat/profile.js';
 import { byPriority, CandidatePair, type Generation } from './pair.js';
 import { type RandomSource, randomFloat, randomTieBreaker, secureRandom } from './random.js';
 import { SourceRateLimiter } from './rate-limit.js';
@@ -63,6 +65,12 @@ export interface IceAgentOptions {
    */
   allowLoopback?: boolean;
   timing?: Partial<IceTimingConfig>;
+  /**
+   * The hard-NAT extension (issue 17; README "Through symmetric NATs"): when set, and the peer
+   * announced it too (setRemoteHardNat), probing starts if no pair is valid `startAfter` ms after
+   * checks began and the two NATs' profiles say it can help. Off by default: ordinary peers never see it.
+   */
+  hardNat?: HardNatOptions;
 }
 
 export interface LocalCandidateInit {
@@ -159,6 +167,7 @@ export class IceAgent {
   readonly sent = { checks: 0, retransmits: 0, deferredRetransmits: 0 };
   /** Counters of dropped input, for diagnostics. */
   readonly dropped = { malformed: 0, unknownUsername: 0, badIntegrity: 0, rateLimited: 0, unknownSource: 0 };
+  private readonly hardNat: HardNatDriver | undefined;
 
   constructor(options: IceAgentOptions = {}) {
     this.random = options.random ?? secureRandom;
@@ -192,6 +201,61 @@ export class IceAgent {
         selected: new Map(),
         nextConsentAt: new Map(),
       });
+    });
+    if (options.hardNat) this.hardNat = this.hardNatDriver(options.hardNat);
+  }
+
+  // ---------------------------------------------------------------- hard-NAT extension (hard-nat/)
+
+  /** Our NAT profile to announce to the peer (undefined: extension off, or our NAT not classified yet). */
+  get localHardNatProfile(): HardNatProfile | undefined {
+    return this.hardNat?.localProfile();
+  }
+
+  /** What the peer announced; undefined (the default) when it does not support the extension. */
+  setRemoteHardNat(profile: HardNatProfile | undefined): void {
+    this.hardNat?.setRemoteProfile(profile);
+    this.wake = true;
+  }
+
+  /** A fresh local socket opened after a 'hard-nat' 'sockets-wanted' event; never paired by itself. */
+  addProbeBase(address: TransportAddress): void {
+    if (!this.hardNat) return;
+    const c: Candidate = {
+      id: `L${this.nextId++}`,
+      streamId: 0,
+      component: 1,
+      type: 'host',
+      address,
+      base: address,
+      priority: candidatePriority('host', 0, 1),
+      foundation: this.foundation(foundationKey('host', address)),
+    };
+    this.hardNat.addFreshBase(c);
+    this.localCandidates.push(c);
+    this.wake = true;
+  }
+
+  private hardNatDriver(options: HardNatOptions): HardNatDriver {
+    return new HardNatDriver(options, this.random, {
+      localCandidates: () => this.localCandidates,
+      remoteCandidates: () => this.remoteCandidates,
+      connected: () => [...this.streams.values()].some((s) => s.checkList.pairs.some((p) => p.valid)),
+      request: () => {
+        const g = this.generation;
+        if (g.remotePwd === undefined || g.remoteUfrag === undefined) return undefined;
+        return buildCheckRequest({
+          transactionId: this.random.bytes(12),
+          username: `${g.remoteUfrag}:${g.localUfrag}`,
+          priority: candidatePriority('prflx', 65535, 1),
+          controlling: this.role === 'controlling',
+          tieBreaker: this.tieBreaker,
+          useCandidate: false,
+          remotePwd: g.remotePwd,
+        });
+      },
+      send: (data, destination, source) => this.transmits.push({ data, destination, source }),
+      event: (e) => this.events.push(e),
     });
   }
 
@@ -274,6 +338,7 @@ export class IceAgent {
     const component = init.component ?? 1;
     this.assertComponent(streamId, component);
     const base = init.base ?? init.address;
+    if (init.type === 'srflx') this.hardNat?.observeMapping(base, init.address);
     const existing = this.localCandidates.find(
       (c) =>
         c.streamId === streamId &&
@@ -487,6 +552,7 @@ export class IceAgent {
       this.lastPacedAt = now;
     }
     this.runConsent(now);
+    this.hardNat?.tick(now, this.checkingSince);
     this.afterChange(now);
   }
 
@@ -506,6 +572,8 @@ export class IceAgent {
     for (const tx of this.transactions.values()) t = Math.min(t, tx.nextAt);
     if (!this.lite && this.hasCheckWork()) t = Math.min(t, this.lastPacedAt + this.timing.ta);
     if (this.nominationWakeAt !== undefined) t = Math.min(t, this.nominationWakeAt);
+    const hard = this.state === 'checking' ? this.hardNat?.nextTimeout(this.checkingSince) : undefined;
+    if (hard !== undefined) t = Math.min(t, hard);
     for (const s of this.streams.values()) for (const at of s.nextConsentAt.values()) t = Math.min(t, at);
     if (this.checkingSince !== undefined && (this.state === 'checking' || this.state === 'new'))
       t = Math.min(t, this.checkingSince + this.timing.connectTimeout);
@@ -556,6 +624,7 @@ export class IceAgent {
    * redundant with the host candidate's; peer-reflexive local candidates are learned, not paired.
    */
   private pairable(l: Candidate): boolean {
+    if (this.hardNat?.isProbeBase(l)) return false;
     if (l.type === 'host' || l.type === 'relay') return true;
     if (l.type === 'srflx')
       return !this.localCandidates.some(
@@ -1214,7 +1283,8 @@ export class IceAgent {
         const settled =
           list.pairs.length > 0 &&
           list.pairs.every((p) => p.state === 'failed') &&
-          this.triggered.length === 0;
+          this.triggered.length === 0 &&
+          !this.hardNat?.holdsFailure(now);
         if (settled) {
           list.state = 'failed';
           this.fail('all-checks-failed');

@@ -1,5 +1,6 @@
 import type { RemoteCandidateRefusal, TransportAddress } from './address.js';
 import type { Candidate, CandidateType } from './candidate.js';
+import type { HardNatEvent } from './hard-nat/driver.js';
 import type { PairStats } from './pair.js';
 
 export type IceConnectionState =
@@ -42,7 +43,9 @@ export type IceEvent =
       type: 'candidate-refused';
       candidate: { type: CandidateType; address: TransportAddress; streamId: number; component: number };
       reason: RemoteCandidateRefusal;
-    };
+    }
+  /** The hard-NAT extension: what it decided and tried (agent option hardNat). */
+  | HardNatEvent;
 
 export interface Transmit {
   data: Uint8Array;
