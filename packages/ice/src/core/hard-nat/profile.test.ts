@@ -19,7 +19,13 @@ describe('hard-NAT profile', () => {
       lastPort: 20004,
     });
     expect(profileFromMappedPorts([31337, 60012])).toEqual({ mapping: 'random' });
-    expect(profileFromMappedPorts([20004, 20000])).toEqual({ mapping: 'random' });
+    // servers asked at once answer in any order
+    expect(profileFromMappedPorts([20004, 20000])).toEqual({
+      mapping: 'sequential',
+      step: 4,
+      lastPort: 20004,
+    });
+    expect(profileFromMappedPorts([20000, 20000, 20001])).toEqual({ mapping: 'random' });
   });
 
   it('encodes and decodes', () => {

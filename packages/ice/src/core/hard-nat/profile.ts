@@ -25,16 +25,24 @@ export const MAX_STEP = 32;
 
 /**
  * The profile from the mapped ports one local socket got from different servers, in the order asked
- * (the srflx candidates of one base, or RFC 5780 §4.3 tests I-III). Undefined with fewer than two.
+ * (the srflx candidates of one base, or RFC 5780 §4.3 tests I-III), in any order. Undefined with
+ * fewer than two.
  * Other hosts behind the same NAT may take ports in between, so a delta is only an upper bound of the
  * step: the smallest positive delta is taken.
  */
 export function profileFromMappedPorts(ports: readonly number[]): HardNatProfile | undefined {
   if (ports.length < 2) return undefined;
-  const deltas = ports.slice(1).map((p, i) => p - (ports[i] as number));
+  // Sorted: servers asked at once answer in any order, and a sequential allocator only goes up
+  // (two random ports land within MAX_STEP of each other with probability ~0.1 %).
+  const sorted = [...ports].sort((a, b) => a - b);
+  const deltas = sorted.slice(1).map((p, i) => p - (sorted[i] as number));
   if (deltas.every((d) => d === 0)) return { mapping: 'open' };
   if (deltas.every((d) => d > 0 && d <= MAX_STEP))
-    return { mapping: 'sequential', step: Math.min(...deltas), lastPort: ports[ports.length - 1] as number };
+    return {
+      mapping: 'sequential',
+      step: Math.min(...deltas),
+      lastPort: sorted[sorted.length - 1] as number,
+    };
   return { mapping: 'random' };
 }
 
