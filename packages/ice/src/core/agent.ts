@@ -281,7 +281,8 @@ export class IceAgent {
     return this.state;
   }
   getLocalCandidates(): Candidate[] {
-    return [...this.localCandidates];
+    // hard-NAT probe sockets are not candidates to signal
+    return this.localCandidates.filter((c) => !this.hardNat?.isProbeBase(c));
   }
   getRemoteCandidates(): Candidate[] {
     return [...this.remoteCandidates];

@@ -34,8 +34,8 @@ export type HardNatEvent =
       planned: number;
       rate: number;
     }
-  /** fresh-mappings: open this many UDP sockets and hand each to agent.addProbeBase */
-  | { type: 'hard-nat'; phase: 'sockets-wanted'; count: number }
+  /** fresh-mappings: open this many UDP sockets on `address` (port 0) and hand each to agent.addProbeBase */
+  | { type: 'hard-nat'; phase: 'sockets-wanted'; count: number; address: string }
   | { type: 'hard-nat'; phase: 'finished'; sent: number; connected: boolean };
 
 /** The narrow view of the agent the extension needs. */
@@ -184,7 +184,12 @@ export class HardNatDriver {
     this.target = peer.address;
     if (plan.strategy === 'fresh-mappings') {
       this.state = 'waiting-sockets';
-      this.host.event({ type: 'hard-nat', phase: 'sockets-wanted', count: this.limits.freshSockets });
+      this.host.event({
+        type: 'hard-nat',
+        phase: 'sockets-wanted',
+        count: this.limits.freshSockets,
+        address: this.base.address,
+      });
       return;
     }
     this.run(now);
