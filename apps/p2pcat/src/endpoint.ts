@@ -10,10 +10,12 @@ import {
   gatherCandidates,
   type HostBase,
 } from '@p2pcat/gather';
+import type { HardNatProfile } from '@p2pcat/ice';
 import { IceConnection, type IceConnection as IceConnectionType, type PairInfo } from '@p2pcat/ice';
 import { createPseudoTcpStream, type PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { TransportAddress } from '@p2pcat/stun';
 import { ExitCode, UserError } from './exit-codes.js';
+import { describeHardNatEvent, hardNatProfileOf } from './hard-nat.js';
 import {
   isInbandAnswer,
   isTakenNotice,
@@ -46,6 +48,8 @@ export interface EndpointOptions {
    * bindings open, so the inviter's first checks after the paste find the way in.
    */
   answerWaitMs?: number;
+  /** the hard-NAT extension: announced in the token, run when both sides announce it (default off) */
+  hardNat?: boolean;
   log?: (line: string) => void;
   /** lines the user must see even without -v (a TURN server given on the command line failed) */
   warn?: (line: string) => void;
@@ -57,6 +61,8 @@ export interface PreparedEndpoint {
   ufragBytes: Uint8Array;
   pwdBytes: Uint8Array;
   candidates: TokenCandidate[];
+  /** our NAT's profile for the token, when the hard-NAT extension is on and the NAT was classified */
+  hardNatProfile?: HardNatProfile;
   close(): Promise<void>;
 }
 
@@ -96,12 +102,20 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
       ExitCode.NoConnection,
     );
   }
+  const hardNatProfile = opts.hardNat ? hardNatProfileOf(gathering.reflexive) : undefined;
   const ice = new IceConnection({
     role: opts.role === 'inviter' ? 'controlling' : 'controlled',
     credentials,
     timing: iceTiming(opts),
     gatherer: { gather: async () => [] },
+    ...(hardNatProfile ? { hardNat: { profile: hardNatProfile } } : {}),
   });
+  if (hardNatProfile) {
+    opts.log?.(
+      `hard NAT: our NAT maps ${hardNatProfile.mapping === 'sequential' ? `sequentially (step ${hardNatProfile.step}, last port ${hardNatProfile.lastPort})` : hardNatProfile.mapping === 'open' ? 'one port for all destinations' : 'a random port per destination'}`,
+    );
+    ice.on('hard-nat', (e) => opts.log?.(describeHardNatEvent(e)));
+  }
   ice.on('warning', () => {});
   adopt(ice, gathering, gathered, opts);
   // Gathering is over: with the peer's end-of-candidates, an empty check list is known to stay
@@ -121,6 +135,7 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     ufragBytes,
     pwdBytes,
     candidates,
+    ...(hardNatProfile ? { hardNatProfile } : {}),
     async close() {
       if (closed) return;
       closed = true;
@@ -451,6 +466,8 @@ export async function connectToPeer(
     ),
     endOfCandidates: true,
   });
+  // Both sides announced the extension (their token carries a profile): it may run.
+  if (peer.hardNat) ep.ice.agent.setRemoteHardNat(peer.hardNat);
   let transport: Awaited<ReturnType<IceConnectionType['connect']>>;
   try {
     transport = await ep.ice.connect();

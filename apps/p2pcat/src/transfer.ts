@@ -91,6 +91,7 @@ async function transfer(
     turnServers: cmd.turnServers,
     turnInsecure: cmd.turnInsecure,
     portMapping: cmd.portMapping,
+    hardNat: cmd.hardNat,
     ipv4: cmd.ipv4,
     ipv6: cmd.ipv6,
     includeLoopback: cmd.loopback,
@@ -128,6 +129,7 @@ async function transfer(
       publicKey: keyPair.publicKey,
       ...(nonce ? { commitment: commitTo(nonce) } : {}),
       candidates: endpoint.candidates,
+      ...(endpoint.hardNatProfile ? { hardNat: endpoint.hardNatProfile } : {}),
     });
     let peer: Token;
     let answerInband = false;
