@@ -10,7 +10,7 @@ import {
   gatherCandidates,
   type HostBase,
 } from '@p2pcat/gather';
-import type { HardNatProfile } from '@p2pcat/ice';
+import type { HardNatEvent, HardNatProfile } from '@p2pcat/ice';
 import { IceConnection, type IceConnection as IceConnectionType, type PairInfo } from '@p2pcat/ice';
 import { createPseudoTcpStream, type PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { TransportAddress } from '@p2pcat/stun';
@@ -50,6 +50,8 @@ export interface EndpointOptions {
   answerWaitMs?: number;
   /** the hard-NAT extension: announced in the token, run when both sides announce it (default off) */
   hardNat?: boolean;
+  /** each hard-NAT event (what was tried), for --json */
+  onHardNat?: (e: HardNatEvent) => void;
   log?: (line: string) => void;
   /** lines the user must see even without -v (a TURN server given on the command line failed) */
   warn?: (line: string) => void;
@@ -114,7 +116,10 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     opts.log?.(
       `hard NAT: our NAT maps ${hardNatProfile.mapping === 'sequential' ? `sequentially (step ${hardNatProfile.step}, last port ${hardNatProfile.lastPort})` : hardNatProfile.mapping === 'open' ? 'one port for all destinations' : 'a random port per destination'}`,
     );
-    ice.on('hard-nat', (e) => opts.log?.(describeHardNatEvent(e)));
+    ice.on('hard-nat', (e: HardNatEvent) => {
+      opts.log?.(describeHardNatEvent(e));
+      opts.onHardNat?.(e);
+    });
   }
   ice.on('warning', () => {});
   adopt(ice, gathering, gathered, opts);

@@ -92,6 +92,7 @@ async function transfer(
     turnInsecure: cmd.turnInsecure,
     portMapping: cmd.portMapping,
     hardNat: cmd.hardNat,
+    onHardNat: ({ type: _t, ...e }) => reporter.event('hard-nat', e),
     ipv4: cmd.ipv4,
     ipv6: cmd.ipv6,
     includeLoopback: cmd.loopback,
