@@ -4,7 +4,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkPrerequisites, createLab, type Lab } from '@p2pcat/natlab';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeWorkDirs, runPair, sha256File, workDir, writeRandomFile } from './harness.js';
+import { CLI, removeWorkDirs, runPair, sha256File, workDir, writeRandomFile } from './harness.js';
 
 const pre = checkPrerequisites({ root: true, commands: ['turnserver', 'nft', 'iptables'] });
 
@@ -93,6 +93,16 @@ describe.skipIf(pre.skip)('p2pcat through symmetric NATs without TURN (natlab)',
     expect(r.joiner.code).toBe(3);
     expect(`${r.inviter.stderr}\n${r.joiner.stderr}`).not.toMatch(/hard NAT: (open|keep|fresh)/);
   }, 90_000);
+
+  it('nat-check says how each NAT allocates ports', async () => {
+    const c = lab.coturn;
+    const check = async (host: string) =>
+      (await lab.exec(host, process.execPath, [CLI, 'nat-check', '--stun', `${c?.addresses[0]}:${c?.port}`]))
+        .stdout;
+    expect(await check('h1')).toMatch(/Port allocation: one mapping for all destinations/);
+    expect(await check('h4')).toMatch(/Port allocation: sequential \(step 2\)/);
+    expect(await check('h3')).toMatch(/Port allocation: random/);
+  }, 60_000);
 
   it('sequential vs sequential: measured, not promised (see bench/hard-nat)', async () => {
     const r = await pipe('h2', 'h4', [], '15');

@@ -41,3 +41,15 @@ describe('describeHardNatEvent', () => {
     );
   });
 });
+
+describe('describePortAllocation', () => {
+  it('says what each allocation means for direct connections', async () => {
+    const { describePortAllocation } = await import('./hard-nat.js');
+    expect(describePortAllocation(undefined)).toMatch(/not measured/);
+    expect(describePortAllocation({ mapping: 'open' })).toMatch(/one mapping for all/);
+    expect(describePortAllocation({ mapping: 'sequential', step: 2, lastPort: 20002 })).toMatch(
+      /sequential \(step 2\)/,
+    );
+    expect(describePortAllocation({ mapping: 'random' })).toMatch(/random: .*birthday/);
+  });
+});

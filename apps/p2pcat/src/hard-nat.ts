@@ -19,6 +19,16 @@ export function hardNatProfileOf(reflexive: readonly Reflexive[]): HardNatProfil
   return profileFromMappedPorts(same.map((r) => r.mapped.port));
 }
 
+/** nat-check's line about port allocation and what it means for direct connections. */
+export function describePortAllocation(p: HardNatProfile | undefined): string {
+  if (!p) return 'Port allocation: not measured (fewer than two answers from the STUN servers).';
+  if (p.mapping === 'open')
+    return 'Port allocation: one mapping for all destinations: direct connections work with most NATs on the other side.';
+  if (p.mapping === 'sequential')
+    return `Port allocation: sequential (step ${p.step}): p2pcat predicts the next ports, so a direct connection works when the other side's NAT keeps one mapping (a home NAT); against another symmetric NAT it rarely does (use --turn).`;
+  return "Port allocation: random: p2pcat probes many ports (birthday probing), so a direct connection usually works when the other side's NAT keeps one mapping (a home NAT); against another symmetric NAT it does not (use --turn).";
+}
+
 export function describeHardNatEvent(e: HardNatEvent): string {
   switch (e.phase) {
     case 'skipped':
