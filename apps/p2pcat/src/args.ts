@@ -37,6 +37,7 @@ Options:
   --turn-insecure        accept any TLS certificate from turns: servers (self-signed ones); the data
                          stays end-to-end encrypted, but the TURN login is exposed to an impostor
   --no-portmap           do not map a port on the router (UPnP-IGD / NAT-PMP / PCP)
+  --no-hard-nat          do not probe through symmetric NATs when ordinary checks fail
   --ipv4, --ipv6         use only this address family
   --loopback             also use loopback addresses (same-machine tests)
   --timeout SECONDS      give up finding a path after this long (default 60)
@@ -55,6 +56,8 @@ export interface CommonOptions {
   /** turns: certificates are not verified */
   turnInsecure: boolean;
   portMapping: boolean;
+  /** the hard-NAT extension (port prediction, birthday probing); --no-hard-nat turns it off */
+  hardNat: boolean;
   ipv4: boolean;
   ipv6: boolean;
   loopback: boolean;
@@ -133,6 +136,7 @@ export function parseCommand(argv: string[]): Command {
         turn: { type: 'string', multiple: true },
         'turn-insecure': { type: 'boolean' },
         'no-portmap': { type: 'boolean' },
+        'no-hard-nat': { type: 'boolean' },
         ipv4: { type: 'boolean' },
         ipv6: { type: 'boolean' },
         loopback: { type: 'boolean' },
@@ -164,6 +168,7 @@ export function parseCommand(argv: string[]): Command {
     turnServers: v.turn ?? [],
     turnInsecure: v['turn-insecure'] ?? false,
     portMapping: !v['no-portmap'],
+    hardNat: !v['no-hard-nat'],
     ipv4: !v.ipv6,
     ipv6: !v.ipv4,
     loopback: v.loopback ?? false,

@@ -5,10 +5,17 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import type { Gathering } from '@p2pcat/gather';
-import { connectWithServers, type IceConnection as IceConnectionType, type PairInfo } from '@p2pcat/ice';
+import {
+  connectWithServers,
+  type HardNatEvent,
+  type HardNatProfile,
+  type IceConnection as IceConnectionType,
+  type PairInfo,
+} from '@p2pcat/ice';
 import { createPseudoTcpStream, type PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { TransportAddress } from '@p2pcat/stun';
 import { ExitCode, UserError } from './exit-codes.js';
+import { describeHardNatEvent, hardNatProfileOf } from './hard-nat.js';
 import {
   isInbandAnswer,
   isTakenNotice,
@@ -41,6 +48,10 @@ export interface EndpointOptions {
    * bindings open, so the inviter's first checks after the paste find the way in.
    */
   answerWaitMs?: number;
+  /** the hard-NAT extension: announced in the token, run when both sides announce it (default off) */
+  hardNat?: boolean;
+  /** each hard-NAT event (what was tried), for --json */
+  onHardNat?: (e: HardNatEvent) => void;
   log?: (line: string) => void;
   /** lines the user must see even without -v (a TURN server given on the command line failed) */
   warn?: (line: string) => void;
@@ -52,6 +63,8 @@ export interface PreparedEndpoint {
   ufragBytes: Uint8Array;
   pwdBytes: Uint8Array;
   candidates: TokenCandidate[];
+  /** our NAT's profile for the token, when the hard-NAT extension is on and the NAT was classified */
+  hardNatProfile?: HardNatProfile;
   close(): Promise<void>;
 }
 
@@ -75,6 +88,8 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     excludeInterfaces: [/^docker/, /^br-/, /^veth/, /^virbr/],
     gatherTimeout: opts.gatherTimeout ?? 3000,
     turnTls: turnTlsOptions(opts.turnInsecure ?? false),
+    // the hard-NAT extension is armed here; our profile is set once gathering is over (below)
+    ...(opts.hardNat ? { hardNat: {} } : {}),
   });
   const { ice, gathering } = connection;
   const noted = new Set<string>();
@@ -102,6 +117,19 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     );
   }
   for (const hb of gathering.hostBases) enlargeSocketBuffers(hb.socket, opts.log);
+  // Our NAT's profile (issue 17) from every server's answer, repeats included: announced in the
+  // token and given to the agent, which probes only when the peer announced one too.
+  const hardNatProfile = opts.hardNat ? hardNatProfileOf(gathering.reflexive) : undefined;
+  if (hardNatProfile) {
+    ice.agent.setLocalHardNatProfile(hardNatProfile);
+    opts.log?.(
+      `hard NAT: our NAT maps ${hardNatProfile.mapping === 'sequential' ? `sequentially (step ${hardNatProfile.step}, last port ${hardNatProfile.lastPort})` : hardNatProfile.mapping === 'open' ? 'one port for all destinations' : 'a random port per destination'}`,
+    );
+    ice.on('hard-nat', (e: HardNatEvent) => {
+      opts.log?.(describeHardNatEvent(e));
+      opts.onHardNat?.(e);
+    });
+  }
   const candidates: TokenCandidate[] = ice.agent.getLocalCandidates().map((c) => ({
     type: tokenType(c.type),
     address: c.address.address,
@@ -115,6 +143,7 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     ufragBytes,
     pwdBytes,
     candidates,
+    ...(hardNatProfile ? { hardNatProfile } : {}),
     // Gathering first (TURN allocations deleted, port mappings removed through the host sockets),
     // then ICE: connectWithServers keeps that order.
     close: () => connection.close(),
@@ -362,6 +391,8 @@ export async function connectToPeer(
     ),
     endOfCandidates: true,
   });
+  // Both sides announced the extension (their token carries a profile): it may run.
+  if (peer.hardNat) ep.ice.agent.setRemoteHardNat(peer.hardNat);
   let transport: Awaited<ReturnType<IceConnectionType['connect']>>;
   try {
     transport = await ep.ice.connect();

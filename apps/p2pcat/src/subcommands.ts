@@ -4,6 +4,7 @@ import { discoverNatBehavior, HostPortError, startStunServer } from '@p2pcat/stu
 import type { Command } from './args.js';
 import { turnTlsOptions } from './endpoint.js';
 import { ExitCode, UserError } from './exit-codes.js';
+import { describePortAllocation, hardNatProfileOf } from './hard-nat.js';
 import type { Reporter } from './reporter.js';
 
 export async function runNatCheck(
@@ -24,13 +25,31 @@ export async function runNatCheck(
     if (e instanceof HostPortError) throw new UserError(`nat-check: ${e.message}`, ExitCode.Usage);
     throw new UserError(`nat-check failed: ${(e as Error).message}`, ExitCode.NoConnection);
   }
+  // How the NAT picks ports (issue 17): one socket asks the server's two ports (RFC 5780 servers
+  // answer on port + 1 too) and any other --stun servers; sequential and random call for different
+  // probing, and random against another symmetric NAT means no direct path.
+  const portAllocation = await allocationOf([server, alternatePort(server), ...cmd.stunServers.slice(1)]);
   if (cmd.json) {
-    process.stdout.write(`${JSON.stringify(b)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...b, portAllocation })}\n`);
   } else {
     process.stdout.write(`${b.summary}\n`);
+    process.stdout.write(`${describePortAllocation(portAllocation)}\n`);
     if (cmd.verbose) process.stdout.write(`${JSON.stringify(b, null, 2)}\n`);
   }
   return ExitCode.Success;
+}
+
+function alternatePort(server: string): string {
+  const m = /^(.*):(\d+)$/.exec(server);
+  return m ? `${m[1]}:${Number(m[2]) + 1}` : `${server}:3479`;
+}
+
+async function allocationOf(servers: string[]) {
+  const g = gatherCandidates({ stunServers: servers, portMapping: false, ipv6: false, timeout: 2000 });
+  await g.done;
+  const profile = hardNatProfileOf(g.reflexive);
+  await g.close();
+  return profile;
 }
 
 export async function runCandidates(

@@ -39,6 +39,34 @@ describe('token', () => {
     expect(new Set(t.candidates.map((c) => c.foundation)).size).toBe(3);
   });
 
+  test('hard-NAT extension: carried when given, absent (and the token unchanged) otherwise', () => {
+    const plain = sample();
+    expect(decodeToken(plain.text, now).hardNat).toBeUndefined();
+    for (const hardNat of [
+      { mapping: 'open' as const },
+      { mapping: 'random' as const },
+      { mapping: 'sequential' as const, step: 2, lastPort: 20004 },
+    ]) {
+      const { text, raw } = encodeToken({
+        kind: 'answer',
+        expiresAt: Math.floor(now / 1000) + 1800,
+        ufragBytes: new Uint8Array([1, 2, 3]),
+        pwdBytes: new Uint8Array(15).fill(7),
+        publicKey: new Uint8Array(32).fill(9),
+        candidates,
+        hardNat,
+      });
+      expect(decodeToken(text, now).hardNat).toEqual(hardNat);
+      expect(text.length).toBeLessThanOrEqual(250);
+      // a bad extension (unknown mapping) is a damaged token, never a crash
+      const bad = raw.slice(0, raw.length - 4);
+      bad[bad.length - 4] = 9;
+      const sum = createHash('sha256').update('p2pcat2').update(bad).digest().subarray(0, 4);
+      const forged = `p2pcat2${encodeBase32(new Uint8Array([...bad, ...sum]))}`;
+      expect(() => decodeToken(forged, now)).toThrow(/damaged/);
+    }
+  });
+
   test('IPv6 candidates', () => {
     const c6: TokenCandidate[] = [
       { type: 'host', address: '2001:db8::1', port: 4000, priority: 2130706431, foundation: 'a' },

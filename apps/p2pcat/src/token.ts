@@ -5,7 +5,10 @@
 // Binary layout (then Crockford base 32 behind the text prefix "p2pcat2"):
 //   version u8 | kind u8 | expiry u32 (unix seconds) | ufrag 3 B | pwd 15 B | public key 32 B |
 //   [invite only: commitment 16 B] | candidate count u8 | candidates |
-//   checksum 4 B (first bytes of SHA-256 over all before it)
+//   [hard-NAT extension: tag 0x01 | mapping u8 (0 open, 1 sequential, 2 random) | step u8 |
+//    last port u16] | checksum 4 B (first bytes of SHA-256 over all before it)
+// The extension (issue 17) is there only when this side runs it; a token without it is byte for
+// byte what it was before, and the peer then never probes (--no-hard-nat on either side).
 // candidate: flags u8 (type bits 0-1, IPv6 bit 2, foundation id bits 3-7) | priority u32 |
 //            address 4 or 16 B | port u16
 // The commitment is SHA-256(label || N_i) truncated to 16 bytes, N_i being the inviter's secret
@@ -18,6 +21,7 @@
 // --loopback) and more than MAX_CANDIDATES candidates are refused when the token is read
 // (exit 2), and so is a public key that gives no shared secret (a low-order X25519 point).
 import { createHash, createPrivateKey, createPublicKey, diffieHellman } from 'node:crypto';
+import type { HardNatProfile } from '@p2pcat/ice';
 import { Address4, Address6 } from 'ip-address';
 import { decodeBase32, encodeBase32 } from './base32.js';
 import { ExitCode, UserError } from './exit-codes.js';
@@ -59,6 +63,8 @@ export interface Token {
   /** invite only: SHA-256(label || N_i), first COMMITMENT_BYTES bytes (keys.ts commitTo) */
   commitment?: Uint8Array;
   candidates: TokenCandidate[];
+  /** the sender runs the hard-NAT extension, with this NAT profile */
+  hardNat?: HardNatProfile;
   /** the exact bytes, for the key-derivation transcript */
   raw: Uint8Array;
 }
@@ -95,6 +101,31 @@ export interface EncodeTokenInput {
   /** required for an invite, absent from an answer */
   commitment?: Uint8Array;
   candidates: TokenCandidate[];
+  hardNat?: HardNatProfile;
+}
+
+const HARD_NAT_TAG = 1;
+const HARD_NAT_BYTES = 5;
+const MAPPINGS: HardNatProfile['mapping'][] = ['open', 'sequential', 'random'];
+
+function encodeHardNat(p: HardNatProfile): Uint8Array {
+  const b = new Uint8Array(HARD_NAT_BYTES);
+  b[0] = HARD_NAT_TAG;
+  b[1] = MAPPINGS.indexOf(p.mapping);
+  b[2] = p.mapping === 'sequential' ? (p.step ?? 1) : 0;
+  new DataView(b.buffer).setUint16(3, p.mapping === 'sequential' ? (p.lastPort ?? 0) : 0);
+  return b;
+}
+
+function decodeHardNat(b: Uint8Array): HardNatProfile | undefined {
+  if (b.length !== HARD_NAT_BYTES || b[0] !== HARD_NAT_TAG) return undefined;
+  const mapping = MAPPINGS[b[1]!];
+  if (!mapping) return undefined;
+  if (mapping !== 'sequential') return b[2] === 0 ? { mapping } : undefined;
+  const step = b[2]!;
+  const lastPort = new DataView(b.buffer, b.byteOffset).getUint16(3);
+  if (step < 1 || step > 32 || lastPort === 0) return undefined;
+  return { mapping, step, lastPort };
 }
 
 export function encodeToken(input: EncodeTokenInput): { text: string; raw: Uint8Array } {
@@ -144,6 +175,7 @@ export function encodeToken(input: EncodeTokenInput): { text: string; raw: Uint8
     count++;
   }
   head[56] = count;
+  if (input.hardNat) parts.push(encodeHardNat(input.hardNat));
   const bodyLength = parts.reduce((n, p) => n + p.length, 0);
   const raw = new Uint8Array(bodyLength + CHECKSUM_BYTES);
   let off = 0;
@@ -295,7 +327,11 @@ export function decodeToken(text: string, now: number = Date.now(), options: Dec
     candidates.push({ type: TYPES[flags & 3]!, address, port, priority, foundation: String(flags >> 3) });
     off += 1 + 4 + alen + 2;
   }
-  if (off !== body.length) throw damaged();
+  let hardNat: HardNatProfile | undefined;
+  if (off !== body.length) {
+    hardNat = decodeHardNat(body.subarray(off));
+    if (!hardNat) throw damaged();
+  }
   return {
     kind,
     expiresAt,
@@ -304,6 +340,7 @@ export function decodeToken(text: string, now: number = Date.now(), options: Dec
     publicKey,
     ...(commitment ? { commitment } : {}),
     candidates,
+    ...(hardNat ? { hardNat } : {}),
     raw: raw.subarray(0, body.length + CHECKSUM_BYTES),
   };
 }

@@ -92,6 +92,8 @@ async function transfer(
     turnServers: cmd.turnServers,
     turnInsecure: cmd.turnInsecure,
     portMapping: cmd.portMapping,
+    hardNat: cmd.hardNat,
+    onHardNat: ({ type: _t, ...e }) => reporter.event('hard-nat', e),
     ipv4: cmd.ipv4,
     ipv6: cmd.ipv6,
     includeLoopback: cmd.loopback,
@@ -129,6 +131,7 @@ async function transfer(
       publicKey: keyPair.publicKey,
       ...(nonce ? { commitment: commitTo(nonce) } : {}),
       candidates: endpoint.candidates,
+      ...(endpoint.hardNatProfile ? { hardNat: endpoint.hardNatProfile } : {}),
     });
     let peer: Token;
     let answerInband = false;

@@ -84,6 +84,18 @@ describe('gathering', () => {
     await g.close();
   });
 
+  test("reflexive: every server's mapped address per base, also those that made no new candidate", async () => {
+    const [a, b] = [await stunResponder(), await stunResponder()];
+    const g = gatherCandidates({ ...base, stunServers: [`127.0.0.1:${a}`, `127.0.0.1:${b}`] }, deps());
+    const all = await g.done;
+    // both servers report the same mapping: one candidate per base, two observations per base
+    expect(all.filter((c) => c.type === 'srflx')).toHaveLength(2);
+    expect(g.reflexive).toHaveLength(4);
+    for (const r of g.reflexive) expect(r.mapped.port).toBe(r.base.port + 1000);
+    expect(new Set(g.reflexive.map((r) => r.server))).toEqual(new Set([`127.0.0.1:${a}`, `127.0.0.1:${b}`]));
+    await g.close();
+  });
+
   test('an unreachable STUN server costs its own deadline, not more', async () => {
     const dead = await silentServer();
     const live = await stunResponder();

@@ -20,6 +20,16 @@ export {
 export { candidateToSdp, parseCandidateSdp } from './core/candidate-sdp.js';
 export { generateCredentials, type IceCredentials } from './core/credentials.js';
 export type { IceConnectionState, IceEvent, IceFailureReason, PairInfo, Transmit } from './core/events.js';
+export type { HardNatEvent, HardNatOptions } from './core/hard-nat/driver.js';
+export type { HardNatStrategy } from './core/hard-nat/plan.js';
+export { DEFAULT_HARD_NAT_LIMITS, type HardNatLimits } from './core/hard-nat/prober.js';
+export {
+  decodeHardNatProfile,
+  encodeHardNatProfile,
+  type HardNatMapping,
+  type HardNatProfile,
+  profileFromMappedPorts,
+} from './core/hard-nat/profile.js';
 export { type PairStats, pairPriority } from './core/pair.js';
 export { type RandomSource, secureRandom, seededRandom } from './core/random.js';
 export type { IceTimingConfig } from './core/timing.js';

@@ -9,22 +9,56 @@ export type Filtering = 'EIF' | 'APDF';
 
 const key = (a: TransportAddress) => `${a.address}:${a.port}`;
 
+/** How an APDM NAT picks the port of a new mapping (issue 17): the next by `step`, or at random. */
+export interface SimNatAllocation {
+  kind: 'sequential' | 'random';
+  /** sequential: increment (default 1) */
+  step?: number;
+  /** random: the seed of the port choice */
+  seed?: number;
+}
+
 export class SimNat {
   private nextPort = 40000;
+  private readonly rnd: ReturnType<typeof seededRandom> | undefined;
+  private readonly step: number;
   private readonly out = new Map<string, number>(); // internal(+dest) -> public port
   private readonly inbound = new Map<number, { internal: TransportAddress; allowed: Set<string> }>();
   constructor(
     readonly publicIp: string,
     readonly mapping: Mapping,
     readonly filtering: Filtering,
-  ) {}
+    readonly allocation: SimNatAllocation = { kind: 'sequential' },
+  ) {
+    this.step = allocation.step ?? 1;
+    if (allocation.kind === 'random') this.rnd = seededRandom(allocation.seed ?? 1);
+  }
+
+  /** Another host behind this NAT opens a flow: it takes a port (cross traffic). */
+  takePort(): number {
+    const to = { family: 'IPv4' as const, address: '192.0.2.99', port: 1 + (this.crossFlows++ % 65000) };
+    return this.outbound({ family: 'IPv4', address: '10.255.0.9', port: 9 }, to).port;
+  }
+  private crossFlows = 0;
+
+  private allocate(): number {
+    if (!this.rnd) {
+      const p = this.nextPort;
+      this.nextPort += this.step;
+      return p;
+    }
+    for (;;) {
+      const p = 1024 + Math.floor(this.rnd.float() * (65536 - 1024));
+      if (!this.inbound.has(p)) return p;
+    }
+  }
 
   /** Translates an outgoing packet's source; records the filter permission. */
   outbound(source: TransportAddress, dest: TransportAddress): TransportAddress {
     const k = this.mapping === 'EIM' ? key(source) : `${key(source)}>${key(dest)}`;
     let port = this.out.get(k);
     if (port === undefined) {
-      port = this.nextPort++;
+      port = this.allocate();
       this.out.set(k, port);
       this.inbound.set(port, { internal: source, allowed: new Set() });
     }
@@ -61,6 +95,10 @@ export interface SimNode {
   mute: boolean;
   /** Loss on this node's access link, each way (a datagram between two lossy nodes crosses two). */
   accessLoss: number;
+  /** Called with each event as it is drained (tests that answer events, e.g. open sockets). */
+  onEvent?: (e: IceEvent) => void;
+  /** Datagrams this node sent. */
+  sent: number;
 }
 
 interface InFlight {
@@ -113,6 +151,7 @@ export class SimNetwork {
       received: [],
       mute: false,
       accessLoss: 0,
+      sent: 0,
     };
     this.nodes.push(n);
     return n;
@@ -141,6 +180,7 @@ export class SimNetwork {
     for (const n of this.nodes) {
       for (let t = n.agent.pollTransmit(); t; t = n.agent.pollTransmit()) {
         if (n.mute) continue;
+        n.sent++;
         if (this.blackhole?.(t.source, t.destination, this.now)) continue;
         if (this.rnd.float() < this.loss) continue;
         if (n.accessLoss > 0 && this.rnd.float() < n.accessLoss) continue;
@@ -161,6 +201,7 @@ export class SimNetwork {
         n.events.push(e);
         n.eventTimes.push(this.now);
         if (e.type === 'data') n.received.push(e.data);
+        n.onEvent?.(e);
       }
     }
   }

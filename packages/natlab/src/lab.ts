@@ -45,6 +45,14 @@ export interface RouterOptions {
   blockUdp?: boolean;
   /** a carrier NAT between this router and the internet (double NAT / CGNAT) */
   behind?: CarrierOptions;
+  /** nat 'symmetric-sequential': the port increment between two new mappings (1..8, default 1) */
+  portStep?: number;
+  /**
+   * Other hosts' traffic through this NAT: the router sends this many datagrams per second from its
+   * LAN address, each to a new destination (203.0.113.11, ports 20000..29999 in turn), so every one
+   * takes a new mapping, like other machines behind the same NAT opening flows. Default 0 (none).
+   */
+  crossTraffic?: number;
 }
 
 export interface LabOptions {
@@ -233,6 +241,13 @@ function validate(o: RouterOptions, i: number, ipv6: boolean): void {
   if (o.behind && o.nat === 'none') throw new Error(`${at}: nat 'none' cannot sit behind a carrier NAT`);
   if (o.family !== undefined && !['dual', 'ipv4', 'ipv6'].includes(o.family))
     throw new Error(`${at}.family must be 'dual', 'ipv4' or 'ipv6'`);
+  if (o.portStep !== undefined && o.nat !== 'symmetric-sequential')
+    throw new Error(`${at}.portStep needs nat 'symmetric-sequential'`);
+  if (o.portStep !== undefined && (!Number.isInteger(o.portStep) || o.portStep < 1 || o.portStep > 8))
+    throw new Error(`${at}.portStep must be 1..8`);
+  if (o.crossTraffic !== undefined && !(o.crossTraffic >= 0 && o.crossTraffic <= 1000))
+    throw new Error(`${at}.crossTraffic must be 0..1000 datagrams per second`);
+  if (o.crossTraffic && o.nat === 'none') throw new Error(`${at}.crossTraffic needs a NAT`);
   if (o.family !== undefined && o.family !== 'ipv4' && !ipv6)
     throw new Error(`${at}.family '${o.family}' needs ipv6: true`);
 }
@@ -574,6 +589,7 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
         ipv6: family !== 'ipv4' && v6,
       };
       if (rHosts.length === 1 && first.address6 !== first.address) cfg.hostAddress = first.address;
+      if (o.portStep !== undefined) cfg.portStep = o.portStep;
       if (o.miniupnpd) cfg.acceptInputFrom = [...SERVER_ADDRESSES];
       if (o.blockUdp)
         cfg.blockUdp = { dns: resolvers, dns6: options.dns && v6 ? [SERVER_ADDRESSES6[0]] : [] };
@@ -681,6 +697,13 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
       };
     }
     for (const [i, r] of routers.entries()) {
+      const rate = routerOpts[i]?.crossTraffic ?? 0;
+      if (rate > 0 && r.lans[0]?.address)
+        children.push(
+          nsSpawn(r.netns, process.execPath, ['-e', crossTrafficScript(r.lans[0].address, rate)]),
+        );
+    }
+    for (const [i, r] of routers.entries()) {
       if (!routerOpts[i]?.miniupnpd) continue;
       if (!lab.coturn)
         throw new Error('natlab: miniupnpd needs the lab coturn (its STUN check); do not pass coturn: false');
@@ -701,6 +724,16 @@ export async function createLab(options: LabOptions = {}): Promise<Lab> {
     await down();
     throw e;
   }
+}
+
+/** A sender from `from` opening a new flow (new destination port) `rate` times a second. */
+function crossTrafficScript(from: string, rate: number): string {
+  return `const s = require('node:dgram').createSocket('udp4');
+s.on('error', () => {});
+s.bind(0, ${JSON.stringify(from)}, () => {
+  let i = 0;
+  setInterval(() => s.send('natlab cross traffic', 20000 + (i++ % 10000), ${JSON.stringify(SERVER_ADDRESSES[1])}), ${1000 / rate});
+});`;
 }
 
 function resolveHost(hosts: Record<string, LabHost>, h: string | LabHost): LabHost {

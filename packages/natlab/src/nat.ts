@@ -7,11 +7,25 @@ import { nsRun } from './sh.js';
  * - none: no NAT, the LAN has public addresses
  * - full-cone: endpoint-independent mapping and filtering
  * - restricted: endpoint-independent mapping, address-and-port-dependent filtering (Linux MASQUERADE)
- * - symmetric: address-and-port-dependent mapping and filtering (MASQUERADE --random-fully)
+ * - symmetric: address-and-port-dependent mapping and filtering, random ports (MASQUERADE --random-fully)
+ * - symmetric-sequential: address-and-port-dependent mapping and filtering, each new mapping (per new
+ *   destination, from any LAN host) takes the next port: 20000, 20000 + step, ... (an nft SNAT whose port
+ *   is a counter, `numgen inc`; see sequentialRules)
  */
-export type NatType = 'none' | 'full-cone' | 'restricted' | 'symmetric';
+export type NatType = 'none' | 'full-cone' | 'restricted' | 'symmetric' | 'symmetric-sequential';
 
-export const NAT_TYPES: readonly NatType[] = ['none', 'full-cone', 'restricted', 'symmetric'];
+export const NAT_TYPES: readonly NatType[] = [
+  'none',
+  'full-cone',
+  'restricted',
+  'symmetric',
+  'symmetric-sequential',
+];
+
+/** First port a symmetric-sequential NAT hands out; ports then go up by the step and wrap. */
+export const SEQUENTIAL_FIRST_PORT = 20000;
+/** How many ports a symmetric-sequential NAT cycles through before it wraps to the first. */
+export const SEQUENTIAL_PORT_COUNT = 4096;
 
 export interface NatLan {
   ifname: string;
@@ -33,6 +47,8 @@ export interface NatRouter {
   blockUdp?: { dns: string[]; dns6: string[] };
   /** IPv6 routed to the LANs: add the stateful IPv6 firewall (NATed routers only) */
   ipv6?: boolean;
+  /** symmetric-sequential: port increment between two new mappings (1..8, default 1) */
+  portStep?: number;
 }
 
 export async function configureNat(r: NatRouter): Promise<void> {
@@ -59,6 +75,8 @@ export async function configureNat(r: NatRouter): Promise<void> {
     await ip6t('-A', 'FORWARD', '-i', 'eth0', '-j', 'DROP');
   }
   const host = r.hostAddress;
+  if (r.nat === 'symmetric-sequential')
+    await nsRun(r.netns, 'nft', ['-f', '-'], { input: sequentialRules(r, r.portStep ?? 1) });
   for (const lan of r.lans) {
     switch (r.nat) {
       case 'full-cone':
@@ -198,6 +216,34 @@ export async function configureNat(r: NatRouter): Promise<void> {
         '--to-source',
         r.wanAddress,
       );
+}
+
+/**
+ * A sequential port allocator, which netfilter's own NAT does not offer: without --random it keeps the
+ * source port when free (endpoint-independent), and since Linux 5.x its fallback search starts at a
+ * random offset. Here the SNAT port is a counter (`numgen inc`, one per rule, shared by every LAN host)
+ * looked up in a map k -> first + k * step. A NAT rule runs only for the first packet of a conntrack
+ * entry, so the counter moves once per new mapping: per new (source, destination) pair, which makes the
+ * mapping address-and-port-dependent (RFC 4787 §4.1). Verified on Linux 6.18 by e2e/sequential.test.ts.
+ */
+export function sequentialRules(r: Pick<NatRouter, 'lans' | 'wanAddress'>, step: number): string {
+  if (!Number.isInteger(step) || step < 1 || step > 8) throw new Error('natlab: portStep must be 1..8');
+  const entries: string[] = [];
+  for (let k = 0; k < SEQUENTIAL_PORT_COUNT; k++) entries.push(`${k} : ${SEQUENTIAL_FIRST_PORT + k * step}`);
+  const lines = [
+    'table ip natlab_seq {',
+    '  chain post {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+  ];
+  for (const lan of r.lans)
+    for (const p of ['udp', 'tcp'])
+      lines.push(
+        `    oifname "eth0" ip saddr ${lan.subnet} meta l4proto ${p} snat ip to ${r.wanAddress} : numgen inc mod ${SEQUENTIAL_PORT_COUNT} map { ${entries.join(', ')} }`,
+      );
+  // Anything else (ICMP) from the LANs is masqueraded as usual.
+  for (const lan of r.lans) lines.push(`    oifname "eth0" ip saddr ${lan.subnet} masquerade`);
+  lines.push('  }', '}', '');
+  return lines.join('\n');
 }
 
 /**

@@ -164,6 +164,12 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
   readonly mappings: PortMapping[] = [];
   /** sources that gave nothing, and why */
   readonly failures: SourceFailure[] = [];
+  /**
+   * Every mapped address a STUN server reported, per base, in the order the answers came, also those
+   * that gave no candidate because another server reported the same address: how the NAT maps
+   * (one address for all servers, or a new port per server, and which) is read from these.
+   */
+  readonly reflexive: { base: TransportAddress; server: string; mapped: TransportAddress }[] = [];
   /** resolves with every candidate at end-of-candidates */
   readonly done: Promise<Candidate[]>;
   private ended = false;
@@ -388,6 +394,8 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
         const mapped = response.message.get('XOR_MAPPED_ADDRESS') ?? response.message.get('MAPPED_ADDRESS');
         if (response.message.class !== 'success' || !mapped)
           throw new Error(`STUN server ${url} gave no mapped address`);
+        if (!this.ended && !this.closed)
+          this.reflexive.push({ base: base.local, server: server.url, mapped });
         this.addCandidate('srflx', mapped, base, server.url, base.local, target.address, 0);
       } catch (e) {
         this.fail(`${server.url} from ${base.local.address}`, e);

@@ -26,6 +26,8 @@ import {
 import { CheckList } from './checklist.js';
 import { generateCredentials, type IceCredentials, validateCredentials } from './credentials.js';
 import type { IceConnectionState, IceEvent, IceFailureReason, PairInfo, Transmit } from './events.js';
+import { HardNatDriver, type HardNatOptions } from './hard-nat/driver.js';
+import type { HardNatProfile } from './hard-nat/profile.js';
 import { byPriority, CandidatePair, type Generation } from './pair.js';
 import { type RandomSource, randomFloat, randomTieBreaker, secureRandom } from './random.js';
 import { SourceRateLimiter } from './rate-limit.js';
@@ -67,6 +69,12 @@ export interface IceAgentOptions {
   allowLoopback?: boolean;
   /** Pacing, retransmission, consent and timeout settings; unset ones keep their defaults. */
   timing?: Partial<IceTimingConfig>;
+  /**
+   * The hard-NAT extension (issue 17; README "Through symmetric NATs"): when set, and the peer
+   * announced it too (setRemoteHardNat), probing starts if no pair is valid `startAfter` ms after
+   * checks began and the two NATs' profiles say it can help. Off by default: ordinary peers never see it.
+   */
+  hardNat?: HardNatOptions;
 }
 
 /** A local candidate to add: its type, address and base (RFC 8445 §5.1.1). */
@@ -202,6 +210,7 @@ export class IceAgent {
     /** Requests to an address that is no local candidate, or data from an address no valid pair has. */
     unknownSource: 0,
   };
+  private readonly hardNat: HardNatDriver | undefined;
 
   constructor(options: IceAgentOptions = {}) {
     this.random = options.random ?? secureRandom;
@@ -236,6 +245,70 @@ export class IceAgent {
         nextConsentAt: new Map(),
       });
     });
+    if (options.hardNat) this.hardNat = this.hardNatDriver(options.hardNat);
+  }
+
+  // ---------------------------------------------------------------- hard-NAT extension (hard-nat/)
+
+  /** Our NAT profile to announce to the peer (undefined: extension off, or our NAT not classified yet). */
+  get localHardNatProfile(): HardNatProfile | undefined {
+    return this.hardNat?.localProfile();
+  }
+
+  /**
+   * Our NAT's profile, when it is known only after construction (gathering through servers ends
+   * later); ignored unless the agent was made with the `hardNat` option.
+   */
+  setLocalHardNatProfile(profile: HardNatProfile): void {
+    this.hardNat?.setLocalProfile(profile);
+    this.wake = true;
+  }
+
+  /** What the peer announced; undefined (the default) when it does not support the extension. */
+  setRemoteHardNat(profile: HardNatProfile | undefined): void {
+    this.hardNat?.setRemoteProfile(profile);
+    this.wake = true;
+  }
+
+  /** A fresh local socket opened after a 'hard-nat' 'sockets-wanted' event; never paired by itself. */
+  addProbeBase(address: TransportAddress): void {
+    if (!this.hardNat) return;
+    const c: Candidate = {
+      id: `L${this.nextId++}`,
+      streamId: 0,
+      component: 1,
+      type: 'host',
+      address,
+      base: address,
+      priority: candidatePriority('host', 0, 1),
+      foundation: this.foundation(foundationKey('host', address)),
+    };
+    this.hardNat.addFreshBase(c);
+    this.localCandidates.push(c);
+    this.wake = true;
+  }
+
+  private hardNatDriver(options: HardNatOptions): HardNatDriver {
+    return new HardNatDriver(options, this.random, {
+      localCandidates: () => this.localCandidates,
+      remoteCandidates: () => this.remoteCandidates,
+      connected: () => [...this.streams.values()].some((s) => s.checkList.pairs.some((p) => p.valid)),
+      request: () => {
+        const g = this.generation;
+        if (g.remotePwd === undefined || g.remoteUfrag === undefined) return undefined;
+        return buildCheckRequest({
+          transactionId: this.random.bytes(12),
+          username: `${g.remoteUfrag}:${g.localUfrag}`,
+          priority: candidatePriority('prflx', 65535, 1),
+          controlling: this.role === 'controlling',
+          tieBreaker: this.tieBreaker,
+          useCandidate: false,
+          remotePwd: g.remotePwd,
+        });
+      },
+      send: (data, destination, source) => this.transmits.push({ data, destination, source }),
+      event: (e) => this.events.push(e),
+    });
   }
 
   // ---------------------------------------------------------------- accessors
@@ -265,7 +338,8 @@ export class IceAgent {
   }
   /** Every local candidate, peer-reflexive ones included. */
   getLocalCandidates(): Candidate[] {
-    return [...this.localCandidates];
+    // hard-NAT probe sockets are not candidates to signal
+    return this.localCandidates.filter((c) => !this.hardNat?.isProbeBase(c));
   }
   /** Every remote candidate, peer-reflexive ones included. */
   getRemoteCandidates(): Candidate[] {
@@ -329,6 +403,7 @@ export class IceAgent {
     const component = init.component ?? 1;
     this.assertComponent(streamId, component);
     const base = init.base ?? init.address;
+    if (init.type === 'srflx') this.hardNat?.observeMapping(base, init.address);
     const existing = this.localCandidates.find(
       (c) =>
         c.streamId === streamId &&
@@ -547,6 +622,7 @@ export class IceAgent {
       this.lastPacedAt = now;
     }
     this.runConsent(now);
+    this.hardNat?.tick(now, this.checkingSince);
     this.afterChange(now);
   }
 
@@ -568,6 +644,8 @@ export class IceAgent {
     for (const tx of this.transactions.values()) t = Math.min(t, tx.nextAt);
     if (!this.lite && this.hasCheckWork()) t = Math.min(t, this.lastPacedAt + this.timing.ta);
     if (this.nominationWakeAt !== undefined) t = Math.min(t, this.nominationWakeAt);
+    const hard = this.state === 'checking' ? this.hardNat?.nextTimeout(this.checkingSince) : undefined;
+    if (hard !== undefined) t = Math.min(t, hard);
     for (const s of this.streams.values()) for (const at of s.nextConsentAt.values()) t = Math.min(t, at);
     if (this.checkingSince !== undefined && (this.state === 'checking' || this.state === 'new'))
       t = Math.min(t, this.checkingSince + this.timing.connectTimeout);
@@ -618,6 +696,7 @@ export class IceAgent {
    * redundant with the host candidate's; peer-reflexive local candidates are learned, not paired.
    */
   private pairable(l: Candidate): boolean {
+    if (this.hardNat?.isProbeBase(l)) return false;
     if (l.type === 'host' || l.type === 'relay') return true;
     if (l.type === 'srflx')
       return !this.localCandidates.some(
@@ -1276,7 +1355,8 @@ export class IceAgent {
         const settled =
           list.pairs.length > 0 &&
           list.pairs.every((p) => p.state === 'failed') &&
-          this.triggered.length === 0;
+          this.triggered.length === 0 &&
+          !this.hardNat?.holdsFailure(now);
         if (settled) {
           list.state = 'failed';
           this.fail('all-checks-failed');

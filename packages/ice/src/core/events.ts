@@ -1,5 +1,6 @@
 import type { RemoteCandidateRefusal, TransportAddress } from './address.js';
 import type { Candidate, CandidateType } from './candidate.js';
+import type { HardNatEvent } from './hard-nat/driver.js';
 import type { PairStats } from './pair.js';
 
 /** The state of the ICE connection as a whole. */
@@ -118,7 +119,9 @@ export type IceEvent =
       };
       /** Why it was refused. */
       reason: RemoteCandidateRefusal;
-    };
+    }
+  /** The hard-NAT extension: what it decided and tried (agent option hardNat). */
+  | HardNatEvent;
 
 /** A datagram the agent wants sent. */
 export interface Transmit {

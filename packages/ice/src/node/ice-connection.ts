@@ -1,5 +1,6 @@
 // Node adapter: UDP sockets, timers and a clock around the sans-IO IceAgent. One socket per local base
 // carries STUN checks, TURN traffic (when a relay shares it) and application data.
+
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { TransportAddress } from '@p2pcat/stun';
@@ -14,6 +15,7 @@ import {
   HostGatherer,
   type HostGathererOptions,
 } from './host-candidates.js';
+import { openProbeSockets } from './probe-sockets.js';
 
 /**
  * A TURN allocation usable as a relayed candidate's base (the turn package's TurnSocket fits):
@@ -125,6 +127,30 @@ export class IceConnection extends EventEmitter {
 
   /** Adopts a bound socket as a base (host candidate). */
   addBase(base: BaseSocket): void {
+    this.listen(base);
+    this.agent.addLocalCandidate({
+      type: 'host',
+      address: base.address,
+      ...(base.localPreference !== undefined ? { localPreference: base.localPreference } : {}),
+    });
+    this.drive();
+  }
+
+  /** The hard-NAT extension asked for fresh sockets (agent option hardNat): bind them, hand them over. */
+  private async addProbeBases(address: string, count: number): Promise<void> {
+    const sockets = await openProbeSockets(address, count);
+    for (const s of sockets) {
+      if (this.closed) {
+        s.socket.close();
+        continue;
+      }
+      this.listen(s);
+      this.agent.addProbeBase(s.address);
+    }
+    this.drive();
+  }
+
+  private listen(base: BaseSocket): void {
     this.bases.push(base);
     base.socket.on('message', (msg, rinfo) => {
       const from: TransportAddress = {
@@ -138,12 +164,6 @@ export class IceConnection extends EventEmitter {
       this.drive();
     });
     base.socket.on('error', (e) => this.emit('warning', e));
-    this.agent.addLocalCandidate({
-      type: 'host',
-      address: base.address,
-      ...(base.localPreference !== undefined ? { localPreference: base.localPreference } : {}),
-    });
-    this.drive();
   }
 
   /**
@@ -474,6 +494,8 @@ export class IceConnection extends EventEmitter {
         this.emit('message', e.data, e.component);
         break;
       default:
+        if (e.type === 'hard-nat' && e.phase === 'sockets-wanted')
+          void this.addProbeBases(e.address, e.count);
         this.emit(e.type, e);
     }
   }

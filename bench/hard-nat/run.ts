@@ -1,0 +1,255 @@
+// Through symmetric NATs without a relay (issue 17): success rate, time to connect and datagrams
+// spent for p2pcat (its hard-NAT extension on) and, as the reference in the same lab and run,
+// libnice's agent (the C test peer of packages/ice/e2e, STUN from the lab's coturn, no TURN).
+//   p2pcat:  "connected" = the inviter's connectMs (from having the answer to a usable stream);
+//            a run succeeds when both processes exit 0 after a 1 KB pipe.
+//   libnice: success = a pair selected on both sides within 10 s of exchanging candidates.
+//   datagrams: UDP datagrams both hosts sent during the run (an iptables OUTPUT counter in each
+//            host's namespace): gathering, checks, probes, and the 1 KB transfer and close.
+// Roles alternate between runs (odd runs: b invites). No TURN server is given to either side.
+// Run as root from bench/hard-nat after a build:  npx tsx run.ts PAIR [runs] [libniceRuns]
+//   PAIR: one of the keys of PAIRS below, or "all" (default runs 20, libnice runs 5)
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkPrerequisites, createLab, type Lab } from '@p2pcat/natlab';
+import { NicePeer } from '../../packages/ice/e2e/nice-peer.ts';
+
+const CLI = fileURLToPath(new URL('../../apps/p2pcat/dist/bin.js', import.meta.url));
+
+interface Pair {
+  name: string;
+  a: string;
+  b: string;
+  /** extra p2pcat options on both sides */
+  extra?: string[];
+}
+
+// h1 restricted, h2 sequential (+10 flows/s of others), h3 random, h4 sequential, h5 restricted, h6 random
+const PAIRS: Record<string, Pair> = {
+  'restricted-sequential': { name: 'port-restricted / sequential symmetric', a: 'h1', b: 'h2' },
+  'restricted-random': { name: 'port-restricted / random symmetric', a: 'h1', b: 'h3' },
+  'sequential-sequential': { name: 'sequential / sequential symmetric', a: 'h2', b: 'h4' },
+  'sequential-random': { name: 'sequential / random symmetric', a: 'h4', b: 'h3' },
+  'random-random': { name: 'random / random symmetric', a: 'h3', b: 'h6' },
+  'restricted-restricted': { name: 'port-restricted / port-restricted (control)', a: 'h1', b: 'h5' },
+  'restricted-restricted-off': {
+    name: 'port-restricted / port-restricted, --no-hard-nat (control)',
+    a: 'h1',
+    b: 'h5',
+    extra: ['--no-hard-nat'],
+  },
+};
+
+const median = (xs: number[]) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? (s[Math.floor(s.length / 2)] as number) : Number.NaN;
+};
+const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-');
+
+async function counted(lab: Lab, hosts: string[], body: () => Promise<boolean>): Promise<number> {
+  for (const h of hosts) await lab.exec(h, 'iptables', ['-w', '-Z', 'OUTPUT']);
+  await body();
+  let n = 0;
+  for (const h of hosts) {
+    const out = (await lab.exec(h, 'iptables', ['-w', '-L', 'OUTPUT', '-v', '-x', '-n'])).stdout;
+    const row = out.split('\n').find((l) => /\s(udp|17)\s/.test(l));
+    n += Number(row?.trim().split(/\s+/)[0] ?? 0);
+  }
+  return n;
+}
+
+interface Run {
+  ok: boolean;
+  ms: number;
+  datagrams: number;
+  tried: string;
+}
+
+async function p2pcat(lab: Lab, p: Pair, swap: boolean): Promise<Run> {
+  const [a, b] = swap ? [p.b, p.a] : [p.a, p.b];
+  const dir = mkdtempSync(join(tmpdir(), 'bench-hardnat-'));
+  const c = lab.coturn;
+  if (!c) throw new Error('no coturn');
+  const common = [
+    '--json',
+    '-v',
+    '--no-portmap',
+    '--timeout',
+    '15',
+    '--stun',
+    `${c.addresses[0]}:${c.port}`,
+    '--stun',
+    `${c.addresses[1]}:${c.port}`,
+    ...(p.extra ?? []),
+  ];
+  let ok = false;
+  let ms = Number.NaN;
+  let tried = '';
+  try {
+    const invitePath = join(dir, 'invite');
+    const answerPath = join(dir, 'answer');
+    const input = join(dir, 'in');
+    writeFileSync(input, Buffer.alloc(1000, 7));
+    const run = (host: string, args: string[], stdinFile: string) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const child = lab.spawn(
+          host,
+          'sh',
+          ['-c', `exec "$0" "$@" < ${stdinFile} > /dev/null`, process.execPath, CLI, ...args],
+          { stdio: ['ignore', 'ignore', 'pipe'] },
+        );
+        let err = '';
+        child.stderr?.on('data', (d: Buffer) => {
+          err += d.toString();
+        });
+        const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
+        child.on('close', (code) => {
+          clearTimeout(kill);
+          resolve({ code, err });
+        });
+      });
+    const datagrams = await counted(lab, [a, b], async () => {
+      const inviter = run(
+        a,
+        ['--invite', '--invite-to', invitePath, '--answer-from', answerPath, ...common],
+        input,
+      );
+      let invite = '';
+      for (let i = 0; i < 400 && !invite; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        try {
+          invite = readFileSync(invitePath, 'utf8').trim();
+        } catch {}
+      }
+      const joiner = run(
+        b,
+        [invite, '--answer-to', answerPath, '--answer-wait', '2', ...common],
+        '/dev/null',
+      );
+      const [i, j] = await Promise.all([inviter, joiner]);
+      ok = i.code === 0 && j.code === 0;
+      for (const line of i.err.split('\n'))
+        if (line.startsWith('{'))
+          try {
+            const e = JSON.parse(line) as {
+              event?: string;
+              connectMs?: number;
+              message?: string;
+              line?: string;
+            };
+            if (e.event === 'connected') ms = Number(e.connectMs);
+          } catch {}
+      // the hard-nat events (--json) of both sides: which strategies ran, or why none did
+      const seen: string[] = [];
+      for (const line of `${i.err}\n${j.err}`.split('\n'))
+        if (line.includes('"hard-nat"'))
+          try {
+            const e = JSON.parse(line) as { phase?: string; strategy?: string };
+            if (e.phase === 'started' && e.strategy) seen.push(e.strategy);
+            if (e.phase === 'skipped') seen.push('not tried');
+          } catch {}
+      tried = [...new Set(seen)].sort().join('+');
+      return ok;
+    });
+    return { ok, ms, datagrams, tried };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function libnice(lab: Lab, p: Pair): Promise<Run> {
+  let ok = false;
+  let ms = Number.NaN;
+  const datagrams = await counted(lab, [p.a, p.b], async () => {
+    const peers = [p.a, p.b].map(
+      (h, i) =>
+        new NicePeer(i === 0, lab.hosts[h]?.address ?? '', {
+          autosend: true,
+          stunServer: lab.server.address,
+          spawner: (cmd, args) => lab.spawn(h, cmd, args, { stdio: ['pipe', 'pipe', 'ignore'] }),
+        }),
+    );
+    const [x, y] = peers as [NicePeer, NicePeer];
+    try {
+      const [dx, dy] = await Promise.all([x.description, y.description]);
+      x.setRemote(dy);
+      y.setRemote(dx);
+      const [sx, sy] = await Promise.all([x.waitFor('selected', 10_000), y.waitFor('selected', 10_000)]);
+      const num = (l: string) => Number(l.split(' ')[1]);
+      ms = Math.max(num(sx), num(sy));
+      ok = true;
+    } catch {
+      ok = false;
+    } finally {
+      x.close();
+      y.close();
+    }
+    return ok;
+  });
+  return { ok, ms, datagrams, tried: '' };
+}
+
+function row(name: string, who: string, runs: Run[]): string {
+  const ok = runs.filter((r) => r.ok);
+  const tried = [...new Set(runs.map((r) => r.tried).filter(Boolean))].join(', ') || '-';
+  const rate = runs.length ? (100 * ok.length) / runs.length : 0;
+  return `| ${name} | ${who} | ${ok.length}/${runs.length} (${rate.toFixed(0)} %) | ${fmt(median(ok.map((r) => r.ms)))} | ${fmt(Math.max(...ok.map((r) => r.ms)))} | ${fmt(median(runs.map((r) => r.datagrams)))} | ${tried} |`;
+}
+
+async function main() {
+  const which = process.argv[2] ?? 'all';
+  const runs = Number(process.argv[3]) || 20;
+  const niceRuns = process.argv[4] === undefined ? 5 : Number(process.argv[4]);
+  const pairs = which === 'all' ? Object.keys(PAIRS) : which.split(',');
+  for (const k of pairs)
+    if (!PAIRS[k]) throw new Error(`unknown pair ${k} (${Object.keys(PAIRS).join(', ')})`);
+  const pre = checkPrerequisites({
+    root: true,
+    commands: ['turnserver', 'nft', 'iptables', 'gcc', 'pkg-config'],
+  });
+  if (pre.skip) {
+    console.log(`bench/hard-nat skipped: ${pre.reason}`);
+    return;
+  }
+  const lab = await createLab({
+    name: 'bhardnat',
+    routers: [
+      { nat: 'restricted' },
+      { nat: 'symmetric-sequential', crossTraffic: 10 },
+      { nat: 'symmetric' },
+      { nat: 'symmetric-sequential' },
+      { nat: 'restricted' },
+      { nat: 'symmetric' },
+    ],
+  });
+  try {
+    for (const h of ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
+      await lab.exec(h, 'iptables', ['-w', '-A', 'OUTPUT', '-p', 'udp']);
+    console.log(
+      `bench/hard-nat ${pairs.join(',')}: ${runs} p2pcat runs, ${niceRuns} libnice runs; ${new Date().toISOString()}`,
+    );
+    console.log('| pair | agent | connected | median ms | max ms | median datagrams | hard NAT tried |');
+    console.log('| --- | --- | ---: | ---: | ---: | ---: | --- |');
+    for (const k of pairs) {
+      const p = PAIRS[k] as Pair;
+      const ours: Run[] = [];
+      const ref: Run[] = [];
+      for (let r = 0; r < runs; r++) ours.push(await p2pcat(lab, p, r % 2 === 1));
+      if (!k.endsWith('-off')) for (let r = 0; r < niceRuns; r++) ref.push(await libnice(lab, p));
+      console.log(row(p.name, 'p2pcat', ours));
+      if (ref.length) console.log(row(p.name, 'libnice (reference)', ref));
+      const a = (100 * ours.filter((r) => r.ok).length) / runs;
+      const b = ref.length ? (100 * ref.filter((r) => r.ok).length) / ref.length : Number.NaN;
+      console.log(`|   | ratio | success ${fmt(a)} % vs ${fmt(b)} % (libnice) | | | | |`);
+    }
+  } finally {
+    await lab.down();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
