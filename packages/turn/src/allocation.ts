@@ -509,6 +509,9 @@ export class TurnAllocation {
   }
 
   private ensurePermission(peer: TransportAddress, now: number): Permission {
+    // Per datagram sent: the lookup alone, no allocation, when the permission exists.
+    const existing = this.permissions.get(peer);
+    if (existing) return existing;
     const { permission, created } = this.permissions.ensure(peer);
     if (created && this.stateValue === 'allocated') this.requestPermission(permission, now);
     return permission;
@@ -520,6 +523,8 @@ export class TurnAllocation {
   }
 
   private ensureChannel(peer: TransportAddress, now: number): Channel | undefined {
+    const existing = this.channels.forPeer(peer);
+    if (existing) return existing;
     const ensured = this.channels.ensure(peer);
     if (!ensured) return undefined; // all numbers used: Send indications only
     if (ensured.created && this.stateValue === 'allocated') this.requestChannel(ensured.channel, now);
