@@ -7,20 +7,18 @@ import {
   decodeStunMessage,
   demultiplex,
   encodeChannelData,
-  longTermKey,
-  opaqueString,
-  PrecisError,
-  parseNonceCookie,
   StunClientTransactions,
   type StunMessage,
   StunMessageBuilder,
   StunMethod,
   type TransportAddress,
-  userhash,
-  verifyMessageIntegrity,
 } from '@p2pcat/stun/core';
-import { addressKey, formatAddress, sameAddress } from './address.js';
+import { formatAddress, sameAddress } from './address.js';
+import { type Channel, ChannelTable } from './channels.js';
 import { TurnError, turnErrorFromStatus } from './errors.js';
+import { LongTermAuth } from './long-term-auth.js';
+import { type Permission, PermissionTable } from './permissions.js';
+import { safeGet } from './stun-attributes.js';
 
 /** How the client reaches the TURN server (RFC 8656 §3.1): UDP, TCP or TLS over TCP. */
 export type TurnTransport = 'udp' | 'tcp' | 'tls';
@@ -164,39 +162,8 @@ interface Pending {
   bytes: Uint8Array;
 }
 
-interface Permission {
-  peer: TransportAddress; // port is irrelevant (RFC 8656 §9: permissions are per IP address)
-  installed: boolean;
-  expiresAt: number;
-  refreshAt: number;
-  inFlight: boolean;
-  queue: { data: Uint8Array; peer: TransportAddress }[];
-}
-
-interface Channel {
-  peer: TransportAddress;
-  number: number;
-  bound: boolean;
-  expiresAt: number;
-  refreshAt: number;
-  inFlight: boolean;
-}
-
-/** RFC 8656 §9: a permission lasts 300 s and cannot be changed; refresh it a minute early. */
-const PERMISSION_LIFETIME = 300_000;
-const PERMISSION_REFRESH = 240_000;
-/** RFC 8656 §12: a channel binding lasts 10 minutes; rebind two minutes early. */
-const CHANNEL_LIFETIME = 600_000;
-const CHANNEL_REFRESH = 480_000;
-/** RFC 8656 §12: channel numbers 0x4000 through 0x4FFF. */
-const CHANNEL_MIN = 0x4000;
-const CHANNEL_MAX = 0x4fff;
-const QUEUE_LIMIT = 256;
-const STALE_NONCE_RETRIES = 3;
+/** RFC 8656 §14.7: REQUESTED-TRANSPORT carries an IP protocol number; 17 is UDP. */
 const REQUESTED_TRANSPORT_UDP = 17;
-/** RFC 8489 §18.5.1: PASSWORD-ALGORITHM values. */
-const ALGORITHM_MD5 = 1;
-const ALGORITHM_SHA256 = 2;
 
 /**
  * Sans-IO TURN client (RFC 8656): one allocation with its refreshes, permissions and channels. Feed
@@ -213,20 +180,11 @@ export class TurnAllocation {
   private redirected = false;
   private stateValue: TurnAllocationState = 'idle';
 
-  // long-term credential state, learned from the 401 (RFC 8489 §9.2.3)
-  private realm: string | undefined;
-  private nonce: string | undefined;
-  private key: Uint8Array | undefined;
-  private passwordAlgorithms: { algorithm: number; parameters: Uint8Array }[] | undefined;
-  private passwordAlgorithm: { algorithm: number; parameters: Uint8Array } | undefined;
-  private useUserhash = false;
-  private integrity: 'sha1' | 'sha256' = 'sha1';
-
+  /** long-term credential state, learned from the 401 (RFC 8489 §9.2.3) */
+  private readonly auth: LongTermAuth;
   private readonly pending = new Map<string, Pending>();
-  private readonly permissions = new Map<string, Permission>();
-  private readonly channelsByPeer = new Map<string, Channel>();
-  private readonly channelsByNumber = new Map<number, Channel>();
-  private nextChannel = CHANNEL_MIN;
+  private readonly permissions = new PermissionTable();
+  private readonly channels = new ChannelTable();
   private readonly transmits: TurnTransmit[] = [];
   private readonly events: TurnEvent[] = [];
 
@@ -262,6 +220,7 @@ export class TurnAllocation {
       rto: options.rto ?? 500,
     };
     this.randomBytes = options.randomBytes ?? pooledRandomBytes();
+    this.auth = new LongTermAuth(options.username, options.password);
     this.transactions = new StunClientTransactions({ rto: this.opts.rto, reliable: this.reliable });
   }
 
@@ -313,11 +272,10 @@ export class TurnAllocation {
       this.transmit(this.sendIndication(data, peer));
       return true;
     }
-    if (permission.queue.length >= QUEUE_LIMIT) {
+    if (!this.permissions.enqueue(permission, data, peer)) {
       this.stats.dropped++;
       return false;
     }
-    permission.queue.push({ data, peer });
     return true;
   }
 
@@ -355,10 +313,8 @@ export class TurnAllocation {
     if (this.stateValue === 'closing' || this.stateValue === 'closed' || this.stateValue === 'failed') return;
     if (this.stateValue === 'allocating') {
       // The Allocate may already have succeeded on the server: let it finish, then delete what it made.
-      for (const p of this.permissions.values()) this.stats.dropped += p.queue.length;
-      this.permissions.clear();
-      this.channelsByPeer.clear();
-      this.channelsByNumber.clear();
+      this.stats.dropped += this.permissions.clear();
+      this.channels.clear();
       this.stateValue = 'closing';
       return;
     }
@@ -368,13 +324,12 @@ export class TurnAllocation {
 
   /** Whether data from this peer's IP address would be delivered now (an installed permission). */
   hasPermission(peer: TransportAddress, now: number): boolean {
-    const p = this.permissions.get(peer.address);
-    return this.stateValue === 'allocated' && p !== undefined && p.installed && now < p.expiresAt;
+    return this.stateValue === 'allocated' && this.permissions.allows(peer, now);
   }
 
   /** The channel bound to this peer, if any (undefined while the ChannelBind is in flight). */
   boundChannel(peer: TransportAddress): number | undefined {
-    const c = this.channelsByPeer.get(addressKey(peer));
+    const c = this.channels.forPeer(peer);
     return this.stateValue === 'allocated' && c?.bound ? c.number : undefined;
   }
 
@@ -436,7 +391,7 @@ export class TurnAllocation {
     }
     // RFC 8489 §9.2.5: a response other than 401/438 to an authenticated request must carry a valid
     // MESSAGE-INTEGRITY(-SHA256); otherwise it is discarded (the transaction keeps waiting).
-    if (pending.authenticated && this.key && !this.responseAuthentic(message, this.key)) {
+    if (pending.authenticated && !this.auth.authentic(message)) {
       this.stats.unauthenticated++;
       return true;
     }
@@ -460,12 +415,8 @@ export class TurnAllocation {
       // Liveness probe: a Refresh also tells us (437) when the server lost the allocation.
       this.sendRefresh(now);
     }
-    for (const p of this.permissions.values()) {
-      if (p.installed && !p.inFlight && now >= p.refreshAt) this.requestPermission(p, now);
-    }
-    for (const c of this.channelsByPeer.values()) {
-      if (c.bound && !c.inFlight && now >= c.refreshAt) this.requestChannel(c, now);
-    }
+    for (const p of this.permissions.due(now)) this.requestPermission(p, now);
+    for (const c of this.channels.due(now)) this.requestChannel(c, now);
   }
 
   /** The next datagram to send to the server, or undefined when none is queued. */
@@ -483,8 +434,10 @@ export class TurnAllocation {
       if (!this.probeInFlight) {
         candidates.push(Math.min(this.refreshAt, this.lastHeard + this.opts.deadline / 2));
       }
-      for (const p of this.permissions.values()) if (p.installed && !p.inFlight) candidates.push(p.refreshAt);
-      for (const c of this.channelsByPeer.values()) if (c.bound && !c.inFlight) candidates.push(c.refreshAt);
+      const permission = this.permissions.nextRefresh();
+      if (permission !== undefined) candidates.push(permission);
+      const channel = this.channels.nextRefresh();
+      if (channel !== undefined) candidates.push(channel);
     }
     return candidates.length === 0 ? undefined : Math.min(...candidates);
   }
@@ -497,7 +450,7 @@ export class TurnAllocation {
   // ---- requests -------------------------------------------------------------------------------
 
   private request(spec: RequestSpec, now: number, staleRetries: number): void {
-    const authenticated = this.key !== undefined;
+    const authenticated = this.auth.ready;
     const bytes = this.buildRequest(spec, authenticated);
     this.startTransaction({ spec, authenticated, staleRetries, bytes }, now);
   }
@@ -546,18 +499,7 @@ export class TurnAllocation {
         break;
     }
     if (this.opts.software) b.add('SOFTWARE', this.opts.software);
-    if (!authenticated || !this.key || this.realm === undefined || this.nonce === undefined) return b.build();
-    // RFC 8489 §9.2.4: USERNAME (or USERHASH when the server offers anonymity), REALM, NONCE, and the
-    // PASSWORD-ALGORITHMS / PASSWORD-ALGORITHM pair when the nonce cookie announced them.
-    if (this.useUserhash) b.add('USERHASH', userhash(this.opts.username, this.realm));
-    else b.add('USERNAME', this.opts.username);
-    b.add('REALM', this.realm);
-    b.add('NONCE', this.nonce);
-    if (this.passwordAlgorithms && this.passwordAlgorithm) {
-      b.add('PASSWORD_ALGORITHMS', this.passwordAlgorithms);
-      b.add('PASSWORD_ALGORITHM', this.passwordAlgorithm);
-    }
-    return b.build({ integrityKey: this.key, integrity: this.integrity });
+    return authenticated ? this.auth.sign(b) : b.build();
   }
 
   private sendRefresh(now: number): void {
@@ -567,20 +509,12 @@ export class TurnAllocation {
   }
 
   private ensurePermission(peer: TransportAddress, now: number): Permission {
-    let p = this.permissions.get(peer.address);
-    if (!p) {
-      p = {
-        peer: { ...peer, port: 0 },
-        installed: false,
-        expiresAt: 0,
-        refreshAt: Number.POSITIVE_INFINITY,
-        inFlight: false,
-        queue: [],
-      };
-      this.permissions.set(peer.address, p);
-      if (this.stateValue === 'allocated') this.requestPermission(p, now);
-    }
-    return p;
+    // Per datagram sent: the lookup alone, no allocation, when the permission exists.
+    const existing = this.permissions.get(peer);
+    if (existing) return existing;
+    const { permission, created } = this.permissions.ensure(peer);
+    if (created && this.stateValue === 'allocated') this.requestPermission(permission, now);
+    return permission;
   }
 
   private requestPermission(p: Permission, now: number): void {
@@ -589,22 +523,12 @@ export class TurnAllocation {
   }
 
   private ensureChannel(peer: TransportAddress, now: number): Channel | undefined {
-    const key = addressKey(peer);
-    let c = this.channelsByPeer.get(key);
-    if (c) return c;
-    if (this.nextChannel > CHANNEL_MAX) return undefined; // all numbers used: Send indications only
-    c = {
-      peer,
-      number: this.nextChannel++,
-      bound: false,
-      expiresAt: 0,
-      refreshAt: Number.POSITIVE_INFINITY,
-      inFlight: false,
-    };
-    this.channelsByPeer.set(key, c);
-    this.channelsByNumber.set(c.number, c);
-    if (this.stateValue === 'allocated') this.requestChannel(c, now);
-    return c;
+    const existing = this.channels.forPeer(peer);
+    if (existing) return existing;
+    const ensured = this.channels.ensure(peer);
+    if (!ensured) return undefined; // all numbers used: Send indications only
+    if (ensured.created && this.stateValue === 'allocated') this.requestChannel(ensured.channel, now);
+    return ensured.channel;
   }
 
   private requestChannel(c: Channel, now: number): void {
@@ -635,10 +559,8 @@ export class TurnAllocation {
     for (const id of this.pending.keys()) this.transactions.cancel(id);
     this.pending.clear();
     this.probeInFlight = false;
-    for (const p of this.permissions.values()) this.stats.dropped += p.queue.length;
-    this.permissions.clear();
-    this.channelsByPeer.clear();
-    this.channelsByNumber.clear();
+    this.stats.dropped += this.permissions.clear();
+    this.channels.clear();
   }
 
   private fail(error: TurnError): void {
@@ -649,17 +571,6 @@ export class TurnAllocation {
   }
 
   // ---- responses ------------------------------------------------------------------------------
-
-  private responseAuthentic(message: StunMessage, key: Uint8Array): boolean {
-    if (message.class === 'error') {
-      // 401 and 438 are never integrity-protected (RFC 8489 §9.2.5); other errors are checked only when
-      // they carry integrity, because many servers answer errors such as 437 without it.
-      const code = safeGet(message, 'ERROR_CODE')?.code;
-      if (code === 401 || code === 438) return true;
-      if (!message.has('MESSAGE_INTEGRITY') && !message.has('MESSAGE_INTEGRITY_SHA256')) return true;
-    }
-    return verifyMessageIntegrity(message, key);
-  }
 
   private drainTransactionEvents(now: number): void {
     for (let e = this.transactions.pollEvent(); e; e = this.transactions.pollEvent()) {
@@ -723,7 +634,7 @@ export class TurnAllocation {
         this.events.push({ type: 'refreshed', lifetime: this.grantedLifetime });
         return;
       case 'permission':
-        for (const peer of spec.peers) this.onPermissionInstalled(peer.address, now);
+        for (const peer of spec.peers) this.onPermissionInstalled(peer, now);
         return;
       case 'channel':
         this.onChannelBound(spec.peer, spec.channel, now);
@@ -738,36 +649,22 @@ export class TurnAllocation {
       if (spec.kind === 'allocate') this.finishClose();
       return;
     }
-    if (code === 401 && !pending.authenticated) {
-      // RFC 8489 §9.2.3: the challenge; retry with credentials.
-      const learnt = this.learnChallenge(message);
-      if (learnt === 'failed') return;
-      if (learnt === 'missing') {
+    // RFC 8489 §9.2.3 / §9.2.5: 401 and 438 are the long-term credential mechanism's.
+    const challenge = this.auth.onErrorResponse(code, message, pending);
+    switch (challenge.action) {
+      case 'retry':
+        this.request(spec, now, challenge.staleRetries);
+        return;
+      case 'malformed':
         this.stats.malformed++;
-        this.protocolFailure(spec, 'a 401 without REALM and NONCE');
+        this.protocolFailure(spec, challenge.what);
         return;
-      }
-      this.request(spec, now, pending.staleRetries);
-      return;
-    }
-    if (code === 438 && pending.staleRetries < STALE_NONCE_RETRIES) {
-      // RFC 8489 §9.2.5: 438 Stale Nonce: retry with the NONCE (and REALM) of the error response.
-      const nonce = safeGet(message, 'NONCE');
-      if (nonce !== undefined) {
-        if (this.key === undefined) {
-          const learnt = this.learnChallenge(message);
-          if (learnt === 'failed') return;
-          if (learnt === 'missing') {
-            this.stats.malformed++;
-            return this.protocolFailure(spec, 'a 438 without REALM and NONCE');
-          }
-        } else {
-          this.nonce = nonce;
-          this.applyNonceCookie(message);
-        }
-        this.request(spec, now, pending.staleRetries + 1);
+      case 'fail':
+        if (challenge.fromServer) this.stats.malformed++;
+        this.fail(challenge.error);
         return;
-      }
+      case 'none':
+        break;
     }
     if (code === 300 && spec.kind === 'allocate') {
       const alternate = safeGet(message, 'ALTERNATE_SERVER');
@@ -784,13 +681,7 @@ export class TurnAllocation {
       // RFC 8656 §7.4 / RFC 8489 §10: try the alternate server once, starting over without credentials.
       this.redirected = true;
       this.serverAddress = alternate;
-      this.realm = undefined;
-      this.nonce = undefined;
-      this.key = undefined;
-      this.passwordAlgorithms = undefined;
-      this.passwordAlgorithm = undefined;
-      this.useUserhash = false;
-      this.integrity = 'sha1';
+      this.auth.reset();
       this.events.push({ type: 'redirected', server: alternate });
       this.request({ kind: 'allocate' }, now, 0);
       return;
@@ -821,26 +712,15 @@ export class TurnAllocation {
   private onRequestRefused(spec: RequestSpec, error: TurnError): void {
     if (spec.kind === 'permission') {
       for (const peer of spec.peers) {
-        const p = this.permissions.get(peer.address);
+        const p = this.permissions.delete(peer);
         if (!p) continue;
         this.stats.dropped += p.queue.length;
-        this.permissions.delete(peer.address);
-        for (const [k, c] of this.channelsByPeer) {
-          if (c.peer.address === peer.address) {
-            this.channelsByPeer.delete(k);
-            this.channelsByNumber.delete(c.number);
-          }
-        }
+        this.channels.deleteForAddress(peer.address);
         this.events.push({ type: 'warning', error, peer: p.peer });
       }
     } else if (spec.kind === 'channel') {
-      const c = this.channelsByNumber.get(spec.channel);
-      if (c) {
-        // Keep using Send indications to this peer; the channel number is not reused.
-        c.inFlight = false;
-        c.bound = false;
-        c.refreshAt = Number.POSITIVE_INFINITY;
-      }
+      // Keep using Send indications to this peer; the channel number is not reused.
+      this.channels.refused(spec.channel);
       this.events.push({ type: 'warning', error, peer: spec.peer });
     }
   }
@@ -852,62 +732,6 @@ export class TurnAllocation {
     );
     if (spec.kind === 'allocate' || spec.kind === 'refresh') this.fail(error);
     else this.onRequestRefused(spec, error);
-  }
-
-  /** 'failed': the allocation failed (a realm, password or username OpaqueString refuses). */
-  private learnChallenge(message: StunMessage): 'ok' | 'missing' | 'failed' {
-    const realm = safeGet(message, 'REALM');
-    const nonce = safeGet(message, 'NONCE');
-    if (realm === undefined || nonce === undefined) return 'missing';
-    this.realm = realm;
-    this.nonce = nonce;
-    try {
-      this.applyNonceCookie(message);
-      // USERHASH prepares the username the same way (RFC 8489 §14.4): refuse it here, not later.
-      if (this.useUserhash) opaqueString(this.opts.username, 'username');
-    } catch (e) {
-      if (!(e instanceof PrecisError)) throw e;
-      // RFC 8489 §9.2.2: realm and password go through OpaqueString; one it refuses has no key.
-      const fromServer = /\brealm\b/.test(e.message);
-      if (fromServer) this.stats.malformed++;
-      this.fail(
-        new TurnError(
-          fromServer ? 'protocol' : 'invalid-credentials',
-          fromServer
-            ? `TURN server sent a REALM that cannot be used: ${e.message}`
-            : `TURN credentials cannot be used: ${e.message} (RFC 8489 §9.2.2)`,
-          { cause: e },
-        ),
-      );
-      return 'failed';
-    }
-    return 'ok';
-  }
-
-  /** RFC 8489 §9.2.3-9.2.4: security features announced in the nonce cookie select algorithm and USERHASH. */
-  private applyNonceCookie(message: StunMessage): void {
-    const realm = this.realm ?? '';
-    const features = this.nonce === undefined ? undefined : parseNonceCookie(this.nonce);
-    let algorithm: 'MD5' | 'SHA-256' = 'MD5';
-    this.passwordAlgorithms = undefined;
-    this.passwordAlgorithm = undefined;
-    if (features?.passwordAlgorithms) {
-      const offered = safeGetAll(message, 'PASSWORD_ALGORITHMS');
-      const list = offered[0];
-      if (list && list.length > 0) {
-        // The first algorithm in the server's list that this client supports.
-        const chosen = list.find((a) => a.algorithm === ALGORITHM_SHA256 || a.algorithm === ALGORITHM_MD5);
-        if (chosen) {
-          this.passwordAlgorithms = list;
-          this.passwordAlgorithm = chosen;
-          algorithm = chosen.algorithm === ALGORITHM_SHA256 ? 'SHA-256' : 'MD5';
-        }
-      }
-    }
-    this.useUserhash = features?.usernameAnonymity ?? false;
-    // A server that speaks RFC 8489 (nonce cookie present) gets MESSAGE-INTEGRITY-SHA256.
-    this.integrity = features ? 'sha256' : 'sha1';
-    this.key = longTermKey(this.opts.username, realm, this.opts.password, algorithm);
   }
 
   private onAllocateSuccess(message: StunMessage, now: number): void {
@@ -934,7 +758,7 @@ export class TurnAllocation {
     });
     // Permissions and channels asked for while allocating.
     for (const p of this.permissions.values()) if (!p.inFlight) this.requestPermission(p, now);
-    for (const c of this.channelsByPeer.values()) if (!c.inFlight) this.requestChannel(c, now);
+    for (const c of this.channels.values()) if (!c.inFlight) this.requestChannel(c, now);
   }
 
   private setLifetime(seconds: number, now: number): void {
@@ -944,39 +768,27 @@ export class TurnAllocation {
     this.refreshAt = now + Math.max(ms - 60_000, ms / 2);
   }
 
-  private onPermissionInstalled(ip: string, now: number): void {
-    const p = this.permissions.get(ip);
-    if (!p) return;
-    const first = !p.installed;
-    p.installed = true;
-    p.inFlight = false;
-    p.expiresAt = now + PERMISSION_LIFETIME;
-    p.refreshAt = now + PERMISSION_REFRESH;
-    if (first) this.events.push({ type: 'permission', peer: p.peer });
-    this.flushQueue(p);
+  private onPermissionInstalled(peer: TransportAddress, now: number): void {
+    const installed = this.permissions.installed(peer, now);
+    if (!installed) return;
+    if (installed.first) this.events.push({ type: 'permission', peer: installed.permission.peer });
+    this.flushQueue(installed.permission);
   }
 
   private onChannelBound(peer: TransportAddress, channel: number, now: number): void {
-    const c = this.channelsByNumber.get(channel);
-    if (!c || !sameAddress(c.peer, peer)) return;
-    const first = !c.bound;
-    c.bound = true;
-    c.inFlight = false;
-    c.expiresAt = now + CHANNEL_LIFETIME;
-    c.refreshAt = now + CHANNEL_REFRESH;
+    const bound = this.channels.bound(channel, peer, now);
+    if (!bound) return;
     // RFC 8656 §12.2: a successful ChannelBind also installs or refreshes the permission for the peer.
-    const p = this.permissions.get(peer.address);
-    if (p && !p.installed) this.onPermissionInstalled(peer.address, now);
-    else if (p) p.expiresAt = Math.max(p.expiresAt, now + PERMISSION_LIFETIME);
-    if (first) this.events.push({ type: 'channel', peer, channel });
+    const p = this.permissions.get(peer);
+    if (p && !p.installed) this.onPermissionInstalled(peer, now);
+    else if (p) this.permissions.extend(p, now);
+    if (bound.first) this.events.push({ type: 'channel', peer, channel });
     if (p) this.flushQueue(p);
   }
 
   private flushQueue(p: Permission): void {
-    const queue = p.queue;
-    p.queue = [];
-    for (const item of queue) {
-      const c = this.channelsByPeer.get(addressKey(item.peer));
+    for (const item of this.permissions.takeQueue(p)) {
+      const c = this.channels.forPeer(item.peer);
       if (c?.bound) this.transmit(encodeChannelData(c.number, item.data, { pad: this.reliable }));
       else this.transmit(this.sendIndication(item.data, item.peer));
     }
@@ -992,9 +804,9 @@ export class TurnAllocation {
       this.stats.malformed++;
       return;
     }
-    const c = this.channelsByNumber.get(frame.channel);
+    const c = this.channels.deliverable(frame.channel, now);
     // RFC 8656 §12.6: ChannelData on a channel not bound is discarded.
-    if (this.stateValue !== 'allocated' || !c || !c.bound || now >= c.expiresAt) {
+    if (this.stateValue !== 'allocated' || !c) {
       this.stats.noPermission++;
       return;
     }
@@ -1014,31 +826,11 @@ export class TurnAllocation {
       this.stats.malformed++;
       return;
     }
-    const p = this.permissions.get(peer.address);
-    if (this.stateValue !== 'allocated' || !p || !p.installed || now >= p.expiresAt) {
+    if (this.stateValue !== 'allocated' || !this.permissions.allows(peer, now)) {
       this.stats.noPermission++;
       return;
     }
     this.events.push({ type: 'data', data, peer, channel: undefined });
-  }
-}
-
-type Values = import('@p2pcat/stun').AttributeValues;
-
-/** StunMessage.get throws on a malformed attribute value; a malformed attribute counts as absent. */
-function safeGet<K extends keyof Values>(message: StunMessage, name: K): Values[K] | undefined {
-  try {
-    return message.get(name);
-  } catch {
-    return undefined;
-  }
-}
-
-function safeGetAll<K extends keyof Values>(message: StunMessage, name: K): Values[K][] {
-  try {
-    return message.getAll(name);
-  } catch {
-    return [];
   }
 }
 

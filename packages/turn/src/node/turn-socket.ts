@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import type { TransportAddress } from '@p2pcat/stun';
+import { StunStreamFramer, type TransportAddress } from '@p2pcat/stun';
 import { abortError } from '../abort.js';
 import {
   TurnAllocation,
@@ -16,7 +16,6 @@ import {
 } from '../allocation.js';
 import { TurnError } from '../errors.js';
 import type { TypedEventEmitter } from '../events.js';
-import { StreamDeframer } from '../stream-framing.js';
 
 /** A sender over a UDP socket the caller owns, shared with other traffic (such as ICE checks). */
 export interface TurnDatagramSender {
@@ -366,7 +365,7 @@ export class TurnSocket extends TurnSocketEmitter {
 
   private openStream(server: TransportAddress): Promise<void> {
     return new Promise((resolve, reject) => {
-      const deframer = new StreamDeframer();
+      const framer = new StunStreamFramer();
       const onConnectError = (err: Error) =>
         reject(
           new TurnError(
@@ -392,10 +391,9 @@ export class TurnSocket extends TurnSocketEmitter {
       });
       socket.on('data', (chunk: Buffer) => {
         if (this.stream !== socket) return;
-        let frames: Uint8Array[];
-        try {
-          frames = deframer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-        } catch {
+        const frames = framer.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+        if (framer.broken) {
+          // Not STUN or ChannelData (RFC 8656 §12.5): the stream cannot be resynchronised.
           this.core.stats.malformed++;
           socket.destroy();
           return;

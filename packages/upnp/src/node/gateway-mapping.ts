@@ -8,8 +8,8 @@ import { type MappingDriver, PortMapping, type RenewalHooks } from './mapping.js
 import {
   DEFAULT_LIFETIME,
   DELETE_TIMEOUT_MS,
-  isDone,
   type MapPortOptions,
+  throwIfAborted,
   withDeadline,
 } from './mapping-common.js';
 
@@ -29,7 +29,7 @@ export async function mapViaGateway(
   const port = options.gatewayPort ?? 5351;
   const protocol = options.protocol ?? 'udp';
   const clientAddress = await localAddressTowards(gateway, port);
-  isDone(signal);
+  throwIfAborted(signal);
   const client = new GatewayMappingClient({
     protocol,
     internalPort: options.internalPort,

@@ -1,13 +1,13 @@
 // Shared by the PCP/NAT-PMP and UPnP mapping paths of mapPort.
 import { abortError } from '../abort.js';
 import { PortMappingError } from '../errors.js';
-import type { MapPortOptions } from './map-port.js';
+import type { MapPortOptions } from './map-port-options.js';
 
 export const DEFAULT_LIFETIME = 7200;
 export const DELETE_TIMEOUT_MS = 2000;
 
-/** Throws the AbortError of `signal` once it aborted. */
-export function isDone(signal: AbortSignal): void {
+/** Throws the AbortError of `signal` when it has aborted; returns otherwise. */
+export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw abortError(signal, 'port mapping aborted');
 }
 

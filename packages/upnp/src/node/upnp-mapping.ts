@@ -6,8 +6,8 @@ import { type MappingDriver, PortMapping, type RenewalHooks } from './mapping.js
 import {
   DEFAULT_LIFETIME,
   DELETE_TIMEOUT_MS,
-  isDone,
   type MapPortOptions,
+  throwIfAborted,
   withDeadline,
 } from './mapping-common.js';
 
@@ -28,7 +28,7 @@ export async function mapViaUpnp(
     interfaces: options.interfaces,
     target: options.ssdpTarget,
   });
-  isDone(signal);
+  throwIfAborted(signal);
   const protocol = options.protocol ?? 'udp';
   const description = options.description ?? 'p2pcat';
   let lease = options.lifetime ?? DEFAULT_LIFETIME;
@@ -46,7 +46,7 @@ export async function mapViaUpnp(
   }
   let mapped = false;
   for (let attempt = 0; !mapped; attempt++) {
-    isDone(signal);
+    throwIfAborted(signal);
     const args = {
       externalPort,
       protocol,
