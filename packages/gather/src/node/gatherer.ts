@@ -169,7 +169,14 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
    * that gave no candidate because another server reported the same address: how the NAT maps
    * (one address for all servers, or a new port per server, and which) is read from these.
    */
-  readonly reflexive: { base: TransportAddress; server: string; mapped: TransportAddress }[] = [];
+  readonly reflexive: {
+    /** the local address (host candidate's base) the Binding request was sent from */
+    base: TransportAddress;
+    /** the STUN server's URL */
+    server: string;
+    /** the server-reflexive address it reported (XOR-MAPPED-ADDRESS, or MAPPED-ADDRESS) */
+    mapped: TransportAddress;
+  }[] = [];
   /** resolves with every candidate at end-of-candidates */
   readonly done: Promise<Candidate[]>;
   private ended = false;

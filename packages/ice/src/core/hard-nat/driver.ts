@@ -9,6 +9,10 @@ import { type HardNatPlan, planHardNat } from './plan.js';
 import { boundedLimits, type HardNatLimits, HardNatProber } from './prober.js';
 import { type HardNatProfile, profileFromMappedPorts } from './profile.js';
 
+/**
+ * The agent's `hardNat` option: turns the hard-NAT extension on (`{}` for the defaults). The limits
+ * can lower the per-attempt bounds but not raise them past their ceilings.
+ */
 export interface HardNatOptions extends Partial<HardNatLimits> {
   /** Our NAT's profile; default: from our server-reflexive candidates of one base (two servers or more). */
   profile?: HardNatProfile;
@@ -23,20 +27,51 @@ export interface HardNatOptions extends Partial<HardNatLimits> {
 
 /** What -v shows: what was decided and tried. */
 export type HardNatEvent =
-  | { type: 'hard-nat'; phase: 'skipped'; why: string }
   | {
+      /** always 'hard-nat' */
       type: 'hard-nat';
+      /** no attempt is made */
+      phase: 'skipped';
+      /** why not (e.g. the plan for this pair of profiles is 'none', or our NAT could not be classified) */
+      why: string;
+    }
+  | {
+      /** always 'hard-nat' */
+      type: 'hard-nat';
+      /** the attempt begins: probes are paced from now on */
       phase: 'started';
+      /** the plan's strategy: open-predicted, open-random, keep-sending or fresh-mappings */
       strategy: string;
+      /** why this strategy, from the two profiles */
       why: string;
       /** the peer's signalled address the probes go to (ports vary for the open-* strategies) */
       target: TransportAddress;
+      /** Binding requests this side means to send in the attempt (within the budget and duration) */
       planned: number;
+      /** probes per second (for keep-sending: one per keepInterval) */
       rate: number;
     }
   /** fresh-mappings: open this many UDP sockets on `address` (port 0) and hand each to agent.addProbeBase */
-  | { type: 'hard-nat'; phase: 'sockets-wanted'; count: number; address: string }
-  | { type: 'hard-nat'; phase: 'finished'; sent: number; connected: boolean };
+  | {
+      /** always 'hard-nat' */
+      type: 'hard-nat';
+      /** the fresh-mappings strategy waits for the adapter to open sockets */
+      phase: 'sockets-wanted';
+      /** how many UDP sockets to open (the freshSockets limit) */
+      count: number;
+      /** the local IP address to bind them to: that of the base of our server-reflexive candidate */
+      address: string;
+    }
+  | {
+      /** always 'hard-nat' */
+      type: 'hard-nat';
+      /** the attempt is over: a pair became valid, or every planned probe was sent */
+      phase: 'finished';
+      /** datagrams the extension sent */
+      sent: number;
+      /** whether some pair is valid now */
+      connected: boolean;
+    };
 
 /** The narrow view of the agent the extension needs. */
 export interface HardNatHost {

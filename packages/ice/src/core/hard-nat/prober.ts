@@ -5,6 +5,7 @@ import { type RandomSource, randomFloat } from '../random.js';
 import type { HardNatStrategy } from './plan.js';
 import type { HardNatProfile } from './profile.js';
 
+/** Per-attempt, per-side bounds of the hard-NAT extension; the options can lower them, not raise them. */
 export interface HardNatLimits {
   /** Probes per second, all sockets together (default 250; at most 1,000). */
   rate: number;

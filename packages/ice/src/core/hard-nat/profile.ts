@@ -12,7 +12,9 @@
  */
 export type HardNatMapping = 'open' | 'sequential' | 'random';
 
+/** How our NAT (or the peer's) maps, as signalled between the two sides of the hard-NAT extension. */
 export interface HardNatProfile {
+  /** the mapping behaviour: open, sequential or random */
   mapping: HardNatMapping;
   /** sequential: the port increment between two new mappings (1..MAX_STEP) */
   step?: number;
