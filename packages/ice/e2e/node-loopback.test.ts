@@ -87,6 +87,7 @@ describe('IceConnection (Node, UDP on loopback)', () => {
         expect(r.status === 'rejected' && String(r.reason)).toMatch(
           /ICE failed: no candidate pair could be formed/,
         );
+        expect(r.status === 'rejected' && r.reason).toMatchObject({ name: 'IceError', code: 'no-pairs' });
       }
       // The default connect timeout is 30 s: this is the end-of-candidates rule, not the timeout.
       expect(performance.now() - started).toBeLessThan(2_000);
@@ -115,7 +116,11 @@ describe('IceConnection (Node, UDP on loopback)', () => {
           'candidate:2 1 udp 2130706431 224.0.0.1 9 typ host',
         ],
       });
-      await expect(alice.connect()).rejects.toThrow(/ICE failed: no path found before the connect timeout/);
+      await expect(alice.connect()).rejects.toMatchObject({
+        name: 'IceError',
+        code: 'timeout',
+        message: expect.stringMatching(/ICE failed: no path found before the connect timeout/),
+      });
       expect(performance.now() - started).toBeGreaterThanOrEqual(900);
       expect(performance.now() - started).toBeLessThan(5_000);
       expect(refused).toEqual([expect.objectContaining({ type: 'candidate-refused', reason: 'multicast' })]);

@@ -1,4 +1,6 @@
 export * from './core.js';
+export { IceError, type IceErrorCode } from './errors.js';
+export type { EventMap, TypedEventEmitter } from './events.js';
 export type { IceDescription } from './node/description.js';
 export {
   type BaseSocket,
@@ -9,7 +11,9 @@ export {
 } from './node/host-candidates.js';
 export {
   IceConnection,
+  type IceConnectionEvents,
   type IceConnectionOptions,
+  type IceConnectOptions,
   type IceTransport,
   type RelayAllocation,
   type SharedBase,

@@ -4,10 +4,14 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { TransportAddress } from '@p2pcat/stun';
+import { abortError } from '../abort.js';
 import { addressKey, familyOf } from '../core/address.js';
 import { IceAgent, type IceAgentOptions, type IceRole } from '../core/agent.js';
 import { parseCandidateSdp } from '../core/candidate-sdp.js';
 import type { IceConnectionState, IceEvent, IceFailureReason, PairInfo } from '../core/events.js';
+import type { HardNatEvent } from '../core/hard-nat/driver.js';
+import { IceError } from '../errors.js';
+import type { TypedEventEmitter } from '../events.js';
 import { describe, type IceDescription } from './description.js';
 import {
   type BaseSocket,
@@ -73,11 +77,49 @@ export interface IceConnectionOptions extends Omit<IceAgentOptions, 'role' | 'st
   gatherer?: CandidateGatherer;
 }
 
+/** An agent event of the given type (`IceEvent` narrowed by its `type`). */
+type AgentEvent<T extends IceEvent['type']> = Extract<IceEvent, { type: T }>;
+
+/** IceConnection's events: each event name to the tuple of its listener's arguments. */
+export interface IceConnectionEvents {
+  /** The connection state changed; `reason` says why when the new state is 'failed'. */
+  state: [state: IceConnectionState, reason: IceFailureReason | undefined];
+  /** The pair data now goes over (may fire again when a better pair wins). */
+  'selected-pair': [pair: PairInfo];
+  /** A datagram from the peer on a validated pair. */
+  message: [data: Uint8Array, component: number];
+  /** The peer restarted ICE (RFC 8445 §9): hand this new local description to the peer. */
+  restart: [description: IceDescription];
+  /** Something went wrong that does not end the connection (a socket error, an unsent datagram, a TURN permission refused). */
+  warning: [error: Error];
+  /** A check produced a valid pair, not yet selected (the agent's 'valid-pair' event). */
+  'valid-pair': [event: AgentEvent<'valid-pair'>];
+  /** A peer-reflexive candidate was learnt (the agent's 'prflx-candidate' event). */
+  'prflx-candidate': [event: AgentEvent<'prflx-candidate'>];
+  /** The role changed (the agent's 'role' event). */
+  role: [event: AgentEvent<'role'>];
+  /** A signalled remote candidate was refused (the agent's 'candidate-refused' event). */
+  'candidate-refused': [event: AgentEvent<'candidate-refused'>];
+  /** What the hard-NAT extension decided and tried (agent option hardNat). */
+  'hard-nat': [event: HardNatEvent];
+}
+
+/** Options of IceConnection.connect(). */
+export interface IceConnectOptions {
+  /** Stops waiting: connect() rejects with an AbortError (the connection itself stays open). */
+  signal?: AbortSignal;
+}
+
+// node:events' EventEmitter at run time; typed over IceConnectionEvents for the compiler.
+const IceConnectionEmitter = EventEmitter as unknown as new () => TypedEventEmitter<IceConnectionEvents> &
+  Omit<EventEmitter, keyof TypedEventEmitter<IceConnectionEvents>>;
+
 /**
  * An ICE agent on UDP sockets: gathers, exchanges descriptions, checks and delivers datagrams.
- * Events: 'state', 'selected-pair', 'message', 'restart', 'warning' and the agent's other events.
+ * Events (typed by IceConnectionEvents): 'state', 'selected-pair', 'message', 'restart', 'warning'
+ * and the agent's other events.
  */
-export class IceConnection extends EventEmitter {
+export class IceConnection extends IceConnectionEmitter {
   /** The sans-IO agent underneath. */
   readonly agent: IceAgent;
   private bases: BaseSocket[] = [];
@@ -97,6 +139,8 @@ export class IceConnection extends EventEmitter {
   private readonly messageListeners = new Set<(data: Uint8Array) => void>();
   private roleFixed: boolean;
   private closed = false;
+  /** why the agent last failed, for a connect() called after the fact */
+  private lastFailure: IceFailureReason | undefined;
   private readonly t0 = performance.now();
 
   constructor(private readonly options: IceConnectionOptions = {}) {
@@ -271,7 +315,10 @@ export class IceConnection extends EventEmitter {
   addRelay(relay: RelayAllocation, server?: TransportAddress, localPreference?: number): void {
     const relayed = relay.relayedAddress;
     if (!relayed)
-      throw new Error('TURN allocation has no relayed address yet; await allocate() before addRelay()');
+      throw new IceError(
+        'no-relayed-address',
+        'TURN allocation has no relayed address yet; await allocate() before addRelay()',
+      );
     this.relays.set(addressKey(relayed), relay);
     relay.on('message', (data, peer) => {
       this.agent.handleInput(data, peer, relayed, this.now());
@@ -357,22 +404,37 @@ export class IceConnection extends EventEmitter {
     this.drive();
   }
 
-  /** Resolves with the datagram transport once data can flow; rejects with the failure reason. */
-  connect(): Promise<IceTransport> {
+  /**
+   * Resolves with the datagram transport once data can flow; rejects with an IceError whose code
+   * says why ('no-pairs', 'all-checks-failed', 'consent-lost', 'timeout', 'closed'). An abort of
+   * `signal` rejects with an AbortError and leaves the connection as it is.
+   */
+  connect(options: IceConnectOptions = {}): Promise<IceTransport> {
+    const { signal } = options;
     const s = this.state;
     if (s === 'connected' || s === 'completed') return Promise.resolve(this.transport());
-    if (s === 'failed' || s === 'closed') return Promise.reject(this.failure(s));
+    if (s === 'failed' || s === 'closed') return Promise.reject(this.failure(s, this.lastFailure));
+    if (signal?.aborted) return Promise.reject(abortError(signal, 'ICE connect() was aborted'));
     return new Promise((resolve, reject) => {
+      const settle = () => {
+        this.off('state', on);
+        signal?.removeEventListener('abort', onAbort);
+      };
       const on = (state: IceConnectionState, reason?: IceFailureReason) => {
         if (state === 'connected' || state === 'completed') {
-          this.off('state', on);
+          settle();
           resolve(this.transport());
         } else if (state === 'failed' || state === 'closed') {
-          this.off('state', on);
+          settle();
           reject(this.failure(state, reason));
         }
       };
+      const onAbort = () => {
+        settle();
+        reject(abortError(signal as AbortSignal, 'ICE connect() was aborted'));
+      };
       this.on('state', on);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -391,7 +453,8 @@ export class IceConnection extends EventEmitter {
   /** Sends a datagram on the selected pair (or the best valid one); throws when there is none. */
   send(data: Uint8Array, component = 1): void {
     if (!this.agent.send(component, data)) {
-      throw new Error(
+      throw new IceError(
+        'no-usable-pair',
         `ICE cannot send: no usable candidate pair (state ${this.state}); wait for connect() or restart`,
       );
     }
@@ -433,8 +496,8 @@ export class IceConnection extends EventEmitter {
     };
   }
 
-  private failure(state: IceConnectionState, reason?: IceFailureReason): Error {
-    if (state === 'closed') return new Error('ICE connection was closed before it connected');
+  private failure(state: IceConnectionState, reason?: IceFailureReason): IceError {
+    if (state === 'closed') return new IceError('closed', 'ICE connection was closed before it connected');
     const why: Record<IceFailureReason, string> = {
       'no-pairs': 'no candidate pair could be formed (no common address family?); check both candidate lists',
       'all-checks-failed':
@@ -442,7 +505,8 @@ export class IceConnection extends EventEmitter {
       'consent-lost': 'the peer stopped answering consent checks',
       timeout: 'no path found before the connect timeout; check candidates, firewalls, or use a TURN relay',
     };
-    return new Error(`ICE failed: ${why[reason ?? 'timeout']}`);
+    const code = reason ?? 'timeout';
+    return new IceError(code, `ICE failed: ${why[code]}`);
   }
 
   /** Drains the agent and re-arms the timer. */
@@ -479,12 +543,13 @@ export class IceConnection extends EventEmitter {
   private dispatch(e: IceEvent): void {
     switch (e.type) {
       case 'state':
+        if (e.state === 'failed') this.lastFailure = e.reason;
         this.emit('state', e.state, e.reason);
         break;
       case 'prflx-candidate':
         // A peer-reflexive remote candidate forms pairs too (RFC 8445 §7.3.1.3).
         if (e.side === 'remote') this.prepareRelayedPairs();
-        this.emit(e.type, e);
+        this.emit('prflx-candidate', e);
         break;
       case 'selected-pair':
         this.emit('selected-pair', e.pair);
@@ -493,10 +558,19 @@ export class IceConnection extends EventEmitter {
         for (const l of this.messageListeners) l(e.data);
         this.emit('message', e.data, e.component);
         break;
-      default:
-        if (e.type === 'hard-nat' && e.phase === 'sockets-wanted')
-          void this.addProbeBases(e.address, e.count);
-        this.emit(e.type, e);
+      case 'valid-pair':
+        this.emit('valid-pair', e);
+        break;
+      case 'role':
+        this.emit('role', e);
+        break;
+      case 'candidate-refused':
+        this.emit('candidate-refused', e);
+        break;
+      case 'hard-nat':
+        if (e.phase === 'sockets-wanted') void this.addProbeBases(e.address, e.count);
+        this.emit('hard-nat', e);
+        break;
     }
   }
 }

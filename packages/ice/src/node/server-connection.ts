@@ -13,6 +13,7 @@ import type {
   RelayBase,
 } from '@p2pcat/gather';
 import { localPreferenceOf } from '../core/candidate.js';
+import { IceError } from '../errors.js';
 import { IceConnection, type IceConnectionOptions } from './ice-connection.js';
 
 /** A TURN server as an object (the WebRTC RTCIceServer shape, one URL). */
@@ -51,7 +52,7 @@ export interface ServerIceOptions extends Omit<IceConnectionOptions, 'host' | 'g
 export function turnServerUrl(server: string | TurnServerConfig): string {
   if (typeof server === 'string') return server;
   const m = /^(turns?):(.*)$/i.exec(server.url);
-  if (!m) throw new Error(`bad TURN server URL "${server.url}": expected turn: or turns:`);
+  if (!m) throw new IceError('bad-url', `bad TURN server URL "${server.url}": expected turn: or turns:`);
   const user = `${encodeURIComponent(server.username)}:${encodeURIComponent(server.credential)}`;
   return `${m[1]!.toLowerCase()}:${user}@${m[2]}`;
 }
