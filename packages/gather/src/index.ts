@@ -1,10 +1,13 @@
 export type { Candidate, CandidateBase } from './candidate.js';
 export * from './core.js';
+export { GatherError, type GatherErrorCode, type GatherErrorOptions } from './errors.js';
+export type { EventMap, TypedEventEmitter } from './events.js';
 export { computeFoundation } from './foundation.js';
 export type { InterfaceOptions, LocalAddress } from './interfaces.js';
 export {
   type GatherDependencies,
   Gathering,
+  type GatheringEvents,
   type GatherOptions,
   gatherCandidates,
   type SourceFailure,

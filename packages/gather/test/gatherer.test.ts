@@ -156,11 +156,14 @@ describe('gathering', () => {
     );
     expect((await g2.done).some((c) => c.source === 'pcp')).toBe(false);
     // Issue 14 item 5: one line, and the useless mapping is released at once.
-    expect(g2.failures).toContainEqual({
-      source: 'port mapping',
-      message:
-        "the router's external address 100.64.0.9 is behind another NAT (carrier-grade NAT): the mapped port is not reachable from the internet",
-    });
+    expect(g2.failures).toContainEqual(
+      expect.objectContaining({
+        code: 'double-nat',
+        source: 'port mapping',
+        message:
+          "the router's external address 100.64.0.9 is behind another NAT (carrier-grade NAT): the mapped port is not reachable from the internet",
+      }),
+    );
     expect(g2.mappings).toEqual([]);
     expect(closed).toContain('100.64.0.9');
     await g2.close();
@@ -244,6 +247,11 @@ describe('gathering', () => {
     );
     await g.done;
     expect(g.failures.map((f) => f.message).join('\n')).toMatch(/not a host name[\s\S]*credentials/);
+    expect(g.failures.map((f) => [f.name, f.code])).toEqual([
+      ['GatherError', 'server-url'],
+      ['GatherError', 'server-url'],
+    ]);
+    expect(g.failures[0]!.cause).toBeInstanceOf(Error);
     await g.close();
   });
 });

@@ -5,7 +5,7 @@ import type { NetworkInterfaceInfo } from 'node:os';
 import { decodeStunMessage, type ServerLookup, StunMessageBuilder } from '@p2pcat/stun';
 import type { TurnSocketOptions } from '@p2pcat/turn';
 import { afterEach, describe, expect, test } from 'vitest';
-import { type GatherDependencies, type GatherOptions, gatherCandidates } from '../src/index.js';
+import { type GatherDependencies, GatherError, type GatherOptions, gatherCandidates } from '../src/index.js';
 
 const v4 = (address: string): NetworkInterfaceInfo =>
   ({
@@ -149,12 +149,15 @@ describe('servers by name', () => {
     const elapsed = performance.now() - t0;
     expect(elapsed).toBeGreaterThanOrEqual(250);
     expect(elapsed).toBeLessThan(1500);
-    expect(g.failures).toEqual([
-      {
-        source: 'STUN server slow.test:3478',
-        message: 'the resolver gave no answer for the name within 300 ms',
-      },
-    ]);
+    expect(g.failures).toHaveLength(1);
+    expect(g.failures[0]).toBeInstanceOf(GatherError);
+    expect(g.failures[0]).toMatchObject({
+      name: 'GatherError',
+      code: 'server-name',
+      source: 'STUN server slow.test:3478',
+      message: 'the resolver gave no answer for the name within 300 ms',
+      cause: expect.objectContaining({ name: 'ServerNameError', code: 'timeout' }),
+    });
     await g.close();
   });
 

@@ -20,6 +20,8 @@ import {
 import { TurnError, TurnSocket, type TurnSocketOptions } from '@p2pcat/turn';
 import { isDoubleNatAddress, mapPort, type PortMapping } from '@p2pcat/upnp';
 import type { Candidate, CandidateBase, CandidateType } from '../candidate.js';
+import { GatherError, type GatherErrorCode } from '../errors.js';
+import type { TypedEventEmitter } from '../events.js';
 import { computeFoundation } from '../foundation.js';
 import {
   defaultRouteInterface,
@@ -93,13 +95,23 @@ export interface GatherDependencies {
   now: () => number;
 }
 
-/** A source (a STUN or TURN server, a port-mapping protocol) that gave no candidate, and why. */
-export interface SourceFailure {
-  /** The source: a server URL, or the port-mapping protocol. */
-  source: string;
-  /** Why it gave nothing, one line. */
-  message: string;
+/**
+ * A source (a STUN or TURN server, a port-mapping protocol) that gave no candidate, and why: a
+ * GatherError (`source`, one-line `message`, `code`, `cause`).
+ */
+export type SourceFailure = GatherError;
+
+/** Gathering's events: each event name to the tuple of its listener's arguments. */
+export interface GatheringEvents {
+  /** A candidate was found (also in `candidates`). */
+  candidate: [candidate: Candidate];
+  /** Gathering ended (end-of-candidates, RFC 8838): no more 'candidate' events. */
+  end: [];
 }
+
+// node:events' EventEmitter at run time; typed over GatheringEvents for the compiler.
+const GatheringEmitter = EventEmitter as unknown as new () => TypedEventEmitter<GatheringEvents> &
+  Omit<EventEmitter, keyof TypedEventEmitter<GatheringEvents>>;
 
 const defaultDependencies: GatherDependencies = {
   networkInterfaces: () => osNetworkInterfaces(),
@@ -151,9 +163,9 @@ export function gatherCandidates(
 
 /**
  * A gathering in progress: candidates are emitted as found ('candidate' events, or `for await`),
- * then 'end'.
+ * then 'end' (events typed by GatheringEvents).
  */
-export class Gathering extends EventEmitter implements AsyncIterable<Candidate> {
+export class Gathering extends GatheringEmitter implements AsyncIterable<Candidate> {
   /** candidates found so far, in the order they were found */
   readonly candidates: Candidate[] = [];
   /** one per local address; each carries every kind of traffic of its candidates */
@@ -248,7 +260,7 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
       );
       await Promise.race([Promise.allSettled(sources), aborted]);
     } catch (e) {
-      this.failures.push({ source: 'host', message: e instanceof Error ? e.message : String(e) });
+      this.fail('host', 'host-bind', e);
     } finally {
       clearTimeout(overall);
       this.abort.abort(); // stops any source still running past the overall deadline
@@ -267,7 +279,7 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
         const port = socket.address().port;
         bases.push(new HostBase(socket, { family: a.family, address: a.address, port }, a.interfaceName));
       } catch (e) {
-        this.failures.push({ source: `host ${a.address}`, message: (e as Error).message });
+        this.fail(`host ${a.address}`, e instanceof GatherError ? e.code : 'host-bind', e);
       }
     }
     return bases;
@@ -287,8 +299,10 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
         last = e;
       }
     }
-    throw new Error(
+    throw new GatherError(
+      'no-free-port',
       `no free UDP port in ${range.min}-${range.max} on ${a.address}: ${(last as Error)?.message}`,
+      { source: `host ${a.address}`, ...(last instanceof Error ? { cause: last } : {}) },
     );
   }
 
@@ -339,8 +353,10 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
     return Math.max(0, (this.options.timeout ?? 3000) - (this.deps.now() - this.started));
   }
 
-  private fail(source: string, e: unknown): void {
-    this.failures.push({ source, message: e instanceof Error ? e.message : String(e) });
+  private fail(source: string, code: GatherErrorCode, e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    const cause: unknown = e instanceof GatherError ? e.cause : e instanceof Error ? e : undefined;
+    this.failures.push(new GatherError(code, message, { source, ...(cause ? { cause } : {}) }));
   }
 
   /**
@@ -363,8 +379,11 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
         label,
       });
     } catch (e) {
-      if (e instanceof ServerNameError) this.failures.push({ source: source ?? e.server, message: e.reason });
-      else this.fail(source ?? `${label} ${formatHostPort(host, port)}`, e);
+      if (e instanceof ServerNameError)
+        this.failures.push(
+          new GatherError('server-name', e.reason, { source: source ?? e.server, cause: e }),
+        );
+      else this.fail(source ?? `${label} ${formatHostPort(host, port)}`, 'server-name', e);
       return undefined;
     }
   }
@@ -374,7 +393,7 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
     try {
       server = parseStunServer(url);
     } catch (e) {
-      this.fail(url, e);
+      this.fail(url, 'server-url', e);
       return;
     }
     const started = this.deps.now();
@@ -405,7 +424,7 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
           this.reflexive.push({ base: base.local, server: server.url, mapped });
         this.addCandidate('srflx', mapped, base, server.url, base.local, target.address, 0);
       } catch (e) {
-        this.fail(`${server.url} from ${base.local.address}`, e);
+        this.fail(`${server.url} from ${base.local.address}`, 'stun', e);
       } finally {
         release();
         client.close();
@@ -415,6 +434,7 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
     if (asked === 0 && !this.ended) {
       this.fail(
         `STUN server ${formatHostPort(server.host, server.port)}`,
+        'no-local-address',
         new Error(
           `no local address to ask it from: it is at ${addresses.map((a) => a.address).join(', ')} and the host addresses are ${this.hostBases.map((b) => b.local.address).join(', ') || 'none'}`,
         ),
@@ -437,7 +457,7 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
     try {
       server = parseTurnServer(url);
     } catch (e) {
-      this.fail(redactUrl(url), e);
+      this.fail(redactUrl(url), 'server-url', e);
       return;
     }
     const shown = redactUrl(server.url);
@@ -455,7 +475,11 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
         : ordered;
     if (targets.length === 0) {
       const families = [...new Set(addresses.map((a) => a.family))].join(' or ');
-      this.fail(shown, new Error(`no local ${families} address to reach the TURN server from`));
+      this.fail(
+        shown,
+        'no-local-address',
+        new Error(`no local ${families} address to reach the TURN server from`),
+      );
       return;
     }
     // A stream (TCP/TLS) that cannot connect to one address tries the next one of the name.
@@ -528,7 +552,7 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
       await turn.close().catch(() => {});
       const unreachable = e instanceof TurnError && e.code === 'server-unreachable';
       if (unreachable && !last && server.transport !== 'udp') return 'try-next';
-      this.fail(shown, e);
+      this.fail(shown, 'turn', e);
       return 'done';
     }
   }
@@ -536,12 +560,20 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
   private async gatherPortMapping(): Promise<void> {
     const route = this.deps.defaultRouteInterface();
     if (route === undefined) {
-      this.fail('port mapping', new Error('no IPv4 default route, so no router to map a port on'));
+      this.fail(
+        'port mapping',
+        'port-mapping',
+        new Error('no IPv4 default route, so no router to map a port on'),
+      );
       return;
     }
     const base = this.hostBases.find((b) => b.local.family === 'IPv4' && b.interfaceName === route);
     if (!base) {
-      this.fail('port mapping', new Error(`no IPv4 address on the default-route adapter ${route}`));
+      this.fail(
+        'port mapping',
+        'port-mapping',
+        new Error(`no IPv4 address on the default-route adapter ${route}`),
+      );
       return;
     }
     try {
@@ -565,10 +597,13 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
           : /^(10|127|0)\.|^172\.(1[6-9]|2\d|3[01])\.|^192\.168\.|^169\.254\./.test(external)
             ? 'a private address'
             : 'not a public address';
-        this.failures.push({
-          source: 'port mapping',
-          message: `the router's external address ${external} is behind another NAT (${kind}): the mapped port is not reachable from the internet`,
-        });
+        this.failures.push(
+          new GatherError(
+            'double-nat',
+            `the router's external address ${external} is behind another NAT (${kind}): the mapped port is not reachable from the internet`,
+            { source: 'port mapping' },
+          ),
+        );
         await mapping.close().catch(() => {});
         return;
       }
@@ -583,7 +618,7 @@ export class Gathering extends EventEmitter implements AsyncIterable<Candidate> 
         PORT_MAPPED_BONUS,
       );
     } catch (e) {
-      this.fail('port mapping', e);
+      this.fail('port mapping', 'port-mapping', e);
     }
   }
 
