@@ -93,5 +93,34 @@ describe('connectWithServers', () => {
     expect(() => turnServerUrl({ url: 'stun:h:1', username: 'u', credential: 'p' })).toThrow(
       /turn: or turns:/,
     );
+    expect(() => turnServerUrl({ url: 'stun:h:1', username: 'u', credential: 'p' })).toThrow(
+      expect.objectContaining({ name: 'IceError', code: 'bad-url' }),
+    );
+  });
+
+  it('an aborted signal rejects with an AbortError keeping the reason', async () => {
+    const reason = new Error('user gave up');
+    const error = await connectWithServers({ signal: AbortSignal.abort(reason) }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'AbortError', cause: reason });
+  });
+
+  it('an abort after it resolved stops gathering: gathered resolves with what was found', async () => {
+    const controller = new AbortController();
+    const c = await connectWithServers({
+      includeLoopback: true,
+      ipv6: false,
+      portMapping: false,
+      // A STUN server that never answers: gathering would last gatherTimeout without the abort.
+      stun: ['127.0.0.1:9'],
+      gatherTimeout: 20_000,
+      excludeInterfaces: [/^(?!lo$).*/],
+      signal: controller.signal,
+    });
+    open.push(c);
+    const started = performance.now();
+    setTimeout(() => controller.abort(), 50);
+    const gathered = await c.gathered;
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(gathered.some((x) => x.type === 'host')).toBe(true);
   });
 });
