@@ -18,12 +18,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (cmd.kind === 'help') {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return ExitCode.Success;
   }
   if (cmd.kind === 'version') {
     const pkg = createRequire(import.meta.url)('../package.json') as { version: string };
     process.stdout.write(`p2pcat ${pkg.version}\n`);
-    return 0;
+    return ExitCode.Success;
   }
   const abort = new AbortController();
   let interrupted = false;

@@ -102,13 +102,16 @@ export class FilesReceiver {
     for (let i = 1; i < parts.length; i++) {
       const dir = parts.slice(0, i).join('/');
       if (this.filePaths.has(dir))
-        throw new UserError(`the peer announced ${escapeForTerminal(dir)} as a file and a directory`, 1);
+        throw new UserError(
+          `the peer announced ${escapeForTerminal(dir)} as a file and a directory`,
+          ExitCode.TransferError,
+        );
       this.addDir(dir);
     }
     if (entry.type === 'dir') this.addDir(entry.path);
     else {
       if (this.dirPaths.has(entry.path))
-        throw new UserError(`the peer announced ${shown} as a file and a directory`, 1);
+        throw new UserError(`the peer announced ${shown} as a file and a directory`, ExitCode.TransferError);
       this.filePaths.add(entry.path);
     }
     this.nameBytes += entry.path.length;
@@ -123,7 +126,10 @@ export class FilesReceiver {
     this.dirPaths.add(dir);
     this.nameBytes += dir.length;
     if (this.dirPaths.size > MAX_DIRECTORIES)
-      throw new UserError(`the peer announced more than ${MAX_DIRECTORIES} directories: refused`, 1);
+      throw new UserError(
+        `the peer announced more than ${MAX_DIRECTORIES} directories: refused`,
+        ExitCode.TransferError,
+      );
   }
 
   /**
@@ -163,7 +169,7 @@ export class FilesReceiver {
         if (!this.o.force && (await exists(final))) {
           throw new UserError(
             `${escapeForTerminal(final)} already exists: nothing was written (use --force to overwrite)`,
-            1,
+            ExitCode.TransferError,
           );
         }
       }
@@ -256,7 +262,10 @@ export class FilesReceiver {
         } catch (e) {
           await this.discard(cur.tempPath);
           if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-            throw new UserError(`${shown} appeared while receiving: not overwritten (use --force)`, 1);
+            throw new UserError(
+              `${shown} appeared while receiving: not overwritten (use --force)`,
+              ExitCode.TransferError,
+            );
           }
           throw e;
         }

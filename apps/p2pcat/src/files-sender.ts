@@ -13,7 +13,8 @@ export async function listEntries(paths: string[], warn: (line: string) => void)
   const out: LocalEntry[] = [];
   const seen = new Set<string>();
   const add = (e: LocalEntry) => {
-    if (seen.has(e.path)) throw new UserError(`two inputs would both be sent as ${e.path}: rename one`, 2);
+    if (seen.has(e.path))
+      throw new UserError(`two inputs would both be sent as ${e.path}: rename one`, ExitCode.Usage);
     seen.add(e.path);
     out.push(e);
   };
@@ -39,7 +40,8 @@ export async function listEntries(paths: string[], warn: (line: string) => void)
       throw new UserError(`cannot read ${p}: no such file or directory`, ExitCode.Usage);
     }
     const name = basename(abs);
-    if (!name || name === '/') throw new UserError(`cannot send ${p}: give a file or directory below /`, 2);
+    if (!name || name === '/')
+      throw new UserError(`cannot send ${p}: give a file or directory below /`, ExitCode.Usage);
     await walk(abs, name);
   }
   return out;

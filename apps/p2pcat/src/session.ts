@@ -226,7 +226,8 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       const onEnd = () => {
         chain = chain.then(() => finish());
       };
-      const onError = (e: Error) => finish(new UserError(`cannot read standard input: ${e.message}`, 1));
+      const onError = (e: Error) =>
+        finish(new UserError(`cannot read standard input: ${e.message}`, ExitCode.TransferError));
       stopInput = () => {
         chain = chain.then(() => finish());
       };
@@ -249,14 +250,15 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
       for await (const chunk of createReadStream(e.source, { highWaterMark: MAX_RECORD_PAYLOAD })) {
         const buf = chunk as Buffer;
         if (sent + buf.length > e.size)
-          throw new UserError(`${e.source} grew while being sent: send it again`, 1);
+          throw new UserError(`${e.source} grew while being sent: send it again`, ExitCode.TransferError);
         hash.update(buf);
         await write(RecordType.FileData, buf);
         sent += buf.length;
         progress.bytesSent += buf.length;
         report();
       }
-      if (sent !== e.size) throw new UserError(`${e.source} shrank while being sent: send it again`, 1);
+      if (sent !== e.size)
+        throw new UserError(`${e.source} shrank while being sent: send it again`, ExitCode.TransferError);
       await write(RecordType.FileEnd, hash.digest());
       opts.log?.(`sent ${e.path}`);
     }
@@ -374,7 +376,10 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
         throw new UserError(`the peer aborted: ${escapeForTerminal(reason)}`, ExitCode.PeerAborted);
       }
       default:
-        throw new UserError(`the peer sent an unknown record type ${type}: update p2pcat on both sides`, 1);
+        throw new UserError(
+          `the peer sent an unknown record type ${type}: update p2pcat on both sides`,
+          ExitCode.TransferError,
+        );
     }
   };
 
@@ -511,7 +516,9 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
     stream.end();
     // ... then clean up: the write in flight finishes, temporary files and new directories go.
     await receiver.cleanup();
-    throw e instanceof UserError ? e : new UserError(e instanceof Error ? e.message : String(e), 1);
+    throw e instanceof UserError
+      ? e
+      : new UserError(e instanceof Error ? e.message : String(e), ExitCode.TransferError);
   } finally {
     stopTimers();
     opts.signal?.removeEventListener('abort', onAbort);

@@ -271,7 +271,10 @@ export function decodeToken(text: string, now: number = Date.now(), options: Dec
   if (!body) throw damaged();
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   if (body[0] !== VERSION) {
-    throw new UserError(`unsupported token version ${body[0]}: use the same p2pcat version on both sides`, 2);
+    throw new UserError(
+      `unsupported token version ${body[0]}: use the same p2pcat version on both sides`,
+      ExitCode.Usage,
+    );
   }
   const kind: TokenKind = body[1] === 0 ? 'invite' : 'answer';
   if (body[1]! > 1) throw damaged();

@@ -414,5 +414,5 @@ async function closeGracefully(stream: PseudoTcpStream, limitMs = 5000): Promise
 }
 
 export function assertNever(x: never): never {
-  throw new UserError(`unexpected ${String(x)}`, 1);
+  throw new UserError(`unexpected ${String(x)}`, ExitCode.TransferError);
 }

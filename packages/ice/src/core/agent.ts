@@ -823,7 +823,7 @@ export class IceAgent {
     for (const tx of due) {
       if (tx.cancelled || tx.requestsSent >= tx.maxRequests) {
         this.transactions.delete(tx.id);
-        if (!tx.cancelled) this.onCheckTimeout(tx, now);
+        if (!tx.cancelled) this.onCheckTimeout(tx);
         continue;
       }
       // The aggregate budget (README "Bounded cost"): retransmissions of ordinary checks share
@@ -854,13 +854,12 @@ export class IceAgent {
     return true;
   }
 
-  private onCheckTimeout(tx: Transaction, now: number): void {
+  private onCheckTimeout(tx: Transaction): void {
     if (tx.kind === 'consent') return; // consent is judged by time since the last answer
     const p = tx.pair;
     if (p.state === 'in-progress') p.state = 'failed';
     if (tx.nominate) p.nominating = false;
     if (p.validPair && tx.nominate) p.validPair.nominating = false;
-    void now;
   }
 
   // ---------------------------------------------------------------- responses (RFC 8445 §7.2.5)

@@ -33,25 +33,6 @@ export class CheckList {
     return dropped;
   }
 
-  /**
-   * RFC 8445 §6.1.2.6 initial states: for each foundation, the pair with the lowest component ID
-   * and, among those, the highest priority goes to Waiting; all others stay Frozen.
-   */
-  unfreezeInitial(): void {
-    const chosen = new Map<string, CandidatePair>();
-    for (const p of this.pairs) {
-      if (p.state !== 'frozen') continue;
-      const c = chosen.get(p.foundation);
-      if (
-        !c ||
-        p.local.component < c.local.component ||
-        (p.local.component === c.local.component && p.priority > c.priority)
-      )
-        chosen.set(p.foundation, p);
-    }
-    for (const p of chosen.values()) p.state = 'waiting';
-  }
-
   /** A new pair (trickle) goes to Waiting if no pair of its foundation is Waiting/In-Progress (RFC 8838 §10). */
   unfreezeNew(pair: CandidatePair): void {
     const busy = this.pairs.some(
