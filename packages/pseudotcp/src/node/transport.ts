@@ -2,7 +2,6 @@
 // reports the datagrams that arrive (a UDP socket, an ICE agent's selected pair, a TURN channel).
 import type { Socket } from 'node:dgram';
 
-/** What a pseudo-TCP stream sends and receives datagrams through. */
 export interface DatagramTransport {
   /** Sends one datagram to the peer. Losing it is allowed: pseudo-TCP retransmits. */
   send(data: Uint8Array): void;
@@ -12,7 +11,6 @@ export interface DatagramTransport {
   close?(): void;
 }
 
-/** Options of `udpTransport`. */
 export interface UdpTransportOptions {
   /** Close the socket when the stream is done with it. Default true. */
   closeSocket?: boolean;
@@ -43,6 +41,7 @@ export function udpTransport(
       // not bound yet, or not permitted: keep the system's sizes
     }
   }
+  let inFlight = 0;
   let closing = false;
   const closeNow = () => {
     try {
@@ -51,29 +50,21 @@ export function udpTransport(
       // already closed
     }
   };
-  // The last segments (an RST, the final ACK) may still wait in the socket's send queue: close
-  // once it is empty (a second at most). setImmediate first, because node:dgram defers each send
-  // to the next tick (its address lookup) before the datagram reaches the queue.
-  const queued = () => {
-    try {
-      return socket.getSendQueueCount();
-    } catch {
-      return 0; // closed already
-    }
-  };
-  const closeWhenSent = (tries: number) => {
-    if (tries < 1000 && queued() > 0) setTimeout(closeWhenSent, 1, tries + 1);
-    else closeNow();
+  // One callback for every send (no closure per datagram). A send error (e.g. a full socket
+  // buffer) is a lost datagram; pseudo-TCP recovers.
+  const sent = () => {
+    inFlight--;
+    if (closing && inFlight === 0) closeNow();
   };
   return {
     send(data) {
       if (closing) return;
+      inFlight++;
       try {
-        // No callback: node:dgram then skips a process.nextTick per datagram. A send error (a full
-        // socket buffer) is a lost datagram either way; pseudo-TCP recovers.
-        socket.send(data, remote.port, remote.address);
+        socket.send(data, remote.port, remote.address, sent);
       } catch {
         // the socket was closed under us: nothing more can be sent
+        sent();
       }
     },
     onMessage(listener) {
@@ -86,7 +77,8 @@ export function udpTransport(
     close() {
       if (!closeSocket || closing) return;
       closing = true;
-      setImmediate(closeWhenSent, 0);
+      // The last segments (an RST, the final ACK) are still on their way to the socket.
+      if (inFlight === 0) closeNow();
     },
   };
 }
