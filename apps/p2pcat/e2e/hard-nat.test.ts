@@ -64,13 +64,19 @@ describe.skipIf(pre.skip)('p2pcat through symmetric NATs without TURN (natlab)',
     return { ...r, out };
   }
 
+  // Birthday probing against a random NAT succeeds with a high probability, not always (about 98 %
+  // for one attempt by the issue's arithmetic; bench/hard-nat reports the measured rate): one
+  // retry keeps a rare miss from failing CI while a broken extension still fails twice.
   for (const [name, a, b] of [
     ['port-restricted vs sequential symmetric (with cross traffic)', 'h1', 'h2'],
     ['sequential symmetric (step 2) vs port-restricted', 'h4', 'h1'],
     ['port-restricted vs random symmetric', 'h1', 'h3'],
     ['random symmetric vs port-restricted', 'h3', 'h1'],
   ] as const)
-    it(`${name}: a direct path, the bytes arrive`, async () => {
+    it(`${name}: a direct path, the bytes arrive`, {
+      retry: name.includes('random') ? 1 : 0,
+      timeout: 90_000,
+    }, async () => {
       const r = await pipe(a, b);
       expect(r.inviter.code, r.inviter.stderr).toBe(0);
       expect(r.joiner.code, r.joiner.stderr).toBe(0);
@@ -79,7 +85,7 @@ describe.skipIf(pre.skip)('p2pcat through symmetric NATs without TURN (natlab)',
       expect(`${r.inviter.stderr}\n${r.joiner.stderr}`).toMatch(
         /hard NAT: (open|keep|fresh)[a-z-]* towards 203\.0\.113\.10\d/,
       );
-    }, 90_000);
+    });
 
   it('--no-hard-nat on one side: nothing is tried, no direct path (as before)', async () => {
     const sub = await workDir('off');

@@ -2,6 +2,7 @@
 // reports the datagrams that arrive (a UDP socket, an ICE agent's selected pair, a TURN channel).
 import type { Socket } from 'node:dgram';
 
+/** What a pseudo-TCP stream sends and receives datagrams through. */
 export interface DatagramTransport {
   /** Sends one datagram to the peer. Losing it is allowed: pseudo-TCP retransmits. */
   send(data: Uint8Array): void;
@@ -11,6 +12,7 @@ export interface DatagramTransport {
   close?(): void;
 }
 
+/** Options of `udpTransport`. */
 export interface UdpTransportOptions {
   /** Close the socket when the stream is done with it. Default true. */
   closeSocket?: boolean;
