@@ -11,9 +11,13 @@
 // - Sending is limited by "pipe" (bytes in flight, not lost, not known received) against the
 //   congestion window, by the peer's window and by pacing.
 
+import { AckPolicy } from './ack-policy.js';
 import { type AckSample, Bbr, type CongestionController, NewReno } from './congestion.js';
 import { CTL_CONNECT, encodeConnect, parseConnectOptions } from './connect-message.js';
+import { DeliveryRateEstimator } from './delivery-rate.js';
 import { Deque } from './deque.js';
+import { Pacer } from './pacer.js';
+import { ReassemblyIntervals } from './reassembly.js';
 import { RingBuffer } from './ring-buffer.js';
 import { RttEstimator } from './rtt-estimator.js';
 import {
@@ -28,6 +32,7 @@ import {
   type Segment,
   writeHeader,
 } from './segment.js';
+import { newSendSegment, SendQueue, type SendSegment } from './send-queue.js';
 import { toWire, unwrap } from './seq.js';
 
 /** Options of `PseudoTcp`. */
@@ -135,41 +140,10 @@ const FIN_WAIT_2_TIMEOUT = 60_000;
 /** RFC 5961 §7: challenge ACKs per period (its recommended 10 in 5 s). */
 const CHALLENGE_ACK_LIMIT = 10;
 const CHALLENGE_ACK_PERIOD = 5000;
-/** An owed in-order ACK goes out at once when this much data arrived since the last ACK. */
-const OWED_ACK_LIMIT = 64 * 1024;
 /** Outgoing datagrams are cut from slabs of this size. */
 const SLAB_SIZE = 64 * 1024;
 /** Rings start small and double on demand, so idle connections stay cheap. */
 const INITIAL_RING = 64 * 1024;
-
-interface SendSeg {
-  seq: number;
-  /** Sequence space consumed (a FIN consumes 1 with no payload). */
-  len: number;
-  flags: number;
-  ctl: Uint8Array | undefined;
-  xmit: number;
-  lastTx: Tx | undefined;
-  acked: boolean;
-  sacked: boolean;
-  lost: boolean;
-  inflight: boolean;
-}
-
-interface Tx {
-  id: number;
-  seg: SendSeg;
-  sentAt: number;
-  delivered: number;
-  deliveredTime: number;
-  firstSentTime: number;
-  appLimited: boolean;
-}
-
-interface Interval {
-  start: number;
-  end: number;
-}
 
 /**
  * Sans-IO pseudo-TCP (libnice compatible): a reliable ordered byte stream over datagrams. Feed it
@@ -181,7 +155,6 @@ export class PseudoTcp {
   private readonly finAckOption: boolean;
   private mtu: number;
   private readonly noDelay: boolean;
-  private readonly ackDelay: number;
   private readonly idleTimeout: number | false;
   private mss = MIN_MSS;
 
@@ -199,21 +172,28 @@ export class PseudoTcp {
   private readonly sendBufferSize: number;
   private sndWnd = 0;
   private swndScale = 0;
-  private readonly segs = new Deque<SendSeg>();
-  /** Lost segments are found by scanning `segs` (in sequence order) from this index. */
-  private retxCursor = 0;
-  private lostCount = 0;
-  private readonly txLog = new Deque<Tx>();
-  private txScan = 0;
-  private nextTxId = 1;
-  private pipe = 0;
+  /** Segments in flight, their transmissions, lost marks and the pipe. */
+  private readonly sendQueue = new SendQueue();
+  /** Set by nextToSend(): the segment it returned is new sequence space, not a retransmission. */
+  private nextIsFresh = false;
   private rtoBase = 0;
   private readonly rtt: RttEstimator;
   private minRttSeen = Number.POSITIVE_INFINITY;
   private readonly cc: CongestionController;
-  private nextSendTime = 0;
-  private pacedWait = false;
-  private lastPacketSize = 0;
+  private readonly pacer = new Pacer();
+  private readonly rate = new DeliveryRateEstimator();
+  /** The congestion controller's input, refilled on every ACK that delivers (no allocation per ACK). */
+  private readonly ackSample: AckSample = {
+    now: 0,
+    delivered: 0,
+    inflight: 0,
+    deliveryRate: undefined,
+    rateAppLimited: false,
+    priorDelivered: 0,
+    totalDelivered: 0,
+    rtt: undefined,
+    inRecovery: false,
+  };
   private dupAcks = 0;
   private dupAckedBytes = 0;
   private tlpArmed = true;
@@ -223,11 +203,6 @@ export class PseudoTcp {
   private rackSentAt = Number.NEGATIVE_INFINITY;
   private lastSend = 0;
   private writeBlocked = false;
-  // delivery-rate estimation (draft-cheng-iccrg-delivery-rate-estimation)
-  private delivered = 0;
-  private deliveredTime = 0;
-  private firstSentTime = 0;
-  private appLimitedUntil = 0;
 
   // --- receive side ---
   private rcvNxt: number;
@@ -236,23 +211,14 @@ export class PseudoTcp {
   private rcvRing: RingBuffer;
   private receiveBufferSize: number;
   private rwndScale = 0;
-  private readonly ooo: Interval[] = [];
+  /** Where data received out of order lies above RCV.NXT. */
+  private readonly reassembly = new ReassemblyIntervals();
   private connectReceived = false;
   private peerFinAck = false;
   private rcvFinSeq: number | undefined;
   private tsRecent = 0;
-  private tsLastAck = 0;
   private readonly libniceEcho: boolean;
-  private ackNow = false;
-  /**
-   * An in-order ACK that waits until the caller drains pollTransmit(): a caller that feeds a batch
-   * of datagrams before draining sends one cumulative ACK for the batch instead of one per two
-   * segments (fewer datagrams both ways). Out-of-order segments are still acknowledged one by one:
-   * each ACK echoes the segment that triggered it, which the sender's loss detection relies on.
-   */
-  private ackOwed = false;
-  private ackDeadline: number | undefined;
-  private unackedSegments = 0;
+  private readonly ackPolicy: AckPolicy;
   private lastAdvertised = 0;
   private lastRecv = 0;
   private lastKeepalive = 0;
@@ -299,7 +265,6 @@ export class PseudoTcp {
     this.mtu = Math.max(o.mtu ?? 1400, 296);
     this.noDelay = o.noDelay ?? true;
     this.libniceEcho = o.libniceTimestampEcho ?? false;
-    this.ackDelay = o.ackDelay ?? 100;
     this.idleTimeout = o.idleTimeout === undefined ? 30_000 : o.idleTimeout;
     this.rtt = new RttEstimator(o.minRto ?? 200, MAX_RTO, INITIAL_RTO);
     const mss = () => Math.max(this.mtu - PACKET_OVERHEAD, MIN_MSS);
@@ -321,6 +286,7 @@ export class PseudoTcp {
     this.sndDataEnd = this.dataStart;
     this.rcvNxt = this.iss;
     this.readSeq = this.iss;
+    this.ackPolicy = new AckPolicy(o.ackDelay ?? 100, this.rcvNxt);
   }
 
   /** The connection state. */
@@ -416,7 +382,7 @@ export class PseudoTcp {
       } else if (seg.payload.length > 0) {
         this.processData(seg, now);
       } else if (unwrap(seg.seq, this.rcvNxt) < this.rcvNxt) {
-        this.ackNow = true; // window probe or keepalive: answer at once
+        this.ackPolicy.requestImmediate(); // window probe or keepalive: answer at once
       }
     }
     if (this.isClosed()) return;
@@ -441,7 +407,7 @@ export class PseudoTcp {
       );
       return;
     }
-    if (this.ackDeadline !== undefined && now >= this.ackDeadline) this.ackNow = true;
+    this.ackPolicy.onTimeout(now);
     if (this.hasOutstanding() && now >= this.rtoBase + this.rtt.rto) {
       this.onRetransmissionTimeout(now);
       if (this.isClosed()) return;
@@ -464,7 +430,7 @@ export class PseudoTcp {
   /** The next datagram to send to the peer, or undefined when none is queued. */
   pollTransmit(): Uint8Array | undefined {
     const d = this.outbox.shift();
-    if (d !== undefined || !this.ackOwed) return d;
+    if (d !== undefined || !this.ackPolicy.owed) return d;
     this.sendPureAck();
     return this.outbox.shift();
   }
@@ -474,12 +440,13 @@ export class PseudoTcp {
     if (this.isClosed()) return undefined;
     if (this.timeWaitDeadline !== undefined) return this.timeWaitDeadline;
     let t = Number.POSITIVE_INFINITY;
-    if (this.ackDeadline !== undefined) t = Math.min(t, this.ackDeadline);
+    const ackDeadline = this.ackPolicy.deadline;
+    if (ackDeadline !== undefined) t = Math.min(t, ackDeadline);
     if (this._state === 'fin-wait-2' && this.finWait2Deadline !== undefined)
       t = Math.min(t, this.finWait2Deadline);
     if (this.hasOutstanding()) t = Math.min(t, this.rtoBase + this.rtt.rto, this.tailProbeTime());
     else if (this.needsWindowProbe()) t = Math.min(t, this.lastSend + this.rtt.rto);
-    if (this.pacedWait) t = Math.min(t, this.nextSendTime);
+    if (this.pacer.waiting) t = Math.min(t, this.pacer.nextSendTime);
     if (this.idleTimeout !== false && this.isSynchronized()) {
       t = Math.min(t, this.lastRecv + this.idleTimeout);
       if (!this.hasOutstanding()) t = Math.min(t, this.keepaliveTime());
@@ -565,9 +532,7 @@ export class PseudoTcp {
     }
     if (force || this.readableBytes > 0) {
       this.sendRst(undefined);
-      this.ackNow = false;
-      this.ackOwed = false;
-      this.ackDeadline = undefined;
+      this.ackPolicy.cancel();
       this.closeDown('normal');
       this.closedNormally = false; // later segments from the peer get RST
       return;
@@ -624,7 +589,7 @@ export class PseudoTcp {
     if (p.length === 0 || p[0] !== CTL_CONNECT) return false; // unknown control code: dropped
     const seq = unwrap(seg.seq, this.rcvNxt);
     if (this.connectReceived || seq !== this.rcvNxt) {
-      this.ackNow = true; // a retransmitted CONNECT: acknowledge again
+      this.ackPolicy.requestImmediate(); // a retransmitted CONNECT: acknowledge again
       return true;
     }
     const opts = parseConnectOptions(p.subarray(1));
@@ -644,8 +609,8 @@ export class PseudoTcp {
     this.tsRecent = seg.tsval;
     this.rcvNxt += p.length; // the connect message consumes sequence space, never delivered
     this.readSeq = this.rcvNxt;
-    this.mergeOutOfOrder();
-    this.ackNow = true;
+    this.rcvNxt = this.reassembly.advance(this.rcvNxt);
+    this.ackPolicy.requestImmediate();
     if (this._state === 'listen') {
       this._state = 'syn-received';
       this.connectQueued = true;
@@ -664,13 +629,10 @@ export class PseudoTcp {
    * the peer acknowledges a duplicate.
    */
   private resendConnectIfUnseen(seg: Segment): void {
-    const front = this.segs.peek();
-    if (front === undefined || (front.flags & FLAG_CTL) === 0 || front.xmit !== 1 || front.lost) return;
+    const front = this.sendQueue.front();
+    if (front === undefined || (front.flags & FLAG_CTL) === 0 || front.xmit !== 1) return;
     if (unwrap(seg.ack, this.sndUna) > front.seq) return; // ours was acknowledged
-    front.lost = true;
-    this.lostCount++;
-    this.removeFromPipe(front);
-    this.retxCursor = 0;
+    this.sendQueue.markLost(front, 0);
   }
 
   private establish(now: number): void {
@@ -718,7 +680,7 @@ export class PseudoTcp {
 
   private closeDown(reason: PseudoTcpCloseReason, error?: string): void {
     if (this.isClosed()) return;
-    if (reason === 'normal' && (this.ackNow || this.ackOwed || this.ackDeadline !== undefined)) {
+    if (reason === 'normal' && this.ackPolicy.pending) {
       // A graceful close first acknowledges what arrived, as libnice does (it reports closed only
       // once no delayed ACK is pending); otherwise the peer resends its last segment forever.
       this.sendPureAck();
@@ -726,15 +688,8 @@ export class PseudoTcp {
     this._state = 'closed';
     this.closedNormally = reason === 'normal';
     this.timeWaitDeadline = undefined;
-    this.ackDeadline = undefined;
-    this.ackNow = false;
-    this.ackOwed = false;
-    this.segs.clear();
-    this.lostCount = 0;
-    this.retxCursor = 0;
-    this.txLog.clear();
-    this.txScan = 0;
-    this.pipe = 0;
+    this.ackPolicy.cancel();
+    this.sendQueue.clear();
     this.events.push(error === undefined ? { type: 'closed', reason } : { type: 'closed', reason, error });
   }
 
@@ -777,7 +732,7 @@ export class PseudoTcp {
    */
   private processRst(seg: Segment, now: number): void {
     const s = unwrap(seg.seq, this.rcvNxt);
-    const highest = this.ooo[this.ooo.length - 1]?.end;
+    const highest = this.reassembly.highestEnd;
     if (s === this.rcvNxt || s === this.rcvFinSeq || s === highest) {
       this.closeDown('reset', 'the peer reset the connection');
       return;
@@ -825,48 +780,16 @@ export class PseudoTcp {
     if (ack < this.sndUna || ack > this.sndNxt) return; // old or beyond what we sent
     this.sndWnd = seg.window * (1 << this.swndScale);
 
-    let newlyDelivered = 0;
-    let newest: Tx | undefined;
-    const deliver = (s: SendSeg): void => {
-      this.removeFromPipe(s);
-      newlyDelivered += s.len;
-      this.delivered += s.len;
-      this.deliveredTime = now;
-      const tx = s.lastTx;
-      if (tx !== undefined && (newest === undefined || tx.sentAt >= newest.sentAt)) {
-        newest = tx;
-      }
-    };
-
-    const echo = this.lookupTx(seg.tsecr);
+    const queue = this.sendQueue;
+    const rate = this.rate;
+    rate.beginAck();
+    const echo = queue.lookup(seg.tsecr);
     let rttSample: number | undefined;
     const wasUna = this.sndUna;
 
     if (ack > this.sndUna) {
       // Cumulative acknowledgement.
-      while (this.segs.length > 0) {
-        const s = this.segs.peek() as SendSeg;
-        if (s.seq + s.len <= ack) {
-          this.segs.shift();
-          if (this.retxCursor > 0) this.retxCursor--;
-          this.clearLost(s);
-          if (!s.sacked) deliver(s);
-          s.acked = true;
-        } else {
-          if (s.seq < ack) {
-            // Partly acknowledged (the peer trimmed it to its window): keep the rest.
-            const cut = ack - s.seq;
-            if (s.inflight) this.pipe -= cut;
-            if (!s.sacked) {
-              newlyDelivered += cut;
-              this.delivered += cut;
-            }
-            s.seq = ack;
-            s.len -= cut;
-          }
-          break;
-        }
-      }
+      queue.acknowledge(ack, now, rate);
       this.dupAckedBytes = Math.max(0, this.dupAckedBytes - (ack - this.sndUna));
       this.sndUna = ack;
       this.dupAcks = 0;
@@ -898,9 +821,7 @@ export class PseudoTcp {
     if (echo !== undefined && !echo.seg.acked) {
       if (!echo.seg.sacked && echo.seg.seq > ack) {
         // Strictly above the ACK point: a segment at the ACK point was seen but not taken.
-        this.clearLost(echo.seg);
-        echo.seg.sacked = true;
-        deliver(echo.seg);
+        queue.markReceived(echo.seg, now, rate);
         this.peerEchoesSegments = true;
       }
     }
@@ -915,35 +836,16 @@ export class PseudoTcp {
       this.cc.setSmoothedRtt(this.rtt.srtt);
     }
 
-    if (newlyDelivered > 0) {
-      if (this.appLimitedUntil > 0 && this.delivered > this.appLimitedUntil) this.appLimitedUntil = 0;
-      let rate: number | undefined;
-      let priorDelivered = this.delivered;
-      let appLimited = false;
-      const tx = newest as Tx | undefined;
-      if (tx !== undefined) {
-        priorDelivered = tx.delivered;
-        appLimited = tx.appLimited;
-        const sendElapsed = tx.sentAt - tx.firstSentTime;
-        const ackElapsed = this.deliveredTime - tx.deliveredTime;
-        this.firstSentTime = tx.sentAt;
-        const interval = Math.max(sendElapsed, ackElapsed);
-        const minRtt = Number.isFinite(this.minRttSeen) ? this.minRttSeen : 0;
-        if (interval > 0 && interval >= minRtt * 0.5) rate = (this.delivered - tx.delivered) / interval;
-      }
-      const sample: AckSample = {
-        now,
-        delivered: newlyDelivered,
-        inflight: this.pipe,
-        deliveryRate: rate,
-        rateAppLimited: appLimited,
-        priorDelivered,
-        totalDelivered: this.delivered,
-        rtt: rttSample,
-        inRecovery: this.inRecovery,
-      };
+    if (rate.newlyDelivered > 0) {
+      const sample = this.ackSample;
+      rate.sample(sample, Number.isFinite(this.minRttSeen) ? this.minRttSeen : 0);
+      sample.now = now;
+      sample.delivered = rate.newlyDelivered;
+      sample.inflight = queue.pipe;
+      sample.rtt = rttSample;
+      sample.inRecovery = this.inRecovery;
       this.cc.onAck(sample);
-      this.trimTxLog();
+      queue.trimLog(this.peerEchoesSegments);
       if (this.writeBlocked && this.sendBufferFree >= Math.min(this.sendBufferSize / 4, 65_536)) {
         this.writeBlocked = false;
         this.events.push({ type: 'writable' });
@@ -954,11 +856,11 @@ export class PseudoTcp {
 
   private processData(seg: Segment, now: number): void {
     if (this.rcvFinSeq !== undefined) {
-      this.ackNow = true;
+      this.ackPolicy.requestImmediate();
       return;
     }
     if (unwrap(seg.seq, this.rcvNxt) + seg.payload.length <= this.rcvNxt) {
-      this.ackNow = true; // a duplicate of what we already have
+      this.ackPolicy.requestImmediate(); // a duplicate of what we already have
       return;
     }
     if (this.closeRequested && this.finSeq !== undefined) {
@@ -973,11 +875,11 @@ export class PseudoTcp {
     const start = Math.max(s, this.rcvNxt);
     const end = Math.min(s + len, limit);
     if (end <= start) {
-      this.ackNow = true;
+      this.ackPolicy.requestImmediate();
       return;
     }
     if (end - this.readSeq > this.rcvRing.capacity) {
-      const stored = Math.max(this.rcvNxt, this.ooo[this.ooo.length - 1]?.end ?? 0);
+      const stored = Math.max(this.rcvNxt, this.reassembly.highestEnd ?? 0);
       this.rcvRing.grow(
         grownSize(this.rcvRing.capacity, end - this.readSeq, this.receiveBufferSize),
         this.readSeq,
@@ -986,44 +888,31 @@ export class PseudoTcp {
     }
     this.rcvRing.write(start, seg.payload.subarray(start - s, end - s));
     if (this.libniceEcho) {
-      if (s <= this.tsLastAck && this.tsLastAck < s + len) this.tsRecent = seg.tsval;
+      const lastAck = this.ackPolicy.lastAckPoint;
+      if (s <= lastAck && lastAck < s + len) this.tsRecent = seg.tsval;
     } else if (end === s + len) {
       this.tsRecent = seg.tsval; // echo exactly the segment that arrived whole
     }
     if (start === this.rcvNxt) {
-      const filledHole = this.ooo.length > 0;
+      const filledHole = !this.reassembly.isEmpty;
       const before = this.rcvNxt;
-      this.rcvNxt = end;
-      this.mergeOutOfOrder();
+      this.rcvNxt = this.reassembly.advance(end);
       this.bytesReceived += this.rcvNxt - before;
-      this.unackedSegments++;
-      if (filledHole || this.ackDelay === 0) this.ackNow = true;
-      else if (this.unackedSegments >= 2) {
-        // The second in-order segment is acknowledged at once, i.e. when the caller next drains
-        // pollTransmit (see ackOwed); a very large batch still gets an ACK every 64 KiB.
-        if (this.rcvNxt - this.tsLastAck >= OWED_ACK_LIMIT) this.ackNow = true;
-        else this.ackOwed = true;
-      } else if (this.ackDeadline === undefined) this.ackDeadline = now + this.ackDelay;
+      this.ackPolicy.onInOrderData(now, this.rcvNxt, filledHole);
       if (!this.readablePending) {
         this.readablePending = true;
         this.events.push({ type: 'readable' });
       }
     } else {
-      insertInterval(this.ooo, start, end);
-      this.ackNow = true; // out-of-order: acknowledge at once
-    }
-  }
-
-  private mergeOutOfOrder(): void {
-    while (this.ooo.length > 0 && (this.ooo[0] as Interval).start <= this.rcvNxt) {
-      this.rcvNxt = Math.max(this.rcvNxt, (this.ooo.shift() as Interval).end);
+      this.reassembly.insert(start, end);
+      this.ackPolicy.requestImmediate(); // out-of-order: acknowledge at once (RFC 5681 §4.2)
     }
   }
 
   private processFin(seg: Segment, now: number): void {
     if (!this.finAckNegotiated) return;
     const s = unwrap(seg.seq, this.rcvNxt);
-    this.ackNow = true; // a FIN is acknowledged at once
+    this.ackPolicy.requestImmediate(); // a FIN is acknowledged at once
     if (s !== this.rcvNxt || this.rcvFinSeq !== undefined) return; // only in order
     this.rcvFinSeq = s;
     this.rcvNxt = s + 1;
@@ -1037,14 +926,15 @@ export class PseudoTcp {
 
   // ------------------------------------------------------------------ loss detection
 
+  /** Duplicate ACKs or a partial ACK point at the front segment: lost unless it was just resent. */
   private markFrontLostIfStale(now: number): void {
-    const front = this.segs.peek();
+    const front = this.sendQueue.front();
     if (front === undefined || front.lost || front.sacked || front.acked) return;
     const tx = front.lastTx;
     const srtt = this.rtt.hasSample ? this.rtt.srtt : this.rtt.rto;
     if (tx !== undefined && front.xmit > 1 && now - tx.sentAt < srtt * 1.25 + 2) return; // just resent
-    if (!front.lost) this.debug.dupack++;
-    this.markLost(front, now);
+    this.debug.dupack++;
+    this.declareLost(front, now, 0);
   }
 
   /** RACK-like: a transmission sent well before one known to have arrived is lost. */
@@ -1052,63 +942,33 @@ export class PseudoTcp {
     const minRtt = Number.isFinite(this.minRttSeen) ? this.minRttSeen : this.rtt.srtt;
     const reorderWindow = Math.max(minRtt / 4, 1);
     const threshold = this.rackSentAt - reorderWindow;
-    while (this.txScan < this.txLog.length) {
-      const tx = this.txLog.at(this.txScan) as Tx;
-      if (tx.sentAt >= threshold) break;
-      const s = tx.seg;
-      if (s.lastTx === tx && !s.acked && !s.sacked && !s.lost) {
-        this.debug.rack++;
-        this.markLost(s, now);
-      }
-      this.txScan++;
+    const queue = this.sendQueue;
+    for (let s = queue.nextSentBefore(threshold); s !== undefined; s = queue.nextSentBefore(threshold)) {
+      this.debug.rack++;
+      this.declareLost(s, now, -1);
     }
   }
 
-  private markLost(s: SendSeg, now: number): void {
-    if (s.acked || s.sacked || s.lost) return;
-    s.lost = true;
-    this.lostCount++;
-    this.removeFromPipe(s);
+  /**
+   * A loss found by duplicate ACKs or by time: the segment is marked (`index`: its place in the
+   * send queue, -1 unknown), the controller told, and recovery entered (RFC 6582 §3.2: the
+   * recovery point is SND.NXT when the loss was found).
+   */
+  private declareLost(s: SendSegment, now: number, index: number): void {
+    if (!this.sendQueue.markLost(s, index)) return;
     this.cc.onLoss(s.len);
-    this.retxCursor = Math.min(this.retxCursor, this.indexOfSeg(s.seq));
     if (!this.inRecovery) {
       this.inRecovery = true;
       this.recoveryPoint = this.sndNxt;
-      this.cc.onCongestionEvent(now, this.pipe + s.len);
-    }
-  }
-
-  private clearLost(s: SendSeg): void {
-    if (s.lost) {
-      s.lost = false;
-      this.lostCount--;
-    }
-  }
-
-  /** Index in `segs` of the segment starting at `seq` (binary search; segs are in sequence order). */
-  private indexOfSeg(seq: number): number {
-    let lo = 0;
-    let hi = this.segs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((this.segs.at(mid) as SendSeg).seq < seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  private removeFromPipe(s: SendSeg): void {
-    if (s.inflight) {
-      s.inflight = false;
-      this.pipe -= s.len;
+      this.cc.onCongestionEvent(now, this.sendQueue.pipe + s.len);
     }
   }
 
   private onRetransmissionTimeout(now: number): void {
     this.debug.rto++;
-    const front = this.segs.peek();
+    const connecting = this._state === 'syn-sent' || this._state === 'syn-received';
+    const front = this.sendQueue.front();
     if (front !== undefined) {
-      const connecting = this._state === 'syn-sent' || this._state === 'syn-received';
       const limit = connecting ? MAX_TRANSMITS_CONNECTING : MAX_TRANSMITS_ESTABLISHED;
       if (front.xmit >= limit) {
         if (connecting) {
@@ -1127,23 +987,14 @@ export class PseudoTcp {
       if (front.sacked) front.sacked = false; // cannot be: the peer did not keep it
     }
     // RFC 6298 §5.5-5.6: back off and retransmit; here every segment not known received.
-    const connecting = this._state === 'syn-sent' || this._state === 'syn-received';
     this.rtt.backOff(connecting ? INITIAL_RTO : this.maxBackoff());
-    for (let i = 0; i < this.segs.length; i++) {
-      const s = this.segs.at(i) as SendSeg;
-      if (!s.acked && !s.sacked && !s.lost) {
-        s.lost = true;
-        this.lostCount++;
-        this.removeFromPipe(s);
-      }
-    }
-    this.retxCursor = 0;
+    this.sendQueue.markAllLost();
     this.inRecovery = true;
     this.recoveryPoint = this.sndNxt;
     this.dupAcks = 0;
     this.cc.onRetransmissionTimeout(now);
     this.rtoBase = now;
-    this.nextSendTime = now;
+    this.pacer.reset(now);
   }
 
   /**
@@ -1151,7 +1002,7 @@ export class PseudoTcp {
    * segment so that the ACK it draws reveals losses at the tail without waiting for the RTO.
    */
   private tailProbeTime(): number {
-    if (!this.tlpArmed || !this.hasOutstanding() || this.lostCount > 0 || !this.rtt.hasSample) {
+    if (!this.tlpArmed || !this.hasOutstanding() || this.sendQueue.lostCount > 0 || !this.rtt.hasSample) {
       return Number.POSITIVE_INFINITY;
     }
     if (!this.isSynchronized()) return Number.POSITIVE_INFINITY;
@@ -1160,29 +1011,9 @@ export class PseudoTcp {
 
   private sendTailLossProbe(): void {
     this.tlpArmed = false;
-    // The newest segment not known received; a FIN only when nothing else is left (an
-    // out-of-order FIN is not echoed, so it would reveal nothing).
-    let fin = -1;
-    for (let i = this.segs.length - 1; i >= 0; i--) {
-      const s = this.segs.at(i) as SendSeg;
-      if (s.acked || s.sacked || s.lost) continue;
-      if (s.flags & FLAG_FIN && fin < 0) {
-        fin = i;
-        continue;
-      }
-      s.lost = true;
-      this.lostCount++;
-      this.removeFromPipe(s);
-      this.retxCursor = Math.min(this.retxCursor, i);
-      return;
-    }
-    const s = this.segs.at(fin);
-    if (s !== undefined) {
-      s.lost = true;
-      this.lostCount++;
-      this.removeFromPipe(s);
-      this.retxCursor = Math.min(this.retxCursor, fin);
-    }
+    const i = this.sendQueue.tailProbeIndex(FLAG_FIN);
+    const s = this.sendQueue.at(i);
+    if (s !== undefined) this.sendQueue.markLost(s, i);
   }
 
   /**
@@ -1193,87 +1024,44 @@ export class PseudoTcp {
     return this.idleTimeout === false ? MAX_RTO : Math.min(MAX_RTO, this.idleTimeout / 8);
   }
 
-  private lookupTx(id: number): Tx | undefined {
-    if (id === 0) return undefined;
-    const front = this.txLog.peek();
-    if (front === undefined) return undefined;
-    const idx = (id - front.id) >>> 0;
-    if (idx >= this.txLog.length) return undefined;
-    const tx = this.txLog.at(idx);
-    return tx !== undefined && tx.id === id ? tx : undefined;
-  }
-
-  private trimTxLog(): void {
-    while (this.txLog.length > 0 && this.txScan > 0) {
-      const tx = this.txLog.peek() as Tx;
-      if (!tx.seg.acked && tx.seg.lastTx === tx) break;
-      this.txLog.shift();
-      this.txScan--;
-    }
-    if (!this.peerEchoesSegments) {
-      // Without per-segment echoes the scan never runs; keep only what can still be echoed.
-      while (this.txLog.length > 0) {
-        const tx = this.txLog.peek() as Tx;
-        if (!tx.seg.acked) break;
-        this.txLog.shift();
-      }
-      this.txScan = 0;
-    }
-  }
-
   // ------------------------------------------------------------------ sending
 
   private flush(now: number): void {
     if (this.isClosed()) return;
-    this.pacedWait = false;
+    this.pacer.waiting = false;
     for (;;) {
-      const s = this.nextToSend();
-      if (s === undefined) break;
-      const isControl = (s.seg.flags & FLAG_CTL) !== 0;
+      const seg = this.nextToSend();
+      if (seg === undefined) break;
+      const fresh = this.nextIsFresh;
+      const isControl = (seg.flags & FLAG_CTL) !== 0;
       // The hole at snd_una goes out at once, as a fast retransmit does (RFC 5681 §3.2 step 3: the segment at SND.UNA MUST be resent).
-      const blockingHole = !s.fresh && s.seg.seq === this.sndUna;
+      const blockingHole = !fresh && seg.seq === this.sndUna;
       if (!isControl && !blockingHole) {
         // RFC 5681 §3.2 step 4 (window inflation): each duplicate ACK means a segment left the network.
-        const pipe = Math.max(0, this.pipe - this.dupAckedBytes);
-        if (pipe + s.seg.len > this.cc.cwnd && pipe > 0) break;
-        const rate = this.cc.pacingRate;
-        // A pacing rate that rose since the last send shortens the wait already scheduled.
-        if (Number.isFinite(rate) && this.nextSendTime - now > this.lastPacketSize / rate) {
-          this.nextSendTime = now + this.lastPacketSize / rate;
-        }
-        if (Number.isFinite(rate) && this.nextSendTime > now) {
-          this.pacedWait = true;
-          break;
-        }
+        const pipe = Math.max(0, this.sendQueue.pipe - this.dupAckedBytes);
+        if (pipe + seg.len > this.cc.cwnd && pipe > 0) break;
+        if (!this.pacer.mayRelease(now, this.cc.pacingRate)) break;
       }
-      if (s.fresh) this.segs.push(s.seg);
-      this.transmit(s.seg, now, !s.fresh);
+      if (fresh) this.sendQueue.push(seg);
+      this.transmit(seg, now, !fresh);
     }
-    if (this.ackNow) this.sendPureAck();
+    if (this.ackPolicy.immediate) this.sendPureAck();
     if (this.isClosed()) return;
     this.checkGracefulClose();
   }
 
-  /** The next segment: a lost one first, then new sequence space. */
-  private nextToSend(): { seg: SendSeg; fresh: boolean } | undefined {
-    if (this.lostCount > 0) {
-      // Lost segments go first, lowest sequence number first: the hole at snd_una unblocks the most.
-      for (let i = this.retxCursor; i < this.segs.length; i++) {
-        const s = this.segs.at(i) as SendSeg;
-        if (s.lost) {
-          this.retxCursor = i;
-          return { seg: s, fresh: false };
-        }
-      }
-      this.retxCursor = this.segs.length;
-      this.lostCount = 0; // defensive: nothing lost is left
+  /** The next segment: a lost one first, then new sequence space (`nextIsFresh` tells which). */
+  private nextToSend(): SendSegment | undefined {
+    // Lost segments go first, lowest sequence number first: the hole at snd_una unblocks the most.
+    const lost = this.sendQueue.nextLost();
+    if (lost !== undefined) {
+      this.nextIsFresh = false;
+      return lost;
     }
+    this.nextIsFresh = true;
     if (this.sndNxt === this.iss) {
       if (!this.connectQueued) return undefined;
-      return {
-        seg: this.newSeg(this.iss, this.connectMessage.length, FLAG_CTL, this.connectMessage),
-        fresh: true,
-      };
+      return newSendSegment(this.iss, this.connectMessage.length, FLAG_CTL, this.connectMessage);
     }
     if (!this.canSendData()) return undefined;
     const wndEnd = this.sndUna + this.sndWnd;
@@ -1282,28 +1070,14 @@ export class PseudoTcp {
       const len = Math.min(this.mss, this.sndDataEnd - this.sndNxt, room);
       if (len <= 0) return undefined; // window-limited: probe when nothing is in flight
       if (!this.noDelay && len < this.mss && this.sndNxt > this.sndUna) return undefined; // Nagle
-      return { seg: this.newSeg(this.sndNxt, len, 0, undefined), fresh: true };
+      return newSendSegment(this.sndNxt, len, 0, undefined);
     }
     if (this.finSeq !== undefined && this.sndNxt === this.finSeq) {
-      return { seg: this.newSeg(this.finSeq, 1, FLAG_FIN, undefined), fresh: true };
+      return newSendSegment(this.finSeq, 1, FLAG_FIN, undefined);
     }
-    if (this.sndNxt >= this.sndDataEnd) this.markAppLimited();
+    // Everything written is sent: what is sampled until it is delivered is application-limited.
+    this.rate.markAppLimited(this.sendQueue.pipe);
     return undefined;
-  }
-
-  private newSeg(seq: number, len: number, flags: number, ctl: Uint8Array | undefined): SendSeg {
-    return {
-      seq,
-      len,
-      flags,
-      ctl,
-      xmit: 0,
-      lastTx: undefined,
-      acked: false,
-      sacked: false,
-      lost: false,
-      inflight: false,
-    };
   }
 
   private canSendData(): boolean {
@@ -1319,15 +1093,11 @@ export class PseudoTcp {
     }
   }
 
-  private markAppLimited(): void {
-    this.appLimitedUntil = Math.max(this.delivered + this.pipe, 1);
-  }
-
-  private transmit(s: SendSeg, now: number, isRetransmit: boolean): void {
+  private transmit(s: SendSegment, now: number, isRetransmit: boolean): void {
     const payloadLen = s.ctl !== undefined ? s.ctl.length : s.flags & FLAG_FIN ? 0 : s.len;
     const out = this.datagram(HEADER_SIZE + payloadLen);
-    const id = this.nextTxId;
-    this.nextTxId = (this.nextTxId + 1) >>> 0 || 1;
+    if (!this.hasOutstanding()) this.rtoBase = now; // RFC 6298 §5.1
+    const id = this.sendQueue.recordTransmission(s, now, this.rate);
     const wnd = this.receiveWindow();
     writeHeader(out, {
       conv: this.conv,
@@ -1342,68 +1112,36 @@ export class PseudoTcp {
     else if (payloadLen > 0) this.sendRing.read(s.seq - this.dataStart, payloadLen, out, HEADER_SIZE);
     this.outbox.push(out);
 
-    if (this.pipe === 0) {
-      this.firstSentTime = now;
-      this.deliveredTime = now;
-    }
-    if (!this.hasOutstanding()) this.rtoBase = now; // RFC 6298 §5.1
-    const tx: Tx = {
-      id,
-      seg: s,
-      sentAt: now,
-      delivered: this.delivered,
-      deliveredTime: this.deliveredTime,
-      firstSentTime: this.firstSentTime,
-      appLimited: this.appLimitedUntil > 0,
-    };
-    this.txLog.push(tx);
-    s.lastTx = tx;
-    s.xmit++;
-    this.clearLost(s);
-    if (!s.inflight) {
-      s.inflight = true;
-      this.pipe += s.len;
-    }
     if (isRetransmit) this.retransmits++;
     else if (s.ctl === undefined && (s.flags & FLAG_FIN) === 0) this.bytesSent += s.len;
     if (s.seq + s.len > this.sndNxt) this.sndNxt = s.seq + s.len;
-    const rate = this.cc.pacingRate;
-    if (Number.isFinite(rate) && rate > 0) {
-      const lag = Math.max((2 * this.mss) / rate, 2);
-      this.nextSendTime = Math.max(this.nextSendTime, now - lag) + out.length / rate;
-      this.lastPacketSize = out.length;
-    }
+    this.pacer.onSent(now, out.length, this.cc.pacingRate, this.mss);
     this.lastSend = now;
     this.afterAckSent(wnd);
   }
 
+  /** A pure ACK at SND.NXT (`afterClose`: also once closed, to acknowledge a retransmission again). */
   private sendPureAck(afterClose = false): void {
     if (!afterClose && !this.isSynchronized() && this._state !== 'syn-received') {
-      this.ackNow = false;
+      this.ackPolicy.immediate = false;
       return;
     }
-    const out = this.datagram(HEADER_SIZE);
-    const wnd = this.receiveWindow();
-    writeHeader(out, {
-      conv: this.conv,
-      seq: toWire(this.sndNxt),
-      ack: toWire(this.rcvNxt),
-      flags: 0,
-      window: this.windowField(wnd),
-      tsval: 0,
-      tsecr: this.tsRecent,
-    });
-    this.outbox.push(out);
-    this.afterAckSent(wnd);
+    this.sendBareSegment(this.sndNxt);
   }
 
   /** A zero-length segment just below what the peer expects: it answers at once (window probe, keepalive). */
   private sendProbe(now: number): void {
+    this.sendBareSegment(this.sndNxt - 1);
+    this.lastSend = now;
+  }
+
+  /** A segment without payload or flags carrying our ACK and window; tsval 0 (no transmission to echo). */
+  private sendBareSegment(seq: number): void {
     const out = this.datagram(HEADER_SIZE);
     const wnd = this.receiveWindow();
     writeHeader(out, {
       conv: this.conv,
-      seq: toWire(this.sndNxt - 1),
+      seq: toWire(seq),
       ack: toWire(this.rcvNxt),
       flags: 0,
       window: this.windowField(wnd),
@@ -1411,17 +1149,12 @@ export class PseudoTcp {
       tsecr: this.tsRecent,
     });
     this.outbox.push(out);
-    this.lastSend = now;
     this.afterAckSent(wnd);
   }
 
   private afterAckSent(wnd: number): void {
-    this.ackNow = false;
-    this.ackOwed = false;
-    this.ackDeadline = undefined;
-    this.unackedSegments = 0;
+    this.ackPolicy.onAckSent(this.rcvNxt);
     this.lastAdvertised = wnd;
-    this.tsLastAck = this.rcvNxt;
   }
 
   // ------------------------------------------------------------------ helpers
@@ -1518,18 +1251,4 @@ export function windowScaleFor(bufferSize: number): number {
     size = Math.floor(size / 2);
   }
   return shift;
-}
-
-function insertInterval(list: Interval[], start: number, end: number): void {
-  let i = 0;
-  while (i < list.length && (list[i] as Interval).end < start) i++;
-  let s = start;
-  let e = end;
-  while (i < list.length && (list[i] as Interval).start <= e) {
-    const cur = list[i] as Interval;
-    s = Math.min(s, cur.start);
-    e = Math.max(e, cur.end);
-    list.splice(i, 1);
-  }
-  list.splice(i, 0, { start: s, end: e });
 }
