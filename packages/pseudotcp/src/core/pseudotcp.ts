@@ -127,15 +127,23 @@ export interface PseudoTcpStats {
   segmentsRejected: number;
 }
 
+/** Default send and receive buffer (see `PseudoTcpOptions`). */
 const DEFAULT_BUFFER = 8 * 1024 * 1024;
 /** libnice's receive buffer when the peer cannot scale windows. */
 const UNSCALED_RECEIVE_BUFFER = 60 * 1024;
-const INITIAL_RTO = 1000; // libnice DEF_RTO; also the backoff cap while connecting
+/** libnice DEF_RTO; also the backoff cap while connecting. */
+const INITIAL_RTO = 1000;
+/** RFC 6298 §2.5: a maximum may be placed on the RTO, provided it is at least 60 s. */
 const MAX_RTO = 60_000;
+/** libnice gives up a segment after this many transmissions before ESTABLISHED (about 30 s)... */
 const MAX_TRANSMITS_CONNECTING = 30;
+/** ...and after this many once established. */
 const MAX_TRANSMITS_ESTABLISHED = 15;
+/** A zero window held this long with nothing received closes the connection (libnice). */
 const ZERO_WINDOW_ABORT_MS = 15_000;
+/** TIME-WAIT is short: the conversation id, not time, separates connections. */
 const TIME_WAIT_MS = 1;
+/** FIN-WAIT-2 after close() waits this long for the peer's FIN (Linux tcp_fin_timeout). */
 const FIN_WAIT_2_TIMEOUT = 60_000;
 /** RFC 5961 §7: challenge ACKs per period (its recommended 10 in 5 s). */
 const CHALLENGE_ACK_LIMIT = 10;

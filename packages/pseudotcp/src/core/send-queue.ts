@@ -176,7 +176,8 @@ export class SendQueue {
     if (id === 0) return undefined;
     const front = this.log.peek();
     if (front === undefined) return undefined;
-    const idx = (id - front.id) >>> 0;
+    let idx = (id - front.id) >>> 0;
+    if (id < front.id) idx--; // the ids wrapped past 2^32 between them, skipping 0
     if (idx >= this.log.length) return undefined;
     const tx = this.log.at(idx);
     return tx !== undefined && tx.id === id ? tx : undefined;
