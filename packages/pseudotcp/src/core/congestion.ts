@@ -1,20 +1,24 @@
 // Congestion control is the sender's own business (the receiver never sees it), so it can differ
 // from libnice's and stay wire-compatible. Two controllers share one small interface.
 
-export interface AckSample {
+import type { RateSample } from './delivery-rate.js';
+
+/**
+ * What an ACK tells the controller. The rate fields (`deliveryRate`, `rateAppLimited`,
+ * `priorDelivered`, `totalDelivered`) come from the delivery-rate estimator (`delivery-rate.ts`):
+ * Bbr's bottleneck bandwidth is the windowed maximum of `deliveryRate`, and a round trip ends when
+ * an ACK delivers a transmission sent after the previous round ended (`priorDelivered`).
+ */
+export interface AckSample extends RateSample {
+  /** When the ACK arrived, ms. */
   now: number;
   /** Bytes newly delivered by this ACK (cumulatively acknowledged or reported received). */
   delivered: number;
   /** Bytes in flight after the ACK was processed. */
   inflight: number;
-  /** Delivery rate in bytes per ms, or undefined when this ACK gives no valid sample. */
-  deliveryRate: number | undefined;
-  rateAppLimited: boolean;
-  /** Total delivered bytes when the newest delivered packet was sent (round-trip counting). */
-  priorDelivered: number;
-  totalDelivered: number;
   /** RTT sample in ms, if this ACK gave one. */
   rtt: number | undefined;
+  /** The sender is recovering from a loss. */
   inRecovery: boolean;
 }
 

@@ -10,6 +10,14 @@
 //   ACKs, NewReno partial ACKs and the RTO (RFC 6298, RFC 5681, RFC 6582).
 // - Sending is limited by "pipe" (bytes in flight, not lost, not known received) against the
 //   congestion window, by the peer's window and by pacing.
+//
+// This class keeps the connection state (RFC 9293 §3.3.2), the sequence numbers and the buffers,
+// and decides; self-contained pieces with their own tests do the rest:
+// - send-queue.ts: segments in flight, the log of their transmissions, lost marks, the pipe;
+// - pacer.ts: when the next segment may leave; congestion.ts: the window and the pacing rate,
+//   fed by delivery-rate.ts (delivery-rate samples);
+// - rtt-estimator.ts: RTO (RFC 6298); reassembly.ts: data held out of order;
+// - ack-policy.ts: when the receiver acknowledges (delayed or immediate ACK).
 
 import { AckPolicy } from './ack-policy.js';
 import { type AckSample, Bbr, type CongestionController, NewReno } from './congestion.js';
@@ -527,7 +535,7 @@ export class PseudoTcp {
     if (this.isClosed() || this.shutdownRequested) return;
     this.shutdownRequested = true;
     if (this._state === 'listen' || this._state === 'syn-sent' || this._state === 'syn-received') return; // applied on establish
-    this.applyShutdown(now);
+    this.applyShutdown();
     this.flush(now);
   }
 
@@ -550,7 +558,7 @@ export class PseudoTcp {
     if (!this.shutdownRequested) {
       this.shutdownRequested = true;
       if (this._state === 'syn-received') return; // applied on establish
-      this.applyShutdown(now);
+      this.applyShutdown();
     }
     this.checkGracefulClose();
     if (!this.isClosed()) this.flush(now);
@@ -648,13 +656,13 @@ export class PseudoTcp {
     this.mss = Math.max(this.mtu - PACKET_OVERHEAD, MIN_MSS);
     this.lastRecv = now;
     this.events.push({ type: 'opened' });
-    if (this.shutdownRequested) this.applyShutdown(now);
+    if (this.shutdownRequested) this.applyShutdown();
     this.checkGracefulClose();
   }
 
   // ------------------------------------------------------------------ closing
 
-  private applyShutdown(_now: number): void {
+  private applyShutdown(): void {
     if (this.finAckNegotiated) {
       if (this.finSeq !== undefined) return;
       this.finSeq = this.sndDataEnd;
