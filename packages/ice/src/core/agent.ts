@@ -42,6 +42,7 @@ import {
 import { byPriority, CandidatePair, type Generation } from './pair.js';
 import { type RandomSource, randomFloat, randomTieBreaker, secureRandom } from './random.js';
 import { SourceRateLimiter } from './rate-limit.js';
+import { RetransmitBudget } from './retransmit-budget.js';
 import {
   type AgentMode,
   agentMode,
@@ -207,8 +208,7 @@ export class IceAgent {
   private wake = false;
   private lastNow = 0;
   /** Token bucket of check retransmissions (timing.checkRetransmitRate / checkRetransmitBurst). */
-  private retransmitTokens: number;
-  private retransmitTokensAt: number | undefined;
+  private readonly retransmitBudget: RetransmitBudget;
   /** Requests sent (first transmissions and retransmissions, checks and consent), for diagnostics. */
   readonly sent = {
     /** Requests (connectivity and consent checks) sent for the first time. */
@@ -253,7 +253,10 @@ export class IceAgent {
     this.pairLimit = options.pairLimit ?? 100;
     this.maxRemoteCandidates = options.maxRemoteCandidates ?? 20;
     this.allowLoopback = options.allowLoopback;
-    this.retransmitTokens = this.timing.checkRetransmitBurst;
+    this.retransmitBudget = new RetransmitBudget(
+      this.timing.checkRetransmitRate,
+      this.timing.checkRetransmitBurst,
+    );
     const streams = options.streams ?? [1];
     streams.forEach((components, id) => {
       this.streams.set(id, {
@@ -849,8 +852,8 @@ export class IceAgent {
       }
       // The aggregate budget (README "Bounded cost"): retransmissions of ordinary checks share
       // checkRetransmitRate per second; nominations and consent are few and time-critical.
-      if (tx.kind === 'check' && !tx.nominate && !this.takeRetransmitToken(now)) {
-        tx.nextAt = now + Math.max(1, ((1 - this.retransmitTokens) * 1000) / this.timing.checkRetransmitRate);
+      if (tx.kind === 'check' && !tx.nominate && !this.retransmitBudget.take(now)) {
+        tx.nextAt = now + this.retransmitBudget.untilNextToken();
         this.sent.deferredRetransmits++;
         continue;
       }
@@ -861,18 +864,6 @@ export class IceAgent {
       tx.nextAt = now + retransmitWait(this.timing, tx.rto, tx.requestsSent, tx.maxRequests);
       this.transmit(tx.pair, tx.data);
     }
-  }
-
-  private takeRetransmitToken(now: number): boolean {
-    const rate = this.timing.checkRetransmitRate;
-    if (!(rate < Number.POSITIVE_INFINITY)) return true;
-    const burst = this.timing.checkRetransmitBurst;
-    const at = this.retransmitTokensAt ?? now;
-    this.retransmitTokens = Math.min(burst, this.retransmitTokens + ((now - at) * rate) / 1000);
-    this.retransmitTokensAt = now;
-    if (this.retransmitTokens < 1 - 1e-9) return false; // float sums of fractions
-    this.retransmitTokens = Math.max(0, this.retransmitTokens - 1);
-    return true;
   }
 
   private onCheckTimeout(tx: Transaction): void {
