@@ -24,6 +24,7 @@ import {
   localPreferenceOf,
 } from './candidate.js';
 import { authentic, buildCheckRequest, buildCheckSuccess, buildRoleConflict, hex } from './check-messages.js';
+import { type CheckTransaction, CheckTransactions } from './check-transactions.js';
 import { CheckList } from './checklist.js';
 import { consentDelay, consentTimerAction, consentVerdict, consentVerdictChangesAt } from './consent.js';
 import { generateCredentials, type IceCredentials, validateCredentials } from './credentials.js';
@@ -42,7 +43,6 @@ import {
 import { byPriority, CandidatePair, type Generation } from './pair.js';
 import { type RandomSource, randomFloat, randomTieBreaker, secureRandom } from './random.js';
 import { SourceRateLimiter } from './rate-limit.js';
-import { RetransmitBudget } from './retransmit-budget.js';
 import {
   type AgentMode,
   agentMode,
@@ -54,7 +54,7 @@ import {
   roleForPeer,
   roleOnCommand,
 } from './role.js';
-import { checkRto, DEFAULT_TIMING, type IceTimingConfig, retransmitWait } from './timing.js';
+import { checkRto, DEFAULT_TIMING, type IceTimingConfig } from './timing.js';
 
 export type { IceRole } from './role.js';
 
@@ -139,25 +139,6 @@ export interface RemoteCandidateInit {
   relatedAddress?: TransportAddress;
 }
 
-interface Transaction {
-  id: string;
-  data: Uint8Array;
-  pair: CandidatePair;
-  kind: 'check' | 'consent';
-  nominate: boolean;
-  role: IceRole;
-  rto: number;
-  requestsSent: number;
-  maxRequests: number;
-  firstSentAt: number;
-  lastSentAt: number;
-  nextAt: number;
-  /** The PRIORITY we put in the request (for a peer-reflexive local candidate). */
-  prflxPriority: number;
-  /** RFC 8445 §7.3.1.4 cancelled: no more retransmissions, but a late answer still counts. */
-  cancelled: boolean;
-}
-
 interface Stream {
   id: number;
   components: number;
@@ -188,7 +169,7 @@ export class IceAgent {
   private localCandidates: Candidate[] = [];
   private remoteCandidates: Candidate[] = [];
   private readonly foundations = new Map<string, string>();
-  private readonly transactions = new Map<string, Transaction>();
+  private readonly transactions: CheckTransactions;
   private triggered: CandidatePair[] = [];
   private readonly transmits: Transmit[] = [];
   private readonly events: IceEvent[] = [];
@@ -207,8 +188,6 @@ export class IceAgent {
   /** Something happened outside handleInput/handleTimeout that the state machine must look at. */
   private wake = false;
   private lastNow = 0;
-  /** Token bucket of check retransmissions (timing.checkRetransmitRate / checkRetransmitBurst). */
-  private readonly retransmitBudget: RetransmitBudget;
   /** Requests sent (first transmissions and retransmissions, checks and consent), for diagnostics. */
   readonly sent = {
     /** Requests (connectivity and consent checks) sent for the first time. */
@@ -253,10 +232,7 @@ export class IceAgent {
     this.pairLimit = options.pairLimit ?? 100;
     this.maxRemoteCandidates = options.maxRemoteCandidates ?? 20;
     this.allowLoopback = options.allowLoopback;
-    this.retransmitBudget = new RetransmitBudget(
-      this.timing.checkRetransmitRate,
-      this.timing.checkRetransmitBurst,
-    );
+    this.transactions = new CheckTransactions(this.timing);
     const streams = options.streams ?? [1];
     streams.forEach((components, id) => {
       this.streams.set(id, {
@@ -572,7 +548,7 @@ export class IceAgent {
         if (a) s.selected.set(c, a);
       }
     }
-    for (const [id, tx] of this.transactions) if (!keep.has(tx.pair)) this.transactions.delete(id);
+    this.transactions.keepPairs(keep);
     this.triggered = [];
     this.remoteCandidates = [];
     this.localCandidates = this.localCandidates.filter((c) => c.type !== 'prflx');
@@ -664,7 +640,7 @@ export class IceAgent {
     if (this.state === 'closed') return undefined;
     let t = Number.POSITIVE_INFINITY;
     if (this.wake && this.state !== 'failed') t = this.lastNow;
-    for (const tx of this.transactions.values()) t = Math.min(t, tx.nextAt);
+    t = Math.min(t, this.transactions.nextTimeout());
     if (this.mode.sendsChecks && this.hasCheckWork()) t = Math.min(t, this.lastPacedAt + this.timing.ta);
     if (this.nominationWakeAt !== undefined) t = Math.min(t, this.nominationWakeAt);
     const hard = this.state === 'checking' ? this.hardNat?.nextTimeout(this.checkingSince) : undefined;
@@ -811,23 +787,20 @@ export class IceAgent {
       }
     }
     const maxRequests = kind === 'consent' ? 4 : this.timing.maxCheckRequests;
-    const id = hex(transactionId);
-    this.transactions.set(id, {
-      id,
-      data,
-      pair,
-      kind,
-      nominate: nominating,
-      role: this.role,
-      rto,
-      requestsSent: 1,
-      maxRequests,
-      firstSentAt: now,
-      lastSentAt: now,
-      nextAt: now + retransmitWait(this.timing, rto, 1, maxRequests),
-      prflxPriority,
-      cancelled: false,
-    });
+    this.transactions.start(
+      {
+        id: hex(transactionId),
+        data,
+        pair,
+        kind,
+        nominate: nominating,
+        role: this.role,
+        rto,
+        maxRequests,
+        prflxPriority,
+      },
+      now,
+    );
     if (this.state === 'new') this.setState('checking');
     if (this.checkingSince === undefined) this.checkingSince = now;
     this.sent.checks++;
@@ -840,33 +813,17 @@ export class IceAgent {
   }
 
   private runRetransmissions(now: number): void {
-    // Longest-waiting first, so that a budget-deferred retransmission goes round robin.
-    const due = [...this.transactions.values()]
-      .filter((tx) => tx.nextAt <= now)
-      .sort((a, b) => a.nextAt - b.nextAt || a.lastSentAt - b.lastSentAt);
-    for (const tx of due) {
-      if (tx.cancelled || tx.requestsSent >= tx.maxRequests) {
-        this.transactions.delete(tx.id);
-        if (!tx.cancelled) this.onCheckTimeout(tx);
-        continue;
+    for (const { tx, outcome } of this.transactions.runDue(now)) {
+      if (outcome === 'timeout') this.onCheckTimeout(tx);
+      else if (outcome === 'deferred') this.sent.deferredRetransmits++;
+      else if (outcome === 'retransmit') {
+        this.sent.retransmits++;
+        this.transmit(tx.pair, tx.data);
       }
-      // The aggregate budget (README "Bounded cost"): retransmissions of ordinary checks share
-      // checkRetransmitRate per second; nominations and consent are few and time-critical.
-      if (tx.kind === 'check' && !tx.nominate && !this.retransmitBudget.take(now)) {
-        tx.nextAt = now + this.retransmitBudget.untilNextToken();
-        this.sent.deferredRetransmits++;
-        continue;
-      }
-      // RFC 8445 §14.3 / RFC 8489 §6.2.1: retransmit with doubling RTO.
-      this.sent.retransmits++;
-      tx.requestsSent++;
-      tx.lastSentAt = now;
-      tx.nextAt = now + retransmitWait(this.timing, tx.rto, tx.requestsSent, tx.maxRequests);
-      this.transmit(tx.pair, tx.data);
     }
   }
 
-  private onCheckTimeout(tx: Transaction): void {
+  private onCheckTimeout(tx: CheckTransaction): void {
     if (tx.kind === 'consent') return; // consent is judged by time since the last answer
     const p = tx.pair;
     if (p.state === 'in-progress') p.state = 'failed';
@@ -921,7 +878,12 @@ export class IceAgent {
     this.onCheckSuccess(tx, pair, mapped, now);
   }
 
-  private onCheckSuccess(tx: Transaction, pair: CandidatePair, mapped: TransportAddress, now: number): void {
+  private onCheckSuccess(
+    tx: CheckTransaction,
+    pair: CandidatePair,
+    mapped: TransportAddress,
+    now: number,
+  ): void {
     // RFC 8445 §7.2.5.3.1: a mapped address we do not know is a peer-reflexive local candidate.
     let local = this.localCandidates.find(
       (c) =>
@@ -1110,8 +1072,7 @@ export class IceAgent {
         break;
       case 'in-progress': {
         // Cancel the pending transaction's retransmissions (a late answer still counts) and re-check now.
-        for (const tx of this.transactions.values())
-          if (tx.pair === pair && tx.kind === 'check') tx.cancelled = true;
+        this.transactions.cancelChecksOn(pair);
         if (!this.triggered.includes(pair)) this.triggered.push(pair);
         if (!renominate) pair.state = 'waiting';
         break;
@@ -1222,8 +1183,7 @@ export class IceAgent {
         const checked = best.generatedBy ?? best;
         best.nominating = true;
         checked.nominating = true;
-        for (const tx of this.transactions.values())
-          if (tx.pair === checked && tx.kind === 'check') tx.cancelled = true;
+        this.transactions.cancelChecksOn(checked);
         this.startCheck(checked, now, true);
       }
     }

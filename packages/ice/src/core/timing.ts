@@ -79,7 +79,7 @@ export function checkRto(
  * check's RTO, Rm times RTO at the end) of `@p2pcat/stun`, capped by `maxRetransmitInterval`.
  */
 export function retransmitWait(
-  cfg: IceTimingConfig,
+  cfg: Pick<IceTimingConfig, 'rm' | 'maxRetransmitInterval'>,
   rto: number,
   requestsSent: number,
   maxRequests: number,
