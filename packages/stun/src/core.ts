@@ -40,5 +40,5 @@ export {
   StunClientTransactions,
   type TransactionEvent,
 } from './transaction/client-transactions.js';
-export type { TransactionOptions } from './transaction/schedule.js';
+export { retransmissionWait, type TransactionOptions } from './transaction/schedule.js';
 export { StunStreamFramer } from './transaction/stream-framing.js';

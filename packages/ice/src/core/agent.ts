@@ -23,19 +23,40 @@ import {
   foundationKey,
   localPreferenceOf,
 } from './candidate.js';
+import { authentic, buildCheckRequest, buildCheckSuccess, buildRoleConflict, hex } from './check-messages.js';
+import { type CheckTransaction, CheckTransactions } from './check-transactions.js';
 import { CheckList } from './checklist.js';
+import { consentDelay, consentTimerAction, consentVerdict, consentVerdictChangesAt } from './consent.js';
 import { generateCredentials, type IceCredentials, validateCredentials } from './credentials.js';
 import type { IceConnectionState, IceEvent, IceFailureReason, PairInfo, Transmit } from './events.js';
 import { HardNatDriver, type HardNatOptions } from './hard-nat/driver.js';
 import type { HardNatProfile } from './hard-nat/profile.js';
+import {
+  checkNominates,
+  onUseCandidate,
+  outrankedByNominated,
+  pairToSelect,
+  regularNomination,
+  repeatsNomination,
+  successNominates,
+} from './nomination.js';
 import { byPriority, CandidatePair, type Generation } from './pair.js';
 import { type RandomSource, randomFloat, randomTieBreaker, secureRandom } from './random.js';
 import { SourceRateLimiter } from './rate-limit.js';
-import { authentic, buildCheckRequest, buildCheckSuccess, buildRoleConflict, hex } from './stun-glue.js';
-import { checkRto, consentDelay, DEFAULT_TIMING, type IceTimingConfig, retransmitWait } from './timing.js';
+import {
+  type AgentMode,
+  agentMode,
+  type IceRole,
+  initialRole,
+  nominates,
+  resolveRoleConflict,
+  roleAfterConflictResponse,
+  roleForPeer,
+  roleOnCommand,
+} from './role.js';
+import { checkRto, DEFAULT_TIMING, type IceTimingConfig } from './timing.js';
 
-/** The agent's role (RFC 8445 §6.1.1): the controlling agent nominates pairs. */
-export type IceRole = 'controlling' | 'controlled';
+export type { IceRole } from './role.js';
 
 /** Options of `IceAgent`. */
 export interface IceAgentOptions {
@@ -118,25 +139,6 @@ export interface RemoteCandidateInit {
   relatedAddress?: TransportAddress;
 }
 
-interface Transaction {
-  id: string;
-  data: Uint8Array;
-  pair: CandidatePair;
-  kind: 'check' | 'consent';
-  nominate: boolean;
-  role: IceRole;
-  rto: number;
-  requestsSent: number;
-  maxRequests: number;
-  firstSentAt: number;
-  lastSentAt: number;
-  nextAt: number;
-  /** The PRIORITY we put in the request (for a peer-reflexive local candidate). */
-  prflxPriority: number;
-  /** RFC 8445 §7.3.1.4 cancelled: no more retransmissions, but a late answer still counts. */
-  cancelled: boolean;
-}
-
 interface Stream {
   id: number;
   components: number;
@@ -154,7 +156,8 @@ interface Stream {
 export class IceAgent {
   private readonly random: RandomSource;
   private readonly timing: IceTimingConfig;
-  private readonly lite: boolean;
+  /** Full or ICE-lite: what the agent does on its own (role.ts). */
+  private readonly mode: AgentMode;
   private readonly aggressive: boolean;
   private role: IceRole;
   private readonly tieBreaker: bigint;
@@ -166,7 +169,7 @@ export class IceAgent {
   private localCandidates: Candidate[] = [];
   private remoteCandidates: Candidate[] = [];
   private readonly foundations = new Map<string, string>();
-  private readonly transactions = new Map<string, Transaction>();
+  private readonly transactions: CheckTransactions;
   private triggered: CandidatePair[] = [];
   private readonly transmits: Transmit[] = [];
   private readonly events: IceEvent[] = [];
@@ -185,9 +188,6 @@ export class IceAgent {
   /** Something happened outside handleInput/handleTimeout that the state machine must look at. */
   private wake = false;
   private lastNow = 0;
-  /** Token bucket of check retransmissions (timing.checkRetransmitRate / checkRetransmitBurst). */
-  private retransmitTokens: number;
-  private retransmitTokensAt: number | undefined;
   /** Requests sent (first transmissions and retransmissions, checks and consent), for diagnostics. */
   readonly sent = {
     /** Requests (connectivity and consent checks) sent for the first time. */
@@ -215,10 +215,9 @@ export class IceAgent {
   constructor(options: IceAgentOptions = {}) {
     this.random = options.random ?? secureRandom;
     this.timing = { ...DEFAULT_TIMING, ...options.timing };
-    this.lite = options.lite ?? false;
+    this.mode = agentMode(options.lite ?? false);
     this.aggressive = options.nomination === 'aggressive';
-    // RFC 8445 §6.1.1: a lite agent is always controlled when the peer is full.
-    this.role = this.lite ? 'controlled' : (options.role ?? 'controlling');
+    this.role = initialRole(this.mode, options.role);
     this.tieBreaker = randomTieBreaker(this.random);
     const creds = options.credentials ?? generateCredentials(this.random);
     const bad = validateCredentials(creds);
@@ -233,7 +232,7 @@ export class IceAgent {
     this.pairLimit = options.pairLimit ?? 100;
     this.maxRemoteCandidates = options.maxRemoteCandidates ?? 20;
     this.allowLoopback = options.allowLoopback;
-    this.retransmitTokens = this.timing.checkRetransmitBurst;
+    this.transactions = new CheckTransactions(this.timing);
     const streams = options.streams ?? [1];
     streams.forEach((components, id) => {
       this.streams.set(id, {
@@ -326,7 +325,7 @@ export class IceAgent {
   }
   /** Whether this is an ICE-lite agent. */
   get isLite(): boolean {
-    return this.lite;
+    return this.mode.lite;
   }
   /** The role now (it may change on a role conflict). */
   get currentRole(): IceRole {
@@ -351,11 +350,11 @@ export class IceAgent {
     const seen = new Set<CandidatePair>();
     for (const s of this.streams.values())
       for (const p of s.checkList.pairs) {
-        out.push(this.info(p));
+        out.push(this.pairInfo(p));
         seen.add(p);
         if (p.validPair && !seen.has(p.validPair)) {
           seen.add(p.validPair);
-          out.push(this.info(p.validPair));
+          out.push(this.pairInfo(p.validPair));
         }
       }
     return out;
@@ -363,21 +362,21 @@ export class IceAgent {
   /** The selected (nominated) pair of a component, if any. */
   getSelectedPair(component = 1, streamId = 0): PairInfo | undefined {
     const p = this.streams.get(streamId)?.selected.get(component);
-    return p ? this.info(p) : undefined;
+    return p ? this.pairInfo(p) : undefined;
   }
 
   /** The pair `send` uses now: the selected one, or before nomination the best valid pair. */
   getActivePair(component = 1, streamId = 0): PairInfo | undefined {
     const p = this.activePair(streamId, component);
-    return p ? this.info(p) : undefined;
+    return p ? this.pairInfo(p) : undefined;
   }
 
   // ---------------------------------------------------------------- commands
 
   /** Changes the role; ignored by an ICE-lite agent. */
   setRole(role: IceRole): void {
-    if (this.lite || role === this.role) return;
-    this.switchRole(role);
+    const next = roleOnCommand(this.mode, this.role, role);
+    if (next) this.switchRole(next);
   }
 
   /** Remote ufrag/pwd (and whether the peer is ICE-lite). Checks start once these are known. */
@@ -388,8 +387,8 @@ export class IceAgent {
     this.generation.remotePwd = creds.pwd;
     this.remoteLite = options.lite ?? false;
     this.wake = true; // the connect timeout runs from here, pairs or not
-    // RFC 8445 §6.1.1: with a lite peer, the full agent MUST take the controlling role.
-    if (this.remoteLite && !this.lite && this.role !== 'controlling') this.switchRole('controlling');
+    const next = roleForPeer(this.mode, this.role, this.remoteLite);
+    if (next) this.switchRole(next);
     this.formPairs();
   }
 
@@ -549,7 +548,7 @@ export class IceAgent {
         if (a) s.selected.set(c, a);
       }
     }
-    for (const [id, tx] of this.transactions) if (!keep.has(tx.pair)) this.transactions.delete(id);
+    this.transactions.keepPairs(keep);
     this.triggered = [];
     this.remoteCandidates = [];
     this.localCandidates = this.localCandidates.filter((c) => c.type !== 'prflx');
@@ -600,7 +599,7 @@ export class IceAgent {
         }
         throw e;
       }
-      this.afterChange(now);
+      this.nominateSelectAndUpdateState(now);
       return;
     }
     this.onApplicationData(datagram, from, to);
@@ -617,13 +616,13 @@ export class IceAgent {
     if (this.checkingSince === undefined && (this.hasCheckWork() || this.generation.remotePwd !== undefined))
       this.checkingSince = now;
     this.runRetransmissions(now);
-    if (!this.lite && this.hasCheckWork() && now >= this.lastPacedAt + this.timing.ta) {
+    if (this.mode.sendsChecks && this.hasCheckWork() && now >= this.lastPacedAt + this.timing.ta) {
       this.sendNextCheck(now);
       this.lastPacedAt = now;
     }
     this.runConsent(now);
     this.hardNat?.tick(now, this.checkingSince);
-    this.afterChange(now);
+    this.nominateSelectAndUpdateState(now);
   }
 
   /** The next datagram to send, or undefined when none is queued. */
@@ -641,8 +640,8 @@ export class IceAgent {
     if (this.state === 'closed') return undefined;
     let t = Number.POSITIVE_INFINITY;
     if (this.wake && this.state !== 'failed') t = this.lastNow;
-    for (const tx of this.transactions.values()) t = Math.min(t, tx.nextAt);
-    if (!this.lite && this.hasCheckWork()) t = Math.min(t, this.lastPacedAt + this.timing.ta);
+    t = Math.min(t, this.transactions.nextTimeout());
+    if (this.mode.sendsChecks && this.hasCheckWork()) t = Math.min(t, this.lastPacedAt + this.timing.ta);
     if (this.nominationWakeAt !== undefined) t = Math.min(t, this.nominationWakeAt);
     const hard = this.state === 'checking' ? this.hardNat?.nextTimeout(this.checkingSince) : undefined;
     if (hard !== undefined) t = Math.min(t, hard);
@@ -652,11 +651,11 @@ export class IceAgent {
     for (const s of this.streams.values())
       for (const c of this.componentsOf(s)) {
         const p = this.activePair(s.id, c);
-        if (p && !this.lite) {
-          t = Math.min(t, p.lastConsentAt + this.timing.consentTimeout + 1);
-          if (this.state !== 'disconnected')
-            t = Math.min(t, p.lastConsentAt + this.timing.disconnectedTimeout + 1);
-        }
+        if (p && this.mode.runsConsent)
+          t = Math.min(
+            t,
+            consentVerdictChangesAt(p.lastConsentAt, this.state === 'disconnected', this.timing),
+          );
       }
     return Number.isFinite(t) ? t : undefined;
   }
@@ -713,7 +712,7 @@ export class IceAgent {
     for (const s of this.streams.values()) {
       if (s.checkList.state !== 'running') continue;
       for (const p of s.checkList.pairs)
-        if ((p.state === 'waiting' || p.state === 'frozen') && !this.obsolete(p)) return true;
+        if ((p.state === 'waiting' || p.state === 'frozen') && !this.outranked(p)) return true;
     }
     return false;
   }
@@ -723,12 +722,12 @@ export class IceAgent {
     while (this.triggered.length > 0) {
       const p = this.triggered.shift() as CandidatePair;
       if (p.generation !== this.generation) continue;
-      this.startCheck(p, now, p.nominating && this.role === 'controlling');
+      this.startCheck(p, now, repeatsNomination(this.role, p.nominating));
       return true;
     }
     const lists = [...this.streams.values()].map((s) => s.checkList).filter((l) => l.state === 'running');
     for (const list of lists) {
-      const p = list.pairs.find((x) => x.state === 'waiting' && !this.obsolete(x));
+      const p = list.pairs.find((x) => x.state === 'waiting' && !this.outranked(x));
       if (p) {
         this.startCheck(p, now, false);
         return true;
@@ -736,7 +735,7 @@ export class IceAgent {
     }
     // Nothing Waiting: RFC 8445 §6.1.4.2 unfreezes a Frozen pair (highest priority first).
     for (const list of lists) {
-      const p = list.pairs.find((x) => x.state === 'frozen' && !this.obsolete(x));
+      const p = list.pairs.find((x) => x.state === 'frozen' && !this.outranked(x));
       if (p) {
         this.startCheck(p, now, false);
         return true;
@@ -745,10 +744,10 @@ export class IceAgent {
     return false;
   }
 
-  /** After nomination a pair worse than the nominated one is not worth a check. */
-  private obsolete(p: CandidatePair): boolean {
+  /** After nomination a pair worse than the nominated one is not worth a check (nomination.ts). */
+  private outranked(p: CandidatePair): boolean {
     const sel = this.streams.get(p.local.streamId)?.selected.get(p.local.component);
-    return !!sel && sel.nominated && sel.generation === this.generation && p.priority < sel.priority;
+    return outrankedByNominated(p, sel, this.generation);
   }
 
   private startCheck(
@@ -762,13 +761,14 @@ export class IceAgent {
     const transactionId = this.random.bytes(12);
     const localPref = localPreferenceOf(pair.local.priority);
     const prflxPriority = candidatePriority('prflx', localPref, pair.local.component);
+    const nominating = checkNominates({ nominate, aggressive: this.aggressive, kind });
     const data = buildCheckRequest({
       transactionId,
       username: `${gen.remoteUfrag}:${gen.localUfrag}`,
       priority: prflxPriority,
       controlling: this.role === 'controlling',
       tieBreaker: this.tieBreaker,
-      useCandidate: nominate || (this.aggressive && kind === 'check'),
+      useCandidate: nominating,
       remotePwd: gen.remotePwd,
     });
     let rto = this.timing.rtoMin;
@@ -787,23 +787,20 @@ export class IceAgent {
       }
     }
     const maxRequests = kind === 'consent' ? 4 : this.timing.maxCheckRequests;
-    const id = hex(transactionId);
-    this.transactions.set(id, {
-      id,
-      data,
-      pair,
-      kind,
-      nominate: nominate || (this.aggressive && kind === 'check'),
-      role: this.role,
-      rto,
-      requestsSent: 1,
-      maxRequests,
-      firstSentAt: now,
-      lastSentAt: now,
-      nextAt: now + retransmitWait(this.timing, rto, 1, maxRequests),
-      prflxPriority,
-      cancelled: false,
-    });
+    this.transactions.start(
+      {
+        id: hex(transactionId),
+        data,
+        pair,
+        kind,
+        nominate: nominating,
+        role: this.role,
+        rto,
+        maxRequests,
+        prflxPriority,
+      },
+      now,
+    );
     if (this.state === 'new') this.setState('checking');
     if (this.checkingSince === undefined) this.checkingSince = now;
     this.sent.checks++;
@@ -816,45 +813,17 @@ export class IceAgent {
   }
 
   private runRetransmissions(now: number): void {
-    // Longest-waiting first, so that a budget-deferred retransmission goes round robin.
-    const due = [...this.transactions.values()]
-      .filter((tx) => tx.nextAt <= now)
-      .sort((a, b) => a.nextAt - b.nextAt || a.lastSentAt - b.lastSentAt);
-    for (const tx of due) {
-      if (tx.cancelled || tx.requestsSent >= tx.maxRequests) {
-        this.transactions.delete(tx.id);
-        if (!tx.cancelled) this.onCheckTimeout(tx);
-        continue;
+    for (const { tx, outcome } of this.transactions.runDue(now)) {
+      if (outcome === 'timeout') this.onCheckTimeout(tx);
+      else if (outcome === 'deferred') this.sent.deferredRetransmits++;
+      else if (outcome === 'retransmit') {
+        this.sent.retransmits++;
+        this.transmit(tx.pair, tx.data);
       }
-      // The aggregate budget (README "Bounded cost"): retransmissions of ordinary checks share
-      // checkRetransmitRate per second; nominations and consent are few and time-critical.
-      if (tx.kind === 'check' && !tx.nominate && !this.takeRetransmitToken(now)) {
-        tx.nextAt = now + Math.max(1, ((1 - this.retransmitTokens) * 1000) / this.timing.checkRetransmitRate);
-        this.sent.deferredRetransmits++;
-        continue;
-      }
-      // RFC 8445 §14.3 / RFC 8489 §6.2.1: retransmit with doubling RTO.
-      this.sent.retransmits++;
-      tx.requestsSent++;
-      tx.lastSentAt = now;
-      tx.nextAt = now + retransmitWait(this.timing, tx.rto, tx.requestsSent, tx.maxRequests);
-      this.transmit(tx.pair, tx.data);
     }
   }
 
-  private takeRetransmitToken(now: number): boolean {
-    const rate = this.timing.checkRetransmitRate;
-    if (!(rate < Number.POSITIVE_INFINITY)) return true;
-    const burst = this.timing.checkRetransmitBurst;
-    const at = this.retransmitTokensAt ?? now;
-    this.retransmitTokens = Math.min(burst, this.retransmitTokens + ((now - at) * rate) / 1000);
-    this.retransmitTokensAt = now;
-    if (this.retransmitTokens < 1 - 1e-9) return false; // float sums of fractions
-    this.retransmitTokens = Math.max(0, this.retransmitTokens - 1);
-    return true;
-  }
-
-  private onCheckTimeout(tx: Transaction): void {
+  private onCheckTimeout(tx: CheckTransaction): void {
     if (tx.kind === 'consent') return; // consent is judged by time since the last answer
     const p = tx.pair;
     if (p.state === 'in-progress') p.state = 'failed';
@@ -886,8 +855,8 @@ export class IceAgent {
       const err = msg.get('ERROR_CODE');
       if (err?.code === 487 && tx.kind === 'check') {
         // RFC 8445 §7.2.5.1: switch role if the request carried our current role, then retry via the triggered queue.
-        if (tx.role === this.role)
-          this.switchRole(this.role === 'controlling' ? 'controlled' : 'controlling');
+        const next = roleAfterConflictResponse(tx.role, this.role);
+        if (next) this.switchRole(next);
         pair.state = 'waiting';
         if (!this.triggered.includes(pair)) this.triggered.push(pair);
       } else if (tx.kind === 'check') pair.state = 'failed';
@@ -909,7 +878,12 @@ export class IceAgent {
     this.onCheckSuccess(tx, pair, mapped, now);
   }
 
-  private onCheckSuccess(tx: Transaction, pair: CandidatePair, mapped: TransportAddress, now: number): void {
+  private onCheckSuccess(
+    tx: CheckTransaction,
+    pair: CandidatePair,
+    mapped: TransportAddress,
+    now: number,
+  ): void {
     // RFC 8445 §7.2.5.3.1: a mapped address we do not know is a peer-reflexive local candidate.
     let local = this.localCandidates.find(
       (c) =>
@@ -963,7 +937,7 @@ export class IceAgent {
         type: 'valid-pair',
         streamId: valid.local.streamId,
         component: valid.local.component,
-        pair: this.info(valid),
+        pair: this.pairInfo(valid),
       });
     }
     pair.lastConsentAt = now;
@@ -974,7 +948,12 @@ export class IceAgent {
         if (p.state === 'frozen' && p.foundation === pair.foundation) p.state = 'waiting';
     // RFC 8445 §7.2.5.3.4 / §8.1.1: a successful check with USE-CANDIDATE nominates (controlling side);
     // a USE-CANDIDATE received while the check was pending nominates on success (controlled side).
-    if ((tx.nominate && tx.role === 'controlling') || pair.nominateOnSuccess) {
+    const nominated = successNominates({
+      sentUseCandidate: tx.nominate,
+      sentAsControlling: tx.role === 'controlling',
+      nominateOnSuccess: pair.nominateOnSuccess,
+    });
+    if (nominated) {
       pair.nominateOnSuccess = false;
       valid.nominated = true;
       pair.nominated = true;
@@ -1017,24 +996,20 @@ export class IceAgent {
       return;
     }
 
-    // RFC 8445 §7.3.1.1: role conflict.
+    // RFC 8445 §7.3.1.1: role conflict (role.ts).
     const theirControlling = msg.get('ICE_CONTROLLING');
-    const theirControlled = msg.get('ICE_CONTROLLED');
-    if (!this.lite) {
-      if (this.role === 'controlling' && theirControlling !== undefined) {
-        if (this.tieBreaker >= theirControlling) {
-          this.respond(msg, buildRoleConflict(msg.transactionId, gen.localPwd), from, to);
-          return;
-        }
-        this.switchRole('controlled');
-      } else if (this.role === 'controlled' && theirControlled !== undefined) {
-        if (this.tieBreaker >= theirControlled) this.switchRole('controlling');
-        else {
-          this.respond(msg, buildRoleConflict(msg.transactionId, gen.localPwd), from, to);
-          return;
-        }
-      }
+    const conflict = resolveRoleConflict({
+      mode: this.mode,
+      role: this.role,
+      tieBreaker: this.tieBreaker,
+      theirControlling,
+      theirControlled: msg.get('ICE_CONTROLLED'),
+    });
+    if (conflict.action === 'reject') {
+      this.respond(msg, buildRoleConflict(msg.transactionId, gen.localPwd), from, to);
+      return;
     }
+    if (conflict.switchTo) this.switchRole(conflict.switchTo);
 
     // RFC 8445 §7.3.1.3: a source we do not know becomes a peer-reflexive remote candidate.
     let remote = this.remoteCandidates.find(
@@ -1076,7 +1051,7 @@ export class IceAgent {
     pair.stats.requestsReceived++;
     if (sent) pair.stats.responsesSent++;
 
-    if (this.lite) {
+    if (this.mode.validatesOnRequest) {
       // A lite agent has no checks of its own: a pair is valid once the peer checked it (RFC 8445 §2.5).
       pair.state = 'succeeded';
       pair.valid = true;
@@ -1090,15 +1065,14 @@ export class IceAgent {
     // RFC 8445 §7.3.1.4: triggered checks.
     // A validated pair is not checked again, except that a nomination still unanswered is repeated now
     // (as RFC 8445 §7.3.1.4 does for an In-Progress pair): the peer's request shows the path works.
-    const renominate = !!pair.validPair && pair.nominating && this.role === 'controlling';
+    const renominate = !!pair.validPair && repeatsNomination(this.role, pair.nominating);
     switch (pair.validPair && !renominate ? 'succeeded' : renominate ? 'in-progress' : pair.state) {
       case 'succeeded':
         // Already validated (its nominating or consent check may be in flight): nothing to trigger.
         break;
       case 'in-progress': {
         // Cancel the pending transaction's retransmissions (a late answer still counts) and re-check now.
-        for (const tx of this.transactions.values())
-          if (tx.pair === pair && tx.kind === 'check') tx.cancelled = true;
+        this.transactions.cancelChecksOn(pair);
         if (!this.triggered.includes(pair)) this.triggered.push(pair);
         if (!renominate) pair.state = 'waiting';
         break;
@@ -1108,13 +1082,12 @@ export class IceAgent {
         if (!this.triggered.includes(pair)) this.triggered.push(pair);
     }
     // RFC 8445 §7.3.1.5: USE-CANDIDATE from the controlling peer.
-    if (useCandidate && this.role === 'controlled') {
-      if (pair.state === 'succeeded') {
-        const v = pair.validPair ?? pair;
-        v.nominated = true;
-        pair.nominated = true;
-      } else pair.nominateOnSuccess = true;
-    }
+    const onNomination = useCandidate ? onUseCandidate(this.role, pair.state) : 'ignore';
+    if (onNomination === 'nominate') {
+      const v = pair.validPair ?? pair;
+      v.nominated = true;
+      pair.nominated = true;
+    } else if (onNomination === 'nominate-on-success') pair.nominateOnSuccess = true;
   }
 
   private findValidPair(stream: Stream, local: Candidate, remote: Candidate): CandidatePair | undefined {
@@ -1177,67 +1150,40 @@ export class IceAgent {
 
   // ---------------------------------------------------------------- nomination, selection, consent, state
 
-  private afterChange(now: number): void {
+  /** After any input or timeout: nominate (controlling side), move the selected pairs, update the state. */
+  private nominateSelectAndUpdateState(now: number): void {
     if (this.state === 'closed') return;
-    if (!this.lite && this.role === 'controlling') this.nominate(now);
+    if (nominates(this.mode, this.role)) this.nominate(now);
     this.updateSelection(now);
     this.updateState(now);
   }
 
-  /**
-   * Regular nomination (RFC 8445 §8.1.1) deciding on what is known: the best valid pair is nominated as soon
-   * as no better-priority pair can plausibly still succeed — better pairs already checked for more than
-   * `rivalRtts` RTTs of the valid pair (at least Ta) without an answer do not hold it back, nor does anything
-   * once `nominationBudget` has passed since the first valid pair. A better pair that succeeds later is
-   * nominated too, and the selected pair switches to it.
-   */
+  /** Regular nomination (RFC 8445 §8.1.1) of each component, as `regularNomination` decides. */
   private nominate(now: number): void {
     this.nominationWakeAt = undefined;
     if (this.generation.remotePwd === undefined) return;
     for (const s of this.streams.values()) {
       for (const c of this.componentsOf(s)) {
-        const pairs = s.checkList.pairs.filter((p) => p.local.component === c);
-        const valids = pairs
-          .map((p) => p.validPair)
-          .filter((v): v is CandidatePair => !!v && v.valid && v.generation === this.generation);
-        if (valids.length === 0) continue;
-        valids.sort(byPriority);
-        const best = valids[0] as CandidatePair;
-        if (best.nominated || best.nominating) continue;
-        const sel = s.selected.get(c);
-        if (sel && sel.generation === this.generation && sel.priority >= best.priority) continue;
-        const grace = Math.max(
-          this.timing.rivalRtts * (best.stats.srtt ?? best.stats.rtt ?? 0),
-          this.timing.ta,
-        );
-        const budgetEnd = (this.firstValidAt ?? now) + this.timing.nominationBudget;
-        let wakeAt = Number.POSITIVE_INFINITY;
-        let blocked = false;
-        for (const r of pairs) {
-          if (r.priority <= best.priority || r.validPair === best) continue;
-          if (r.state === 'failed' || r.state === 'succeeded') continue;
-          if (r.state === 'in-progress' && r.firstCheckAt !== undefined) {
-            const giveUpAt = r.firstCheckAt + grace;
-            if (now < giveUpAt && now < budgetEnd) {
-              blocked = true;
-              wakeAt = Math.min(wakeAt, giveUpAt, budgetEnd);
-            }
-          } else if (now < budgetEnd) {
-            blocked = true;
-            wakeAt = Math.min(wakeAt, budgetEnd);
-          }
-        }
-        if (blocked) {
-          this.nominationWakeAt = Math.min(this.nominationWakeAt ?? Number.POSITIVE_INFINITY, wakeAt);
+        const decision = regularNomination({
+          pairs: s.checkList.pairs.filter((p) => p.local.component === c),
+          selected: s.selected.get(c),
+          generation: this.generation,
+          firstValidAt: this.firstValidAt,
+          now,
+          timing: this.timing,
+        });
+        if (decision.action === 'wait') {
+          this.nominationWakeAt = Math.min(this.nominationWakeAt ?? Number.POSITIVE_INFINITY, decision.until);
           continue;
         }
+        if (decision.action !== 'nominate') continue;
         // Repeat the check that produced the valid pair, with USE-CANDIDATE. Sent at once rather than on the
         // next Ta slot: it is a repeat on a path already proven, not a new flow Ta paces.
+        const best = decision.pair;
         const checked = best.generatedBy ?? best;
         best.nominating = true;
         checked.nominating = true;
-        for (const tx of this.transactions.values())
-          if (tx.pair === checked && tx.kind === 'check') tx.cancelled = true;
+        this.transactions.cancelChecksOn(checked);
         this.startCheck(checked, now, true);
       }
     }
@@ -1247,28 +1193,22 @@ export class IceAgent {
     let allSelected = true;
     for (const s of this.streams.values()) {
       for (const c of this.componentsOf(s)) {
-        let best: CandidatePair | undefined;
-        for (const p of s.checkList.pairs) {
-          const v = p.validPair;
-          if (p.local.component !== c) continue;
-          if (
-            v?.nominated &&
-            v.valid &&
-            v.generation === this.generation &&
-            (!best || v.priority > best.priority)
-          )
-            best = v;
-        }
-        const cur = s.selected.get(c);
-        if (
-          best &&
-          best !== cur &&
-          (!cur || cur.generation !== this.generation || best.priority > cur.priority || !cur.nominated)
-        ) {
+        const best = pairToSelect(
+          s.checkList.pairs.filter((p) => p.local.component === c),
+          s.selected.get(c),
+          this.generation,
+        );
+        if (best) {
           s.selected.set(c, best);
           best.lastConsentAt = Math.max(best.lastConsentAt, now - 1);
-          if (!this.lite) s.nextConsentAt.set(c, now + consentDelay(this.timing, randomFloat(this.random)));
-          this.events.push({ type: 'selected-pair', streamId: s.id, component: c, pair: this.info(best) });
+          if (this.mode.runsConsent)
+            s.nextConsentAt.set(c, now + consentDelay(this.timing, randomFloat(this.random)));
+          this.events.push({
+            type: 'selected-pair',
+            streamId: s.id,
+            component: c,
+            pair: this.pairInfo(best),
+          });
         }
         const sel = s.selected.get(c);
         if (!sel || sel.generation !== this.generation) allSelected = false;
@@ -1279,7 +1219,7 @@ export class IceAgent {
         this.componentsOf(s).every((c) => s.selected.get(c)?.generation === this.generation)
       ) {
         const pending = s.checkList.pairs.some(
-          (p) => (p.state === 'in-progress' || p.state === 'waiting') && !this.obsolete(p),
+          (p) => (p.state === 'in-progress' || p.state === 'waiting') && !this.outranked(p),
         );
         if (!pending) s.checkList.state = 'completed';
       }
@@ -1288,15 +1228,17 @@ export class IceAgent {
   }
 
   private runConsent(now: number): void {
-    if (this.lite) return;
+    if (!this.mode.runsConsent) return;
     for (const s of this.streams.values()) {
       for (const c of this.componentsOf(s)) {
         const pair = this.activePair(s.id, c);
         if (!pair) continue;
-        if (!s.nextConsentAt.has(c))
+        let action = consentTimerAction(now, s.nextConsentAt.get(c));
+        if (action === 'schedule') {
           s.nextConsentAt.set(c, now + consentDelay(this.timing, randomFloat(this.random)));
-        const at = s.nextConsentAt.get(c) as number;
-        if (now >= at) {
+          action = consentTimerAction(now, s.nextConsentAt.get(c));
+        }
+        if (action === 'send') {
           // RFC 7675 §5.1: a Binding request on the pair, with the ICE credentials; answered means consent.
           this.startCheck(pair.generatedBy ?? pair, now, false, 'consent');
           s.nextConsentAt.set(c, now + consentDelay(this.timing, randomFloat(this.random)));
@@ -1319,11 +1261,13 @@ export class IceAgent {
           continue;
         }
         anyActive = true;
-        if (!this.lite && now - p.lastConsentAt > this.timing.consentTimeout) {
+        if (!this.mode.runsConsent) continue;
+        const verdict = consentVerdict(p.lastConsentAt, now, this.timing);
+        if (verdict === 'expired') {
           this.fail('consent-lost');
           return;
         }
-        if (!this.lite && now - p.lastConsentAt > this.timing.disconnectedTimeout) stale = true;
+        if (verdict === 'stale') stale = true;
       }
     if (stale) {
       if (this.state !== 'disconnected') this.setState('disconnected');
@@ -1434,7 +1378,7 @@ export class IceAgent {
     return f;
   }
 
-  private info(p: CandidatePair): PairInfo {
+  private pairInfo(p: CandidatePair): PairInfo {
     return {
       id: p.id,
       streamId: p.local.streamId,

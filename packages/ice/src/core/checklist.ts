@@ -20,17 +20,14 @@ export class CheckList {
   }
 
   /** Keeps the list sorted and within its limit (lowest-priority pairs dropped, RFC 8445 §6.1.2.5). */
-  sortAndLimit(): CandidatePair[] {
+  sortAndLimit(): void {
     this.pairs.sort(byPriority);
-    const dropped: CandidatePair[] = [];
     while (this.pairs.length > this.limit) {
       // Never drop a pair already being checked or valid.
       const idx = findLastIndex(this.pairs, (p) => p.state === 'frozen' || p.state === 'waiting');
       if (idx < 0) break;
-      const [p] = this.pairs.splice(idx, 1);
-      if (p) dropped.push(p);
+      this.pairs.splice(idx, 1);
     }
-    return dropped;
   }
 
   /** A new pair (trickle) goes to Waiting if no pair of its foundation is Waiting/In-Progress (RFC 8838 §10). */

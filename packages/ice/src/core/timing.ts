@@ -1,3 +1,5 @@
+import { retransmissionWait } from '@p2pcat/stun/core';
+
 /** Settings of the agent with the RFC's reason for each default. */
 export interface IceTimingConfig {
   /** RFC 8445 §14.2: Ta, the pacing of new checks across all check lists; default 50 ms, MUST be configurable. */
@@ -44,6 +46,7 @@ export interface IceTimingConfig {
   checkRetransmitBurst: number;
 }
 
+/** The defaults of `IceTimingConfig`. */
 export const DEFAULT_TIMING: IceTimingConfig = {
   ta: 50,
   rtoMin: 500,
@@ -70,18 +73,21 @@ export function checkRto(
   return Math.max(cfg.rtoMin, checkLists * cfg.ta * (waiting + inProgress));
 }
 
-/** Time of the (n+1)th transmission after the nth (1-based requests), RFC 8489 §6.2.1 doubling with Rm at the end. */
+/**
+ * Wait (ms) after the nth transmission of a check (1-based `requestsSent`) before the next one, or
+ * before it fails after the last: the STUN transaction schedule (RFC 8489 §6.2.1, doubling from the
+ * check's RTO, Rm times RTO at the end) of `@p2pcat/stun`, capped by `maxRetransmitInterval`.
+ */
 export function retransmitWait(
-  cfg: IceTimingConfig,
+  cfg: Pick<IceTimingConfig, 'rm' | 'maxRetransmitInterval'>,
   rto: number,
   requestsSent: number,
   maxRequests: number,
 ): number {
-  const wait = requestsSent >= maxRequests ? rto * cfg.rm : rto * 2 ** (requestsSent - 1);
-  return Math.min(wait, cfg.maxRetransmitInterval);
-}
-
-/** RFC 7675 §5.1: interval randomised uniformly between 0.8 and 1.2 times the base. */
-export function consentDelay(cfg: IceTimingConfig, random01: number): number {
-  return cfg.consentInterval * (0.8 + 0.4 * random01);
+  return retransmissionWait(requestsSent, {
+    rto,
+    rc: maxRequests,
+    rm: cfg.rm,
+    maxInterval: cfg.maxRetransmitInterval,
+  });
 }

@@ -1,4 +1,5 @@
-// The STUN side of ICE: building and reading Binding checks (RFC 8445 §7.1, §7.3).
+// The STUN messages of connectivity checks: building Binding requests and their answers, and
+// authenticating what arrives (RFC 8445 §7.1, §7.2.5.1, §7.3).
 import {
   type StunMessage,
   StunMessageBuilder,
@@ -9,19 +10,25 @@ import {
   verifyMessageIntegrity,
 } from '@p2pcat/stun/core';
 
+/** The contents of one connectivity check request. */
 export interface CheckRequestParams {
+  /** 12 random bytes (RFC 8489 §5). */
   transactionId: Uint8Array;
   /** RFC 8445 §7.2.2: "RFRAG:LFRAG" — the remote ufrag first. */
   username: string;
   /** RFC 8445 §7.1.1: priority the candidate would have as peer-reflexive. */
   priority: number;
+  /** Sent as the controlling agent (ICE-CONTROLLING) or the controlled one (ICE-CONTROLLED). */
   controlling: boolean;
+  /** RFC 8445 §7.1.3: our tie-breaker. */
   tieBreaker: bigint;
+  /** Nominates (RFC 8445 §7.1.2); only sent by the controlling agent. */
   useCandidate: boolean;
   /** Remote password (the key of short-term credentials). */
   remotePwd: string;
 }
 
+/** RFC 8445 §7.2.2: a connectivity check request, signed and fingerprinted. */
 export function buildCheckRequest(p: CheckRequestParams): Uint8Array {
   const b = new StunMessageBuilder('request', StunMethod.Binding, p.transactionId)
     .add('USERNAME', p.username)
@@ -58,6 +65,7 @@ export function authentic(message: StunMessage, pwd: string): boolean {
   return verifyMessageIntegrity(message, shortTermKey(pwd));
 }
 
+/** A transaction id as lower-case hex, the key of the agent's transaction table. */
 export function hex(bytes: Uint8Array): string {
   let s = '';
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
