@@ -120,7 +120,14 @@ export class StunClientTransactions<C = unknown> {
   lookup(
     response: StunMessage,
     from: TransportAddress,
-  ): { transactionId: string; context: C | undefined } | undefined {
+  ):
+    | {
+        /** The transaction id, as hex. */
+        transactionId: string;
+        /** The caller's `context` given to `start`. */
+        context: C | undefined;
+      }
+    | undefined {
     const tx = this.#match(response, from);
     return tx && { transactionId: tx.id, context: tx.context };
   }
