@@ -9,14 +9,8 @@
 // Roles alternate between runs (odd runs: b invites). No TURN server is given to either side.
 // Run as root from bench/hard-nat after a build:  npx tsx run.ts PAIR [runs] [libniceRuns]
 //   PAIR: one of the keys of PAIRS below, or "all" (default runs 20, libnice runs 5)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { checkPrerequisites, createLab, type Lab } from '@p2pcat/natlab';
-import { NicePeer } from '../../packages/ice/e2e/nice-peer.ts';
-
-const CLI = fileURLToPath(new URL('../../apps/p2pcat/dist/bin.js', import.meta.url));
+import { formatMs, inviteAndJoin, jsonEvents, median, niceMs, withNicePair } from '../lab-runs.ts';
 
 interface Pair {
   name: string;
@@ -42,12 +36,6 @@ const PAIRS: Record<string, Pair> = {
   },
 };
 
-const median = (xs: number[]) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? (s[Math.floor(s.length / 2)] as number) : Number.NaN;
-};
-const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-');
-
 async function counted(lab: Lab, hosts: string[], body: () => Promise<boolean>): Promise<number> {
   for (const h of hosts) await lab.exec(h, 'iptables', ['-w', '-Z', 'OUTPUT']);
   await body();
@@ -69,7 +57,6 @@ interface Run {
 
 async function p2pcat(lab: Lab, p: Pair, swap: boolean): Promise<Run> {
   const [a, b] = swap ? [p.b, p.a] : [p.a, p.b];
-  const dir = mkdtempSync(join(tmpdir(), 'bench-hardnat-'));
   const c = lab.coturn;
   if (!c) throw new Error('no coturn');
   const common = [
@@ -87,104 +74,43 @@ async function p2pcat(lab: Lab, p: Pair, swap: boolean): Promise<Run> {
   let ok = false;
   let ms = Number.NaN;
   let tried = '';
-  try {
-    const invitePath = join(dir, 'invite');
-    const answerPath = join(dir, 'answer');
-    const input = join(dir, 'in');
-    writeFileSync(input, Buffer.alloc(1000, 7));
-    const run = (host: string, args: string[], stdinFile: string) =>
-      new Promise<{ code: number | null; err: string }>((resolve) => {
-        const child = lab.spawn(
-          host,
-          'sh',
-          ['-c', `exec "$0" "$@" < ${stdinFile} > /dev/null`, process.execPath, CLI, ...args],
-          { stdio: ['ignore', 'ignore', 'pipe'] },
-        );
-        let err = '';
-        child.stderr?.on('data', (d: Buffer) => {
-          err += d.toString();
-        });
-        const kill = setTimeout(() => child.kill('SIGKILL'), 60_000);
-        child.on('close', (code) => {
-          clearTimeout(kill);
-          resolve({ code, err });
-        });
-      });
-    const datagrams = await counted(lab, [a, b], async () => {
-      const inviter = run(
-        a,
-        ['--invite', '--invite-to', invitePath, '--answer-from', answerPath, ...common],
-        input,
-      );
-      let invite = '';
-      for (let i = 0; i < 400 && !invite; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        try {
-          invite = readFileSync(invitePath, 'utf8').trim();
-        } catch {}
-      }
-      const joiner = run(
-        b,
-        [invite, '--answer-to', answerPath, '--answer-wait', '2', ...common],
-        '/dev/null',
-      );
-      const [i, j] = await Promise.all([inviter, joiner]);
-      ok = i.code === 0 && j.code === 0;
-      for (const line of i.err.split('\n'))
-        if (line.startsWith('{'))
-          try {
-            const e = JSON.parse(line) as {
-              event?: string;
-              connectMs?: number;
-              message?: string;
-              line?: string;
-            };
-            if (e.event === 'connected') ms = Number(e.connectMs);
-          } catch {}
-      // the hard-nat events (--json) of both sides: which strategies ran, or why none did
-      const seen: string[] = [];
-      for (const line of `${i.err}\n${j.err}`.split('\n'))
-        if (line.includes('"hard-nat"'))
-          try {
-            const e = JSON.parse(line) as { phase?: string; strategy?: string };
-            if (e.phase === 'started' && e.strategy) seen.push(e.strategy);
-            if (e.phase === 'skipped') seen.push('not tried');
-          } catch {}
-      tried = [...new Set(seen)].sort().join('+');
-      return ok;
+  const datagrams = await counted(lab, [a, b], async () => {
+    const { inviter: i, joiner: j } = await inviteAndJoin(lab, {
+      inviter: a,
+      joiner: b,
+      inviterArgs: common,
+      joinerArgs: ['--answer-wait', '2', ...common],
+      inputBytes: 1000,
+      killAfterMs: 60_000,
     });
-    return { ok, ms, datagrams, tried };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+    ok = i.code === 0 && j.code === 0;
+    const connected = jsonEvents(i.err).find((e) => e.event === 'connected');
+    if (connected) ms = Number(connected.connectMs);
+    // the hard-nat events (--json) of both sides: which strategies ran, or why none did
+    const seen: string[] = [];
+    for (const e of jsonEvents(`${i.err}\n${j.err}`)) {
+      if (e.event !== 'hard-nat') continue;
+      if (e.phase === 'started' && e.strategy) seen.push(String(e.strategy));
+      if (e.phase === 'skipped') seen.push('not tried');
+    }
+    tried = [...new Set(seen)].sort().join('+');
+    return ok;
+  });
+  return { ok, ms, datagrams, tried };
 }
 
 async function libnice(lab: Lab, p: Pair): Promise<Run> {
   let ok = false;
   let ms = Number.NaN;
   const datagrams = await counted(lab, [p.a, p.b], async () => {
-    const peers = [p.a, p.b].map(
-      (h, i) =>
-        new NicePeer(i === 0, lab.hosts[h]?.address ?? '', {
-          autosend: true,
-          stunServer: lab.server.address,
-          spawner: (cmd, args) => lab.spawn(h, cmd, args, { stdio: ['pipe', 'pipe', 'ignore'] }),
-        }),
-    );
-    const [x, y] = peers as [NicePeer, NicePeer];
     try {
-      const [dx, dy] = await Promise.all([x.description, y.description]);
-      x.setRemote(dy);
-      y.setRemote(dx);
-      const [sx, sy] = await Promise.all([x.waitFor('selected', 10_000), y.waitFor('selected', 10_000)]);
-      const num = (l: string) => Number(l.split(' ')[1]);
-      ms = Math.max(num(sx), num(sy));
+      ms = await withNicePair(lab, p.a, p.b, async (x, y) => {
+        const [sx, sy] = await Promise.all([x.waitFor('selected', 10_000), y.waitFor('selected', 10_000)]);
+        return Math.max(niceMs(sx), niceMs(sy));
+      });
       ok = true;
     } catch {
       ok = false;
-    } finally {
-      x.close();
-      y.close();
     }
     return ok;
   });
@@ -195,7 +121,7 @@ function row(name: string, who: string, runs: Run[]): string {
   const ok = runs.filter((r) => r.ok);
   const tried = [...new Set(runs.map((r) => r.tried).filter(Boolean))].join(', ') || '-';
   const rate = runs.length ? (100 * ok.length) / runs.length : 0;
-  return `| ${name} | ${who} | ${ok.length}/${runs.length} (${rate.toFixed(0)} %) | ${fmt(median(ok.map((r) => r.ms)))} | ${fmt(Math.max(...ok.map((r) => r.ms)))} | ${fmt(median(runs.map((r) => r.datagrams)))} | ${tried} |`;
+  return `| ${name} | ${who} | ${ok.length}/${runs.length} (${rate.toFixed(0)} %) | ${formatMs(median(ok.map((r) => r.ms)))} | ${formatMs(Math.max(...ok.map((r) => r.ms)))} | ${formatMs(median(runs.map((r) => r.datagrams)))} | ${tried} |`;
 }
 
 async function main() {
@@ -242,7 +168,7 @@ async function main() {
       if (ref.length) console.log(row(p.name, 'libnice (reference)', ref));
       const a = (100 * ours.filter((r) => r.ok).length) / runs;
       const b = ref.length ? (100 * ref.filter((r) => r.ok).length) / ref.length : Number.NaN;
-      console.log(`|   | ratio | success ${fmt(a)} % vs ${fmt(b)} % (libnice) | | | | |`);
+      console.log(`|   | ratio | success ${formatMs(a)} % vs ${formatMs(b)} % (libnice) | | | | |`);
     }
   } finally {
     await lab.down();

@@ -8,19 +8,10 @@
 //   libnice: "first byte" = from both agents having each other's candidates to data arriving both
 //            ways on the chosen pair; "nominated" = to the pair being selected on both sides.
 // Run as root from bench/scenarios after a build:  npx tsx run.ts [runs]  (default 3)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { checkPrerequisites, createLab, type Lab, type LabOptions } from '@p2pcat/natlab';
-import { NicePeer } from '../../packages/ice/e2e/nice-peer.ts';
+import { formatMs, inviteAndJoin, jsonEvents, median, niceMs, withNicePair } from '../lab-runs.ts';
 
 const RUNS = Number(process.argv[2]) || 3;
-const CLI = fileURLToPath(new URL('../../apps/p2pcat/dist/bin.js', import.meta.url));
-const median = (xs: number[]) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  return s.length ? s[Math.floor(s.length / 2)]! : Number.NaN;
-};
 
 interface Scenario {
   name: string;
@@ -39,99 +30,40 @@ interface Ours {
   path: string;
 }
 
-function jsonEvents(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const line of text.split('\n'))
-    if (line.startsWith('{'))
-      try {
-        out.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {}
-  return out;
-}
-
 async function ours(lab: Lab, s: Scenario): Promise<Ours | string> {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-scen-'));
-  try {
-    const invitePath = join(dir, 'invite');
-    const answerPath = join(dir, 'answer');
-    const input = join(dir, 'in');
-    writeFileSync(input, Buffer.alloc(100_000, 7));
-    const base = ['--json', '--timeout', '30', ...(s.common ?? [])];
-    const run = (host: string, args: string[], stdinFile: string) =>
-      new Promise<{ code: number | null; err: string }>((resolve) => {
-        const c = lab.spawn(
-          host,
-          'sh',
-          ['-c', `exec "$0" "$@" < ${stdinFile} > /dev/null`, process.execPath, CLI, ...args],
-          {
-            stdio: ['ignore', 'ignore', 'pipe'],
-          },
-        );
-        let err = '';
-        c.stderr?.on('data', (d: Buffer) => {
-          err += d.toString();
-        });
-        const kill = setTimeout(() => c.kill('SIGKILL'), 90_000);
-        c.on('close', (code) => {
-          clearTimeout(kill);
-          resolve({ code, err });
-        });
-      });
-    const inviter = run(
-      s.a,
-      ['--invite', '--invite-to', invitePath, '--answer-from', answerPath, ...base, ...(s.inviter ?? [])],
-      input,
-    );
-    let invite = '';
-    for (let i = 0; i < 400 && !invite; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      try {
-        invite = readFileSync(invitePath, 'utf8').trim();
-      } catch {}
-    }
-    const joiner = run(s.b, [invite, '--answer-to', answerPath, ...base], '/dev/null');
-    const [i, j] = await Promise.all([inviter, joiner]);
-    if (i.code !== 0 || j.code !== 0) return `failed (exit ${i.code}/${j.code})`;
-    const conn = jsonEvents(i.err).find((e) => e.event === 'connected');
-    const first = jsonEvents(j.err).find(
-      (e) => e.event === 'progress' && Number((e as { bytesReceived?: number }).bytesReceived) > 0,
-    );
-    if (!conn || !first) return 'no timing events';
-    const connectMs = Number(conn.connectMs);
-    const start = Number(conn.time) - connectMs; // the inviter had the answer
-    return { connected: connectMs, firstByte: Number(first.time) - start, path: String(conn.path) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const base = ['--json', '--timeout', '30', ...(s.common ?? [])];
+  const { inviter: i, joiner: j } = await inviteAndJoin(lab, {
+    inviter: s.a,
+    joiner: s.b,
+    inviterArgs: [...base, ...(s.inviter ?? [])],
+    joinerArgs: base,
+    inputBytes: 100_000,
+    killAfterMs: 90_000,
+  });
+  if (i.code !== 0 || j.code !== 0) return `failed (exit ${i.code}/${j.code})`;
+  const conn = jsonEvents(i.err).find((e) => e.event === 'connected');
+  const first = jsonEvents(j.err).find(
+    (e) => e.event === 'progress' && Number((e as { bytesReceived?: number }).bytesReceived) > 0,
+  );
+  if (!conn || !first) return 'no timing events';
+  const connectMs = Number(conn.connectMs);
+  const start = Number(conn.time) - connectMs; // the inviter had the answer
+  return { connected: connectMs, firstByte: Number(first.time) - start, path: String(conn.path) };
 }
 
 async function libnice(lab: Lab, s: Scenario): Promise<{ firstByte: number; nominated: number } | string> {
-  const peers = [s.a, s.b].map(
-    (h, i) =>
-      new NicePeer(i === 0, lab.hosts[h]?.address ?? '', {
-        autosend: true,
-        stunServer: lab.server.address,
-        spawner: (cmd, args) => lab.spawn(h, cmd, args, { stdio: ['pipe', 'pipe', 'ignore'] }),
-      }),
-  );
-  const [x, y] = peers as [NicePeer, NicePeer];
   try {
-    const [dx, dy] = await Promise.all([x.description, y.description]);
-    x.setRemote(dy);
-    y.setRemote(dx);
-    const num = (l: string) => Number(l.split(' ')[1]);
-    const [rx, ry, sx, sy] = await Promise.all([
-      x.waitFor('recvat', 30_000),
-      y.waitFor('recvat', 30_000),
-      x.waitFor('selected', 30_000),
-      y.waitFor('selected', 30_000),
-    ]);
-    return { firstByte: Math.max(num(rx), num(ry)), nominated: Math.max(num(sx), num(sy)) };
+    return await withNicePair(lab, s.a, s.b, async (x, y) => {
+      const [rx, ry, sx, sy] = await Promise.all([
+        x.waitFor('recvat', 30_000),
+        y.waitFor('recvat', 30_000),
+        x.waitFor('selected', 30_000),
+        y.waitFor('selected', 30_000),
+      ]);
+      return { firstByte: Math.max(niceMs(rx), niceMs(ry)), nominated: Math.max(niceMs(sx), niceMs(sy)) };
+    });
   } catch (e) {
     return `failed (${(e as Error).message})`;
-  } finally {
-    x.close();
-    y.close();
   }
 }
 
@@ -233,12 +165,11 @@ async function main() {
         const of = median(o.map((x) => x.firstByte));
         const nf = median(n.map((x) => x.firstByte));
         const nn = median(n.map((x) => x.nominated));
-        const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '-');
         const libCols = s.libnice
-          ? [fmt(nf), fmt(nn), Number.isFinite(nf / of) ? `${(nf / of).toFixed(1)}x` : '-']
+          ? [formatMs(nf), formatMs(nn), Number.isFinite(nf / of) ? `${(nf / of).toFixed(1)}x` : '-']
           : ['n/a', 'n/a', `(${s.why})`];
         console.log(
-          `| ${s.name} | ${o[0]?.path ?? '-'} | ${fmt(oc)} | ${fmt(of)} | ${libCols.join(' | ')} |${fails.length ? ` ${fails.length} failed: ${[...new Set(fails)].join('; ')}` : ''}`,
+          `| ${s.name} | ${o[0]?.path ?? '-'} | ${formatMs(oc)} | ${formatMs(of)} | ${libCols.join(' | ')} |${fails.length ? ` ${fails.length} failed: ${[...new Set(fails)].join('; ')}` : ''}`,
         );
       }
     } finally {

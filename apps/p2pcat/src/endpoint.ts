@@ -2,7 +2,6 @@
 // the very sockets that gathering used (the NAT holes were punched for them), and turns the
 // selected pair into a pseudo-TCP byte stream.
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
 import type { Gathering } from '@p2pcat/gather';
 import {
@@ -12,7 +11,7 @@ import {
   type IceConnection as IceConnectionType,
   type PairInfo,
 } from '@p2pcat/ice';
-import { createPseudoTcpStream, type PseudoTcpStream } from '@p2pcat/pseudotcp';
+import { createPseudoTcpStream, enlargeSocketBuffers, type PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { TransportAddress } from '@p2pcat/stun';
 import { ExitCode, UserError } from './exit-codes.js';
 import { describeHardNatEvent, hardNatProfileOf } from './hard-nat.js';
@@ -116,7 +115,11 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
       ExitCode.NoConnection,
     );
   }
-  for (const hb of gathering.hostBases) enlargeSocketBuffers(hb.socket, opts.log);
+  // Pseudo-TCP's bursts need more than the default socket buffers (see enlargeSocketBuffers).
+  for (const hb of gathering.hostBases) {
+    const refused = enlargeSocketBuffers(hb.socket);
+    if (refused) opts.log?.(`cannot enlarge the UDP socket buffers: ${refused.message}`);
+  }
   // Our NAT's profile (issue 17) from every server's answer, repeats included: announced in the
   // token and given to the agent, which probes only when the peer announced one too.
   const hardNatProfile = opts.hardNat ? hardNatProfileOf(gathering.reflexive) : undefined;
@@ -148,23 +151,6 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     // then ICE: connectWithServers keeps that order.
     close: () => connection.close(),
   };
-}
-
-/** Socket buffer we ask for: the kernel caps it at net.core.rmem_max / wmem_max. */
-export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
-
-/**
- * Pseudo-TCP sends bursts of up to its window (MiBs); with the default 208 KiB receive buffer the
- * kernel dropped about 3 % of the datagrams on loopback (RcvbufErrors), and every drop cost a
- * recovery: p2pcat moved 12 MB/s where pseudo-TCP alone does 90. Larger buffers absorb the bursts.
- */
-export function enlargeSocketBuffers(socket: Socket, log?: (line: string) => void): void {
-  try {
-    socket.setRecvBufferSize(SOCKET_BUFFER_BYTES);
-    socket.setSendBufferSize(SOCKET_BUFFER_BYTES);
-  } catch (e) {
-    log?.(`cannot enlarge the UDP socket buffers: ${(e as Error).message}`);
-  }
 }
 
 /** turns: certificates are verified against the system CAs (and NODE_EXTRA_CA_CERTS) unless insecure. */

@@ -412,7 +412,3 @@ async function closeGracefully(stream: PseudoTcpStream, limitMs = 5000): Promise
   });
   stream.destroy();
 }
-
-export function assertNever(x: never): never {
-  throw new UserError(`unexpected ${String(x)}`, ExitCode.TransferError);
-}

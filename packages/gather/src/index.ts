@@ -1,7 +1,7 @@
+export type { EventMap, TypedEventEmitter } from '@p2pcat/stun';
 export type { Candidate, CandidateBase } from './candidate.js';
 export * from './core.js';
 export { GatherError, type GatherErrorCode, type GatherErrorOptions } from './errors.js';
-export type { EventMap, TypedEventEmitter } from './events.js';
 export { computeFoundation } from './foundation.js';
 export type { InterfaceOptions, LocalAddress } from './interfaces.js';
 export {

@@ -7,4 +7,10 @@ export {
   type PseudoTcpStreamEvents,
   type PseudoTcpStreamOptions,
 } from './node/stream.js';
-export { type DatagramTransport, type UdpTransportOptions, udpTransport } from './node/transport.js';
+export {
+  type DatagramTransport,
+  DEFAULT_SOCKET_BUFFER_BYTES,
+  enlargeSocketBuffers,
+  type UdpTransportOptions,
+  udpTransport,
+} from './node/transport.js';

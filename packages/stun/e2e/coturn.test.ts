@@ -12,15 +12,15 @@ import {
   stunBinding,
   transportAddressFromNode,
 } from '../src/index.js';
-import { type LoopbackCoturn, startLoopbackCoturn } from './coturn.js';
 
 const run = promisify(execFile);
 const pre = checkPrerequisites({ commands: ['turnserver', 'turnutils_stunclient'] });
 
 describe.skipIf(pre.skip)('our STUN client against coturn on loopback', () => {
-  let coturn: LoopbackCoturn;
+  let coturn: Coturn;
   beforeAll(async () => {
-    coturn = await startLoopbackCoturn();
+    // natlab's coturn on 127.0.0.1 and 127.0.0.2 (two addresses and an alternate port: RFC 5780)
+    coturn = await startCoturn({ tls: false, extraArgs: ['--no-software-attribute'] });
   });
   afterAll(async () => {
     await coturn?.stop();

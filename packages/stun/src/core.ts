@@ -2,6 +2,8 @@
 // server core, NAT behaviour discovery over any probe) without the Node adapters, so it loads
 // without any `node:` builtin. The package entry re-exports all of this plus the Node layer.
 
+export { abortError } from './abort.js';
+export { formatTransportAddress, sameTransportAddress } from './address.js';
 export { discoverNatBehaviorWith } from './behavior/discovery.js';
 export { formatNatBehavior } from './behavior/format.js';
 export { describeNatBehavior } from './behavior/summary.js';
@@ -13,6 +15,7 @@ export type {
   NatBehavior,
   OpenProbe,
 } from './behavior/types.js';
+export { bytesToHex, hexToBytes } from './codec/bytes.js';
 export * from './codec/index.js';
 export {
   type ServerNameErrorCode,
@@ -22,6 +25,8 @@ export {
   type StunErrorCode,
   type StunResponseErrorCode,
 } from './errors.js';
+export type { EventMap, TypedEventEmitter } from './events.js';
+export { parseIpv4, parseIpv6 } from './ip-text.js';
 export {
   type ServerTransmit,
   type ServerTransport,
@@ -34,7 +39,6 @@ export {
   type SourceRateLimit,
   SourceRateLimiter,
 } from './server/rate-limiter.js';
-export { formatTransportAddress, sameTransportAddress } from './transaction/address.js';
 export {
   type StartOptions,
   StunClientTransactions,

@@ -2,6 +2,7 @@
 // come from documented unions, so a misspelled code does not compile.
 import { describe, expectTypeOf, test } from 'vitest';
 import {
+  type EventMap,
   type HostPortError,
   type PrecisError,
   type ServerNameError,
@@ -9,10 +10,13 @@ import {
   type StunBindingResult,
   StunClientError,
   type StunClientErrorCode,
+  StunClientTransactions,
   StunDecodeError,
   type StunDecodeErrorCode,
   StunError,
   type StunErrorCode,
+  type TransactionEvent,
+  type TypedEventEmitter,
 } from './index.js';
 
 describe('error types', () => {
@@ -37,4 +41,39 @@ describe('error types', () => {
     if (e.code === 'time-out') throw e;
     expectTypeOf(e.cause).toEqualTypeOf<unknown>();
   });
+});
+
+describe('TypedEventEmitter (the event-map type turn, gather and ice use)', () => {
+  interface Events {
+    data: [chunk: Uint8Array, from: string];
+    end: [];
+  }
+  test('listeners get the arguments of their event; wrong names and listeners do not compile', () => {
+    // Types only: checked by tsc, never called.
+    const uses = (emitter: TypedEventEmitter<Events>) => {
+      expectTypeOf(emitter.on('end', () => {})).toEqualTypeOf<TypedEventEmitter<Events>>();
+      emitter.on('data', (chunk, from) => {
+        expectTypeOf(chunk).toEqualTypeOf<Uint8Array>();
+        expectTypeOf(from).toEqualTypeOf<string>();
+      });
+      // @ts-expect-error: no such event
+      emitter.on('ned', () => {});
+      // @ts-expect-error: 'data' gives a Uint8Array first, not a number
+      emitter.on('data', (n: number) => n);
+      // @ts-expect-error: 'end' has no arguments
+      emitter.emit('end', 1);
+    };
+    expectTypeOf(uses).toBeFunction();
+    expectTypeOf<EventMap<Events>>().toEqualTypeOf<{ data: unknown[]; end: unknown[] }>();
+  });
+});
+
+test('StunClientTransactions carries a typed context', () => {
+  const tx = new StunClientTransactions<{ n: number }>();
+  expectTypeOf(tx.pollEvent()).toEqualTypeOf<TransactionEvent<{ n: number }> | undefined>();
+  expectTypeOf(tx.lookup).returns.toEqualTypeOf<
+    { transactionId: string; context: { n: number } | undefined } | undefined
+  >();
+  // @ts-expect-error: the context is a { n: number }
+  tx.start(new Uint8Array(20), { family: 'IPv4', address: '192.0.2.1', port: 1 }, 0, { context: 'x' });
 });

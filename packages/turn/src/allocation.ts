@@ -7,13 +7,15 @@ import {
   decodeStunMessage,
   demultiplex,
   encodeChannelData,
+  formatTransportAddress,
+  randomBytes,
   StunClientTransactions,
   type StunMessage,
   StunMessageBuilder,
   StunMethod,
+  sameTransportAddress,
   type TransportAddress,
 } from '@p2pcat/stun/core';
-import { formatAddress, sameAddress } from './address.js';
 import { type Channel, ChannelTable } from './channels.js';
 import { TurnError, turnErrorFromStatus } from './errors.js';
 import { LongTermAuth } from './long-term-auth.js';
@@ -47,7 +49,7 @@ export interface TurnAllocationOptions {
   software?: string;
   /** initial retransmission timeout over UDP, ms (default 500, RFC 8489 §6.2.1) */
   rto?: number;
-  /** randomness for transaction ids (default crypto.getRandomValues) */
+  /** randomness for transaction ids (default: `randomBytes` of `@p2pcat/stun`, a CSPRNG) */
   randomBytes?: (n: number) => Uint8Array;
 }
 
@@ -154,6 +156,7 @@ type RequestSpec =
   | { kind: 'permission'; peers: TransportAddress[] }
   | { kind: 'channel'; peer: TransportAddress; channel: number };
 
+/** What the allocation needs to act on a transaction's outcome: the context of each transaction. */
 interface Pending {
   spec: RequestSpec;
   authenticated: boolean;
@@ -174,7 +177,8 @@ export class TurnAllocation {
     Omit<TurnAllocationOptions, 'requestedAddressFamily' | 'software' | 'server' | 'randomBytes'>
   > & { requestedAddressFamily: AddressFamily | undefined; software: string | undefined };
   private readonly randomBytes: (n: number) => Uint8Array;
-  private readonly transactions: StunClientTransactions;
+  /** every request in flight, each with its Pending as the transaction's context */
+  private readonly transactions: StunClientTransactions<Pending>;
   private readonly reliable: boolean;
   private serverAddress: TransportAddress;
   private redirected = false;
@@ -182,7 +186,6 @@ export class TurnAllocation {
 
   /** long-term credential state, learned from the 401 (RFC 8489 §9.2.3) */
   private readonly auth: LongTermAuth;
-  private readonly pending = new Map<string, Pending>();
   private readonly permissions = new PermissionTable();
   private readonly channels = new ChannelTable();
   private readonly transmits: TurnTransmit[] = [];
@@ -219,9 +222,9 @@ export class TurnAllocation {
       software: options.software,
       rto: options.rto ?? 500,
     };
-    this.randomBytes = options.randomBytes ?? pooledRandomBytes();
+    this.randomBytes = options.randomBytes ?? randomBytes;
     this.auth = new LongTermAuth(options.username, options.password);
-    this.transactions = new StunClientTransactions({ rto: this.opts.rto, reliable: this.reliable });
+    this.transactions = new StunClientTransactions<Pending>({ rto: this.opts.rto, reliable: this.reliable });
   }
 
   /** Where the allocation is in its life. */
@@ -343,7 +346,7 @@ export class TurnAllocation {
     this.fail(
       new TurnError(
         'connection-lost',
-        `TURN server ${formatAddress(this.serverAddress)} closed the connection: the allocation is gone; allocate again`,
+        `TURN server ${formatTransportAddress(this.serverAddress)} closed the connection: the allocation is gone; allocate again`,
       ),
     );
   }
@@ -353,7 +356,7 @@ export class TurnAllocation {
    * TURN server's (a response to one of our requests, a Data indication or ChannelData) and was consumed.
    */
   handleInput(bytes: Uint8Array, from: TransportAddress, now: number): boolean {
-    if (!sameAddress(from, this.serverAddress)) return false;
+    if (!sameTransportAddress(from, this.serverAddress)) return false;
     const kind = demultiplex(bytes);
     if (kind === 'channel-data') {
       this.lastHeard = now;
@@ -381,8 +384,7 @@ export class TurnAllocation {
       return true;
     }
     if (message.class !== 'success' && message.class !== 'error') return false;
-    const id = hex(message.transactionId);
-    const pending = this.pending.get(id);
+    const pending = this.transactions.lookup(message, from)?.context;
     if (!pending) return false;
     // RFC 8489 §6.3.4: a success response with unknown comprehension-required attributes is discarded.
     if (message.class === 'success' && message.unknownComprehensionRequired.length > 0) {
@@ -464,8 +466,7 @@ export class TurnAllocation {
       this.opts.deadline,
       Math.max(this.opts.rto, this.lastHeard + this.opts.deadline - now),
     );
-    const id = this.transactions.start(pending.bytes, this.serverAddress, now, { timeout: budget });
-    this.pending.set(id, pending);
+    this.transactions.start(pending.bytes, this.serverAddress, now, { timeout: budget, context: pending });
     this.pullTransactionTransmits();
   }
 
@@ -556,8 +557,7 @@ export class TurnAllocation {
   }
 
   private cancelAll(): void {
-    for (const id of this.pending.keys()) this.transactions.cancel(id);
-    this.pending.clear();
+    this.transactions.cancelAll();
     this.probeInFlight = false;
     this.stats.dropped += this.permissions.clear();
     this.channels.clear();
@@ -574,9 +574,8 @@ export class TurnAllocation {
 
   private drainTransactionEvents(now: number): void {
     for (let e = this.transactions.pollEvent(); e; e = this.transactions.pollEvent()) {
-      const pending = this.pending.get(e.transactionId);
+      const pending = e.context;
       if (!pending) continue;
-      this.pending.delete(e.transactionId);
       if (e.type === 'timeout') this.onTimeout(pending, now);
       else this.onResponse(pending, e.message, now);
     }
@@ -597,7 +596,7 @@ export class TurnAllocation {
     this.fail(
       new TurnError(
         'server-unreachable',
-        `TURN server ${formatAddress(this.serverAddress)} did not answer within ${this.opts.deadline} ms: check that it is running and reachable`,
+        `TURN server ${formatTransportAddress(this.serverAddress)} did not answer within ${this.opts.deadline} ms: check that it is running and reachable`,
       ),
     );
   }
@@ -832,26 +831,4 @@ export class TurnAllocation {
     }
     this.events.push({ type: 'data', data, peer, channel: undefined });
   }
-}
-
-/** crypto.getRandomValues in 4 KiB batches: one call per ~340 transaction ids instead of one each. */
-function pooledRandomBytes(): (n: number) => Uint8Array {
-  const pool = new Uint8Array(4096);
-  let offset = pool.length;
-  return (n) => {
-    if (n > pool.length) return crypto.getRandomValues(new Uint8Array(n));
-    if (offset + n > pool.length) {
-      crypto.getRandomValues(pool);
-      offset = 0;
-    }
-    const out = pool.slice(offset, offset + n);
-    offset += n;
-    return out;
-  };
-}
-
-function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
 }

@@ -1,7 +1,6 @@
 // The client's channel table (RFC 8656 §12): a channel number 0x4000-0x4FFF bound to one peer
 // transport address, valid 10 minutes and rebound before that. Numbers are never reused.
-import type { TransportAddress } from '@p2pcat/stun/core';
-import { addressKey, sameAddress } from './address.js';
+import { formatTransportAddress, sameTransportAddress, type TransportAddress } from '@p2pcat/stun/core';
 
 /** RFC 8656 §12: a channel binding lasts 10 minutes; rebind two minutes early. */
 export const CHANNEL_LIFETIME = 600_000;
@@ -34,7 +33,7 @@ export class ChannelTable {
 
   /** The channel for this peer, if one was asked for. */
   forPeer(peer: TransportAddress): Channel | undefined {
-    return this.byPeer.get(addressKey(peer));
+    return this.byPeer.get(formatTransportAddress(peer));
   }
 
   /** The channel with this number, if any. */
@@ -47,7 +46,7 @@ export class ChannelTable {
    * all 4096 numbers are used (the peer is then reached with Send indications).
    */
   ensure(peer: TransportAddress): { channel: Channel; created: boolean } | undefined {
-    const existing = this.byPeer.get(addressKey(peer));
+    const existing = this.byPeer.get(formatTransportAddress(peer));
     if (existing) return { channel: existing, created: false };
     if (this.nextNumber > CHANNEL_MAX) return undefined;
     const channel: Channel = {
@@ -58,7 +57,7 @@ export class ChannelTable {
       refreshAt: Number.POSITIVE_INFINITY,
       inFlight: false,
     };
-    this.byPeer.set(addressKey(peer), channel);
+    this.byPeer.set(formatTransportAddress(peer), channel);
     this.byNumber.set(channel.number, channel);
     return { channel, created: true };
   }
@@ -73,7 +72,7 @@ export class ChannelTable {
     now: number,
   ): { channel: Channel; first: boolean } | undefined {
     const c = this.byNumber.get(channel);
-    if (!c || !sameAddress(c.peer, peer)) return undefined;
+    if (!c || !sameTransportAddress(c.peer, peer)) return undefined;
     const first = !c.bound;
     c.bound = true;
     c.inFlight = false;

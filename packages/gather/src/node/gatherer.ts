@@ -16,12 +16,12 @@ import {
   StunClient,
   systemLookup,
   type TransportAddress,
+  type TypedEventEmitter,
 } from '@p2pcat/stun';
 import { TurnError, TurnSocket, type TurnSocketOptions } from '@p2pcat/turn';
 import { isDoubleNatAddress, mapPort, type PortMapping } from '@p2pcat/upnp';
 import type { Candidate, CandidateBase, CandidateType } from '../candidate.js';
 import { GatherError, type GatherErrorCode } from '../errors.js';
-import type { TypedEventEmitter } from '../events.js';
 import { computeFoundation } from '../foundation.js';
 import {
   defaultRouteInterface,

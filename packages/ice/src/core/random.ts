@@ -1,3 +1,5 @@
+import { randomBytes } from '@p2pcat/stun/core';
+
 /**
  * Source of randomness for credentials, tie-breakers, transaction ids and consent jitter.
  * Injectable so that a whole negotiation can be replayed from a seed.
@@ -8,17 +10,10 @@ export interface RandomSource {
 }
 
 /**
- * Cryptographically secure source (RFC 8445 §5.3: ufrag/pwd MUST come from a secure random source).
- * Web Crypto (a global in Node >= 19 and elsewhere), so the core needs no `node:` builtin.
+ * Cryptographically secure source (RFC 8445 §5.3: ufrag/pwd MUST come from a secure random source):
+ * `randomBytes` of `@p2pcat/stun` (Web Crypto, so the core needs no `node:` builtin).
  */
-export const secureRandom: RandomSource = {
-  bytes: (length) => {
-    const out = new Uint8Array(length);
-    // getRandomValues fills at most 65,536 bytes per call
-    for (let i = 0; i < length; i += 65_536) crypto.getRandomValues(out.subarray(i, i + 65_536));
-    return out;
-  },
-};
+export const secureRandom: RandomSource = { bytes: randomBytes };
 
 /** A float in [0, 1) from the source. */
 export function randomFloat(random: RandomSource): number {

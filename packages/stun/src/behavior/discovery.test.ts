@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
+import { sameTransportAddress } from '../address.js';
 import { decodeStunMessage, StunMessageBuilder, StunMethod, type TransportAddress } from '../codec/index.js';
 import { StunBindingServer } from '../server/binding-server.js';
-import { sameTransportAddress } from '../transaction/address.js';
 import { discoverNatBehaviorWith } from './discovery.js';
 import type { BindingProbe, FilteringBehavior, MappingBehavior } from './types.js';
 

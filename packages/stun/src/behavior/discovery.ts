@@ -1,6 +1,6 @@
+import { formatTransportAddress, sameTransportAddress } from '../address.js';
 import type { StunMessage, TransportAddress } from '../codec/index.js';
 import { StunError } from '../errors.js';
-import { formatTransportAddress, sameTransportAddress } from '../transaction/address.js';
 import { describeNatBehavior } from './summary.js';
 import type { BindingProbe, FilteringBehavior, MappingBehavior, NatBehavior, OpenProbe } from './types.js';
 

@@ -1,4 +1,4 @@
-import { formatTransportAddress } from '../transaction/address.js';
+import { formatTransportAddress } from '../address.js';
 import type { NatBehavior } from './types.js';
 
 /** The human report `nat-check` prints: one "name value" line per finding, notes, then the summary. */

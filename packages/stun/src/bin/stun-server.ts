@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import { formatTransportAddress } from '../address.js';
 import { startStunServer } from '../node/stun-server.js';
 import { DEFAULT_SOURCE_RATE_LIMIT, type SourceRateLimit } from '../server/rate-limiter.js';
-import { formatTransportAddress } from '../transaction/address.js';
 
 const USAGE = `usage: stun-server --listen ADDR:PORT [--alt ADDR:PORT] [--no-udp] [--no-tcp] [--software TEXT]
                    [--rate N] [--burst N] [--max-sources N] [--no-rate-limit]

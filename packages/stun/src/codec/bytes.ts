@@ -35,12 +35,14 @@ export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
+/** Lower-case hex of `bytes`, two digits a byte ("00ff10"): the one hex formatter of every package. */
 export function bytesToHex(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i] as number];
   return s;
 }
 
+/** The bytes of a hex string (either case; white space ignored). Throws RangeError on odd length or a non-hex digit. */
 export function hexToBytes(hex: string): Uint8Array {
   const clean = hex.replace(/\s+/g, '');
   if (clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) {

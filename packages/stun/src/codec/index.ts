@@ -20,4 +20,4 @@ export { isStunMessage } from './header.js';
 export { verifyFingerprint, verifyMessageIntegrity } from './integrity.js';
 export { decodeStunMessage, type StunAttribute, type StunMessage } from './message.js';
 export { encodeNonceCookie, NONCE_COOKIE, parseNonceCookie, type SecurityFeatures } from './nonce.js';
-export { randomTransactionId } from './random.js';
+export { randomBytes, randomTransactionId } from './random.js';

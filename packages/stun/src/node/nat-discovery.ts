@@ -2,6 +2,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { abortError } from '../abort.js';
 import { discoverNatBehaviorWith } from '../behavior/discovery.js';
 import type { BindingProbe, ChangeRequest, NatBehavior } from '../behavior/types.js';
+import { bytesToHex } from '../codec/bytes.js';
 import {
   decodeStunMessage,
   demultiplex,
@@ -10,7 +11,6 @@ import {
   type TransportAddress,
 } from '../codec/index.js';
 import { StunError } from '../errors.js';
-import { toHex } from '../transaction/transaction-id.js';
 import { parseHostPort, transportAddressFromNode } from './address.js';
 import { StunClientError } from './errors.js';
 import { resolveServerAddresses, type ServerLookup } from './resolve.js';
@@ -158,7 +158,7 @@ async function openUdpProbe(
     if (client.handleMessage(bytes, transportAddressFromNode(rinfo.address, rinfo.port))) return;
     try {
       const m = decodeStunMessage(bytes);
-      if (m.class === 'request') hairpinWaiters.get(toHex(m.transactionId))?.(true);
+      if (m.class === 'request') hairpinWaiters.get(bytesToHex(m.transactionId))?.(true);
     } catch {
       // not ours
     }
@@ -184,7 +184,7 @@ async function openUdpProbe(
     hairpin(destination) {
       const request = new StunMessageBuilder('request', StunMethod.Binding);
       const bytes = request.build();
-      const id = toHex(request.transactionId);
+      const id = bytesToHex(request.transactionId);
       return new Promise<boolean>((resolve) => {
         const timers: NodeJS.Timeout[] = [];
         const finish = (ok: boolean) => {

@@ -1,8 +1,8 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { abortError } from '../abort.js';
+import { formatTransportAddress } from '../address.js';
 import type { StunMessageBuilder, TransportAddress } from '../codec/index.js';
-import { formatTransportAddress } from '../transaction/address.js';
 import { StunStreamFramer } from '../transaction/stream-framing.js';
 import { transportAddressFromNode } from './address.js';
 import { StunClientError } from './errors.js';

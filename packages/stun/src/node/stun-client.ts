@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { abortError } from '../abort.js';
+import { formatTransportAddress } from '../address.js';
 import {
   decodeStunMessage,
   isStunMessage,
@@ -7,7 +8,6 @@ import {
   StunMessageBuilder,
   type TransportAddress,
 } from '../codec/index.js';
-import { formatTransportAddress } from '../transaction/address.js';
 import { StunClientTransactions } from '../transaction/client-transactions.js';
 import type { TransactionOptions } from '../transaction/schedule.js';
 import { StunClientError } from './errors.js';

@@ -1,10 +1,10 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server as TcpServer, type Socket as TcpSocket } from 'node:net';
 import { debuglog } from 'node:util';
+import { formatTransportAddress } from '../address.js';
 import type { TransportAddress } from '../codec/index.js';
 import { type ServerTransmit, StunBindingServer, type StunServerStats } from '../server/binding-server.js';
 import { DEFAULT_SOURCE_RATE_LIMIT, type SourceRateLimit } from '../server/rate-limiter.js';
-import { formatTransportAddress } from '../transaction/address.js';
 import { StunStreamFramer } from '../transaction/stream-framing.js';
 import { parseTransportAddress, transportAddressFromNode } from './address.js';
 

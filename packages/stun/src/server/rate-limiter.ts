@@ -1,4 +1,5 @@
 import { addressToBytes } from '../codec/address.js';
+import { bytesToHex } from '../codec/bytes.js';
 import type { TransportAddress } from '../codec/index.js';
 
 /** A token bucket per source: `rate` answers per second, at most `burst` at once. */
@@ -95,7 +96,5 @@ function sourceKey(a: TransportAddress): string {
   } catch {
     return a.address;
   }
-  let key = '6:';
-  for (let i = 0; i < 8; i++) key += bytes[i]!.toString(16).padStart(2, '0');
-  return key;
+  return `6:${bytesToHex(bytes.subarray(0, 8))}`;
 }

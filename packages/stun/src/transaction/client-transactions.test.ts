@@ -178,9 +178,62 @@ describe('responses', () => {
     expect(tx.pollEvent()).toBeUndefined();
   });
 
+  test('cancel and cancelAll also drop an event already queued', () => {
+    const tx = new StunClientTransactions();
+    const a = request(90);
+    const b = request(91);
+    const idA = tx.start(a, server, 0);
+    tx.start(b, server, 0);
+    tx.handleResponse(response(a), server, 10);
+    tx.cancel(idA); // already ended: its queued event is dropped
+    expect(tx.pollEvent()).toBeUndefined();
+    tx.handleTimeout(100_000);
+    tx.cancelAll(); // b's queued timeout goes too
+    expect(tx.pollEvent()).toBeUndefined();
+    expect(tx.size).toBe(0);
+    expect(tx.pollTimeout()).toBeUndefined();
+  });
+
   test('a transaction id already live is refused', () => {
     const tx = new StunClientTransactions();
     tx.start(request(80), server, 0);
     expect(() => tx.start(request(80), server, 0)).toThrow(/already running/);
+  });
+});
+
+describe('per-transaction context', () => {
+  test('lookup finds the context of the transaction a response answers, without ending it', () => {
+    const tx = new StunClientTransactions<{ authenticated: boolean }>();
+    const req = request(100);
+    const id = tx.start(req, server, 0, { context: { authenticated: true } });
+    expect(tx.lookup(response(req), server)).toEqual({ transactionId: id, context: { authenticated: true } });
+    expect(tx.lookup(response(req, 'error'), server)?.context).toEqual({ authenticated: true });
+    // the transaction is still live: the response may be judged and fed, or dropped
+    expect(tx.size).toBe(1);
+    expect(tx.pollEvent()).toBeUndefined();
+    expect(tx.handleResponse(response(req), server, 5)).toBe(true);
+    const ev = tx.pollEvent();
+    expect(ev?.context?.authenticated).toBe(true);
+    expect(tx.lookup(response(req), server)).toBeUndefined();
+  });
+
+  test('lookup finds nothing for another source, an unknown id, or a request', () => {
+    const tx = new StunClientTransactions();
+    const req = request(110);
+    tx.start(req, server, 0);
+    expect(tx.lookup(response(req), other)).toBeUndefined();
+    expect(tx.lookup(response(request(111)), server)).toBeUndefined();
+    expect(tx.lookup(response(req, 'request'), server)).toBeUndefined();
+    expect(tx.lookup(response(req), server)).toEqual({
+      transactionId: expect.any(String),
+      context: undefined,
+    });
+  });
+
+  test('the context comes back typed with a timeout', () => {
+    const tx = new StunClientTransactions<string>({ timeout: 1000 });
+    tx.start(request(120), server, 0, { context: 'refresh' });
+    const { events } = runToEnd(tx as unknown as StunClientTransactions, 0);
+    expect(events).toMatchObject([{ type: 'timeout', context: 'refresh' }]);
   });
 });

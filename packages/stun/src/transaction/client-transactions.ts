@@ -1,10 +1,14 @@
+import { sameTransportAddress } from '../address.js';
+import { bytesToHex } from '../codec/bytes.js';
 import type { StunMessage, TransportAddress } from '../codec/index.js';
-import { sameTransportAddress } from './address.js';
 import { computeSchedule, type TransactionOptions } from './schedule.js';
-import { toHex, transactionIdOf } from './transaction-id.js';
+import { transactionIdOf } from './transaction-id.js';
 
-/** What a transaction ended with: a response, or a timeout after the last retransmission. */
-export type TransactionEvent =
+/**
+ * What a transaction ended with: a response, or a timeout after the last retransmission. `C` is
+ * the type of the caller's context (see `StunClientTransactions`).
+ */
+export type TransactionEvent<C = unknown> =
   | {
       /** A response arrived. */
       type: 'response';
@@ -19,7 +23,7 @@ export type TransactionEvent =
       /** How many times the request was retransmitted before the response. */
       retransmits: number;
       /** The caller's `context` given to `start`. */
-      context?: unknown;
+      context?: C;
     }
   | {
       /** No response after the last retransmission (RFC 8489 §6.2.1). */
@@ -29,10 +33,10 @@ export type TransactionEvent =
       /** Where the request went. */
       destination: TransportAddress;
       /** The caller's `context` given to `start`. */
-      context?: unknown;
+      context?: C;
     };
 
-interface Transaction {
+interface Transaction<C> {
   id: string;
   request: Uint8Array;
   destination: TransportAddress;
@@ -43,12 +47,13 @@ interface Transaction {
   sent: number;
   /** Where the response must come from: the destination, unless a CHANGE-REQUEST moved it. */
   expectedSource: TransportAddress;
-  context: unknown;
+  context: C | undefined;
 }
 
-export interface StartOptions extends TransactionOptions {
-  /** Anything the caller wants back in the transaction's event. */
-  context?: unknown;
+/** Options of `StunClientTransactions.start`: the schedule's, the caller's context, the response's source. */
+export interface StartOptions<C = unknown> extends TransactionOptions {
+  /** Anything the caller wants back in the transaction's event (and from `lookup`). */
+  context?: C;
   /**
    * Where the response must come from when it is not the destination: RFC 5780 CHANGE-REQUEST
    * asks the server to answer from its alternate IP and/or port.
@@ -59,12 +64,17 @@ export interface StartOptions extends TransactionOptions {
 /**
  * Sans-IO STUN client transactions (RFC 8489 §6.2): one instance serves many transactions, keeps
  * no clock and no socket. Feed it responses and timeouts; drain datagrams and events.
+ *
+ * Each transaction may carry a context of type `C` (what the caller needs to act on its outcome:
+ * the request it was, its credentials); it comes back with the transaction's event, and `lookup`
+ * finds it for a response before the response ends the transaction, so the caller keeps no map of
+ * its own beside this one.
  */
-export class StunClientTransactions {
+export class StunClientTransactions<C = unknown> {
   readonly #defaults: TransactionOptions;
-  readonly #live = new Map<string, Transaction>();
+  readonly #live = new Map<string, Transaction<C>>();
   readonly #transmits: { data: Uint8Array; destination: TransportAddress }[] = [];
-  readonly #events: TransactionEvent[] = [];
+  readonly #events: TransactionEvent<C>[] = [];
 
   constructor(defaults: TransactionOptions = {}) {
     computeSchedule(defaults); // validates
@@ -72,14 +82,19 @@ export class StunClientTransactions {
   }
 
   /** Starts sending `request` (encoded bytes of a request) to destination. Returns hex transaction id. */
-  start(request: Uint8Array, destination: TransportAddress, now: number, options: StartOptions = {}): string {
+  start(
+    request: Uint8Array,
+    destination: TransportAddress,
+    now: number,
+    options: StartOptions<C> = {},
+  ): string {
     const id = transactionIdOf(request);
     // RFC 8489 §6.1: the transaction id MUST be unique among live transactions of this client.
     if (this.#live.has(id))
       throw new Error(`STUN transaction ${id} is already running: use a fresh transaction id`);
     const { context, responseSource, ...own } = options;
     const schedule = computeSchedule({ ...this.#defaults, ...own });
-    const tx: Transaction = {
+    const tx: Transaction<C> = {
       id,
       request,
       destination,
@@ -95,19 +110,36 @@ export class StunClientTransactions {
     return id;
   }
 
+  /**
+   * The live transaction that `response` (a success or error) from `from` answers, without ending it:
+   * its id and the context given to `start`. The caller can then judge the response with what it
+   * knows of the request (RFC 8489 §9.2.5: a response to an authenticated request must carry a
+   * valid MESSAGE-INTEGRITY) before it hands it to `handleResponse`, or drop it and keep waiting.
+   * Undefined when the response answers no live transaction (late, duplicate, or from elsewhere).
+   */
+  lookup(
+    response: StunMessage,
+    from: TransportAddress,
+  ):
+    | {
+        /** The transaction id, as hex. */
+        transactionId: string;
+        /** The caller's `context` given to `start`. */
+        context: C | undefined;
+      }
+    | undefined {
+    const tx = this.#match(response, from);
+    return tx && { transactionId: tx.id, context: tx.context };
+  }
+
   /** Feed a decoded response (success or error class). Returns true if it matched a live transaction from that address. */
   handleResponse(message: StunMessage, from: TransportAddress, now: number): boolean {
-    if (message.class !== 'success' && message.class !== 'error') return false;
-    const id = toHex(message.transactionId);
-    const tx = this.#live.get(id);
-    // Late (after timeout) and duplicate (after the first) responses find no live transaction.
+    const tx = this.#match(message, from);
     if (tx === undefined) return false;
-    // A response must come from where the request went; anything else is spoofed or misrouted.
-    if (!sameTransportAddress(tx.expectedSource, from)) return false;
-    this.#live.delete(id);
-    const event: TransactionEvent = {
+    this.#live.delete(tx.id);
+    const event: TransactionEvent<C> = {
       type: 'response',
-      transactionId: id,
+      transactionId: tx.id,
       message,
       from,
       rtt: now - tx.startedAt,
@@ -118,9 +150,17 @@ export class StunClientTransactions {
     return true;
   }
 
-  /** Stops a transaction without an event. Unknown ids are ignored. */
+  /** Stops a transaction without an event (one already queued is dropped). Unknown ids are ignored. */
   cancel(transactionId: string): void {
     this.#live.delete(transactionId);
+    const queued = this.#events.findIndex((e) => e.transactionId === transactionId);
+    if (queued >= 0) this.#events.splice(queued, 1);
+  }
+
+  /** Stops every transaction without an event (queued events are dropped too). */
+  cancelAll(): void {
+    this.#live.clear();
+    this.#events.length = 0;
   }
 
   /**
@@ -131,7 +171,7 @@ export class StunClientTransactions {
     for (const tx of [...this.#live.values()]) {
       if (now >= tx.failAt) {
         this.#live.delete(tx.id);
-        const event: TransactionEvent = {
+        const event: TransactionEvent<C> = {
           type: 'timeout',
           transactionId: tx.id,
           destination: tx.destination,
@@ -167,7 +207,7 @@ export class StunClientTransactions {
   }
 
   /** The next transaction event, or undefined when none is queued. */
-  pollEvent(): TransactionEvent | undefined {
+  pollEvent(): TransactionEvent<C> | undefined {
     return this.#events.shift();
   }
 
@@ -176,8 +216,17 @@ export class StunClientTransactions {
     return this.#live.size;
   }
 
+  /** The live transaction a success or error response answers, when it came from where it must. */
+  #match(response: StunMessage, from: TransportAddress): Transaction<C> | undefined {
+    if (response.class !== 'success' && response.class !== 'error') return undefined;
+    const tx = this.#live.get(bytesToHex(response.transactionId));
+    // Late (after timeout) and duplicate (after the first) responses find no live transaction.
+    // A response must come from where the request went; anything else is spoofed or misrouted.
+    return tx !== undefined && sameTransportAddress(tx.expectedSource, from) ? tx : undefined;
+  }
+
   /** One datagram however late the caller is: sends whose time passed together collapse into one. */
-  #sendDue(tx: Transaction, now: number): void {
+  #sendDue(tx: Transaction<C>, now: number): void {
     let due = false;
     while (tx.sends.length > 0 && (tx.sends[0] ?? Number.POSITIVE_INFINITY) <= now) {
       tx.sends.shift();

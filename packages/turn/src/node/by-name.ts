@@ -3,13 +3,13 @@
 // to, and matches every reply against, the resolved address, and TLS verifies the name.
 import { isIP } from 'node:net';
 import {
+  abortError,
   parseHostPort,
   resolveServerAddresses,
   type ServerLookup,
   ServerNameError,
   type TransportAddress,
 } from '@p2pcat/stun';
-import { abortError } from '../abort.js';
 import { TurnError } from '../errors.js';
 import { TurnSocket, type TurnSocketOptions } from './turn-socket.js';
 

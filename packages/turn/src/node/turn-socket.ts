@@ -5,8 +5,13 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import { StunStreamFramer, type TransportAddress } from '@p2pcat/stun';
-import { abortError } from '../abort.js';
+import {
+  abortError,
+  StunStreamFramer,
+  sameTransportAddress,
+  type TransportAddress,
+  type TypedEventEmitter,
+} from '@p2pcat/stun';
 import {
   TurnAllocation,
   type TurnAllocationOptions,
@@ -15,7 +20,6 @@ import {
   type TurnTransport,
 } from '../allocation.js';
 import { TurnError } from '../errors.js';
-import type { TypedEventEmitter } from '../events.js';
 
 /** A sender over a UDP socket the caller owns, shared with other traffic (such as ICE checks). */
 export interface TurnDatagramSender {
@@ -226,7 +230,7 @@ export class TurnSocket extends TurnSocketEmitter {
     if (existing !== undefined) return existing;
     const done = this.waitFor(
       (e) =>
-        (e.type === 'channel' && e.peer.address === peer.address && e.peer.port === peer.port) ||
+        (e.type === 'channel' && sameTransportAddress(e.peer, peer)) ||
         (e.type === 'warning' && e.peer?.address === peer.address),
       'request',
       signal,

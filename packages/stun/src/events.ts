@@ -1,6 +1,7 @@
 // Typed events (issue 15): an event map names each event and its listener's arguments, and the
 // emitter's methods accept only those names and listeners, so a misspelled event or a listener of
-// the wrong shape does not compile. Types only: the runtime is node:events' EventEmitter.
+// the wrong shape does not compile. Types only: the runtime is node:events' EventEmitter. Stun
+// emits no events itself: the type lives here, the lowest package, for turn, gather and ice.
 
 /** An event map: each event name to the tuple of its listener's arguments. */
 export type EventMap<E> = { [K in keyof E]: unknown[] };
