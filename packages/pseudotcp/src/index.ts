@@ -7,4 +7,9 @@ export {
   type PseudoTcpStreamEvents,
   type PseudoTcpStreamOptions,
 } from './node/stream.js';
-export { type DatagramTransport, type UdpTransportOptions, udpTransport } from './node/transport.js';
+export {
+  type DatagramTransport,
+  type UdpTransport,
+  type UdpTransportOptions,
+  udpTransport,
+} from './node/transport.js';

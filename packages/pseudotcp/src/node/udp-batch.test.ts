@@ -146,15 +146,15 @@ describe.each([
     const data = randomBytes(8 * 1024 * 1024);
     const chunks: Buffer[] = [];
     receiver.on('data', (c: Buffer) => chunks.push(c));
-    const ended = new Promise((r) => receiver.once('end', r));
+    const ended = new Promise<void>((r) => receiver.once('end', r));
     sender.resume();
     sender.end(data);
     await ended;
     expect(Buffer.concat(chunks).equals(data)).toBe(true);
     receiver.end();
     await Promise.all([
-      new Promise((r) => sender.once('close', r)),
-      new Promise((r) => (receiver.closed ? r(null) : receiver.once('close', r))),
+      new Promise<void>((r) => sender.once('close', r)),
+      new Promise<void>((r) => (receiver.closed ? r() : receiver.once('close', r))),
     ]);
   });
 });
