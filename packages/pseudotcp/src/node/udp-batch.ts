@@ -53,9 +53,13 @@ function loadAddon(): UdpBatchAddon | null {
   return null;
 }
 
+// node:dgram keeps a socket's handle under a symbol of its own (kStateSymbol); found once.
+let stateSymbol: symbol | undefined;
+
 /** The kernel file descriptor of a bound node:dgram socket (Linux), or undefined. */
 function socketFd(socket: Socket): number | undefined {
-  const state = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  stateSymbol ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const state = stateSymbol;
   if (state === undefined) return undefined;
   const fd = (socket as unknown as Record<symbol, { handle?: { fd?: unknown } | null } | undefined>)[state]
     ?.handle?.fd;
