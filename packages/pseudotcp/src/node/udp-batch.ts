@@ -1,6 +1,6 @@
 // Batched UDP I/O for udpTransport (issue 18): the optional native addon (native/udp-batch.c) that
-// sends many datagrams in one sendmmsg(2) and drains a socket's queue in one recvmmsg(2), on the fd
-// of a node:dgram socket. Loaded once; when it is missing, cannot load (another platform, another
+// sends many datagrams in one sendmmsg(2) (runs of equal-sized ones as one UDP_SEGMENT message
+// each) and drains a socket's queue in one recvmmsg(2), on the fd of a node:dgram socket. Loaded once; when it is missing, cannot load (another platform, another
 // libc) or P2PCAT_NO_NATIVE=1, nothing here is used and udpTransport stays on node:dgram alone.
 import type { Socket } from 'node:dgram';
 import { createRequire } from 'node:module';
@@ -26,6 +26,7 @@ interface UdpBatchAddon {
     sources: Uint8Array,
   ): number;
   peer(sources: Uint8Array, index: number): [address: string, port: number, family: string] | null;
+  gso(on?: boolean): boolean;
   maxBatch: number;
 }
 
@@ -45,7 +46,11 @@ function loadAddon(): UdpBatchAddon | null {
   for (const candidate of [`../${file}`, `../../dist/${file}`]) {
     try {
       const m = require(candidate) as UdpBatchAddon;
-      if (typeof m.sendmmsg === 'function' && typeof m.recvmmsg === 'function') return m;
+      if (typeof m.sendmmsg === 'function' && typeof m.recvmmsg === 'function') {
+        // P2PCAT_NO_GSO=1: one datagram per message (for comparison; the wire is the same).
+        if (process.env.P2PCAT_NO_GSO === '1') m.gso(false);
+        return m;
+      }
     } catch {
       // not built here, or built for another system: try the next place, then do without
     }
