@@ -16,6 +16,7 @@ const work = join(repo, 'bench/.work');
 export function buildOurs(workingTree: boolean): string {
   if (workingTree) {
     execFileSync('npx', ['tsc', '-p', join(repo, 'packages/pseudotcp/tsconfig.json')], { stdio: 'inherit' });
+    buildNative(join(repo, 'packages/pseudotcp'));
     return join(repo, 'packages/pseudotcp/dist/index.js');
   }
   const dir = join(work, 'pseudotcp-head');
@@ -27,7 +28,14 @@ export function buildOurs(workingTree: boolean): string {
     { cwd: repo },
   );
   execFileSync('npx', ['tsc', '-p', join(dir, 'packages/pseudotcp/tsconfig.json')], { stdio: 'inherit' });
+  buildNative(join(dir, 'packages/pseudotcp'));
   return join(dir, 'packages/pseudotcp/dist/index.js');
+}
+
+/** The package's optional native addon (sendmmsg/recvmmsg), when its commit has one. */
+function buildNative(pkg: string): void {
+  const script = join(pkg, 'native/build.mjs');
+  if (existsSync(script)) execFileSync(process.execPath, [script], { stdio: 'inherit' });
 }
 
 /** Compiles lean-peer.c unless a binary of this exact source exists; returns its path. */

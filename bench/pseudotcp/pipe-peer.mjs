@@ -3,7 +3,7 @@
 //   node pipe-peer.mjs send <localPort> <remoteHost> <remotePort>
 //   node pipe-peer.mjs receive <localPort> <remoteHost> <remotePort>
 // Defaults of @p2pcat/pseudotcp (MTU 1400); 4 MiB UDP socket buffers (udpTransport's default).
-// stderr: "PORT <n>" once bound; on the receiver "RESULT bytes=<n> ms=<t>" (first byte to end of stream), then "DONE".
+// stderr: "PORT <n>" once bound, "NATIVE true|false" (the I/O path); on the receiver "RESULT bytes=<n> ms=<t>" (first byte to end of stream), then "DONE".
 // PSEUDOTCP_MODULE points at the build to measure (run.ts / pipe.ts set it).
 import { createSocket } from 'node:dgram';
 import { fstatSync, read, readSync } from 'node:fs';
@@ -24,8 +24,12 @@ const sock = createSocket(
 );
 await new Promise((r) => sock.bind(Number(localPort), r));
 process.stderr.write(`PORT ${sock.address().port}\n`);
+const transport = udpTransport(sock, { address: remoteHost, port: Number(remotePort) });
+// Which I/O path ran: the native addon (sendmmsg/recvmmsg) or node:dgram alone (P2PCAT_NO_NATIVE=1,
+// or a build without the addon). Older builds have no `native`.
+process.stderr.write(`NATIVE ${transport.native === true}\n`);
 const stream = createPseudoTcpStream(
-  udpTransport(sock, { address: remoteHost, port: Number(remotePort) }),
+  transport,
   JSON.parse(process.env.PSEUDOTCP_OPTIONS ?? '{}'), // experiments only; the benchmark uses the defaults
 );
 await new Promise((r, j) => {

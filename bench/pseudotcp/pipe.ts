@@ -6,7 +6,9 @@
 // ours; each transfer is checked byte for byte. Throughput = bytes / (first byte received to end of
 // stream, as the receiver reports it); CPU = user + system time of each process (getrusage via
 // /usr/bin/time), start-up included, per MiB moved.
-//   npx tsx pipe.ts [--rounds N] [--mib N] [--working-tree] [--only nice|ours] [--prof DIR] [--glib]
+//   npx tsx pipe.ts [--rounds N] [--mib N] [--working-tree] [--only nice|ours|js] [--prof DIR] [--glib] [--js]
+// "ours" uses the package's native addon (sendmmsg/recvmmsg) when its build has one; --js adds, in
+// each round, ours with P2PCAT_NO_NATIVE=1 (node:dgram alone, the fallback path).
 // --glib adds, in each round, the old GLib-main-loop libnice peer (packages/pseudotcp/e2e/peer.c,
 // generated data instead of stdin, 8 MiB socket buffers), as run.ts measures it.
 // --prof runs our peers under node --cpu-prof (profiles in DIR); take its figures as indicative.
@@ -29,6 +31,7 @@ const only = arg('--only');
 const profDir = arg('--prof');
 const workingTree = process.argv.includes('--working-tree');
 const glib = process.argv.includes('--glib');
+const js = process.argv.includes('--js');
 const M = 1024 * 1024;
 const input = `/dev/shm/p2pcat-ptcp-in-${MIB}`;
 const output = `/dev/shm/p2pcat-ptcp-out-${process.pid}`;
@@ -58,9 +61,14 @@ interface Proc {
   exit: Promise<number>;
 }
 
-function start(cmd: string[], stdin: number | 'ignore', stdout: number | 'ignore'): Proc {
+function start(
+  cmd: string[],
+  stdin: number | 'ignore',
+  stdout: number | 'ignore',
+  env: NodeJS.ProcessEnv = process.env,
+): Proc {
   const [c, ...a] = ['/usr/bin/time', '-f', 'TIME %U %S %M', ...cmd] as [string, ...string[]];
-  const child = spawn(c, a, { stdio: [stdin, stdout, 'pipe'], cwd: here });
+  const child = spawn(c, a, { stdio: [stdin, stdout, 'pipe'], cwd: here, env });
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
   let buf = '';
@@ -104,9 +112,20 @@ const side = (p: { lines: string[] }): Side => {
   return { cpuMs: (Number(m[1]) + Number(m[2])) * 1000, rssKiB: Number(m[3]) };
 };
 
-async function pair(kind: 'nice' | 'ours', nice: string, round: number, verify = false): Promise<Run> {
+type Kind = 'nice' | 'ours' | 'js';
+const label: Record<Kind | 'glib', string> = {
+  nice: 'libnice (lean)',
+  ours: 'ours          ',
+  js: 'ours, JS only ',
+  glib: 'libnice (GLib)',
+};
+
+async function pair(kind: Kind, nice: string, round: number, verify = false): Promise<Run> {
   const prof = (who: string) =>
-    profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${who}-${round}.cpuprofile`] : [];
+    profDir
+      ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${kind}-${who}-${round}.cpuprofile`]
+      : [];
+  const env = kind === 'js' ? { ...process.env, P2PCAT_NO_NATIVE: '1' } : process.env;
   const cmd = (mode: 'send' | 'receive', local: number, remote: number) =>
     kind === 'nice'
       ? [nice, mode, String(local), '127.0.0.1', String(remote)]
@@ -122,9 +141,9 @@ async function pair(kind: 'nice' | 'ours', nice: string, round: number, verify =
   const inFd = openSync(input, 'r');
   const outFd = openSync(verify ? output : '/dev/null', 'w');
   try {
-    const r = start(cmd('receive', 5000, 5001), 'ignore', outFd);
+    const r = start(cmd('receive', 5000, 5001), 'ignore', outFd, env);
     await r.line('PORT ');
-    const s = start(cmd('send', 5001, 5000), inFd, 'ignore');
+    const s = start(cmd('send', 5001, 5000), inFd, 'ignore', env);
     const [code1, code2] = await Promise.all([s.exit, r.exit]);
     if (code1 !== 0 || code2 !== 0)
       throw new Error(`${kind}: exit ${code1}/${code2}: ${r.lines.join(' | ')}`);
@@ -132,6 +151,13 @@ async function pair(kind: 'nice' | 'ours', nice: string, round: number, verify =
     const bytes = Number(m?.[1]);
     if (bytes !== MIB * M) throw new Error(`${kind}: received ${bytes} bytes`);
     if (verify) execFileSync('cmp', [input, output]);
+    if (kind !== 'nice') {
+      const paths = [s, r].map((p) => p.lines.find((l) => l.startsWith('NATIVE '))?.slice(7));
+      if (kind === 'js' && paths.some((p) => p !== 'false'))
+        throw new Error(`js: P2PCAT_NO_NATIVE=1 did not turn the addon off (${paths})`);
+      if (verify)
+        console.log(`  ${label[kind].trim()}: native addon in use (sender, receiver): ${paths.join(', ')}`);
+    }
     const ms = Number(m?.[2]);
     return { MiBps: MIB / (ms / 1000), ms, send: side(s), recv: side(r) };
   } finally {
@@ -195,8 +221,8 @@ async function main(): Promise<void> {
     `pseudotcp process pair ${new Date().toISOString()}, ${MIB} MiB over loopback, ours = ${workingTree ? 'working tree' : `commit ${commit}`}, ` +
       `load ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`,
   );
-  const runs: Record<'nice' | 'ours' | 'glib', Run[]> = { nice: [], ours: [], glib: [] };
-  const kinds = (only ? [only] : ['nice', 'ours']) as ('nice' | 'ours')[];
+  const runs: Record<Kind | 'glib', Run[]> = { nice: [], ours: [], js: [], glib: [] };
+  const kinds = (only ? [only] : js ? ['nice', 'ours', 'js'] : ['nice', 'ours']) as Kind[];
   // One transfer of each into a file, compared byte for byte; the measured rounds then write to
   // /dev/null (a tmpfs file costs the receiver page allocation that is no part of pseudo-TCP).
   for (const k of kinds) await pair(k, nice, -1, true);
@@ -205,7 +231,7 @@ async function main(): Promise<void> {
     for (const k of kinds) {
       const r = await pair(k, nice, round);
       runs[k].push(r);
-      console.log(`  round ${round + 1} ${k === 'nice' ? 'libnice (lean)' : 'ours          '} ${fmt(r)}`);
+      console.log(`  round ${round + 1} ${label[k]} ${fmt(r)}`);
     }
     if (glib) {
       const r = await glibPair();
@@ -213,7 +239,7 @@ async function main(): Promise<void> {
       console.log(`  round ${round + 1} libnice (GLib) ${fmt(r)}`);
     }
   }
-  const summary = (k: 'nice' | 'ours' | 'glib') => {
+  const summary = (k: Kind | 'glib') => {
     const rs = runs[k];
     return {
       MiBps: median(rs.map((r) => r.MiBps)),
@@ -224,7 +250,7 @@ async function main(): Promise<void> {
   for (const k of kinds) {
     const s = summary(k);
     console.log(
-      `median ${k === 'nice' ? 'libnice (lean)' : 'ours          '} ${s.MiBps.toFixed(1)} MiB/s, cpu send ${s.send.toFixed(2)} / recv ${s.recv.toFixed(2)} ms/MiB`,
+      `median ${label[k]} ${s.MiBps.toFixed(1)} MiB/s, cpu send ${s.send.toFixed(2)} / recv ${s.recv.toFixed(2)} ms/MiB`,
     );
   }
   if (glib) {
@@ -233,11 +259,11 @@ async function main(): Promise<void> {
       `median libnice (GLib)  ${g.MiBps.toFixed(1)} MiB/s, cpu send ${g.send.toFixed(2)} / recv ${g.recv.toFixed(2)} ms/MiB`,
     );
   }
-  if (kinds.length === 2) {
-    const n = summary('nice');
-    const o = summary('ours');
+  const n = summary('nice');
+  for (const k of kinds.filter((x) => x !== 'nice' && runs.nice.length > 0)) {
+    const o = summary(k);
     console.log(
-      `ours/libnice: throughput ${(o.MiBps / n.MiBps).toFixed(2)}x; CPU efficiency (libnice ms/MiB over ours) ` +
+      `${label[k].trim()}/libnice: throughput ${(o.MiBps / n.MiBps).toFixed(2)}x; CPU efficiency (libnice ms/MiB over ours) ` +
         `send ${(n.send / o.send).toFixed(2)}x, recv ${(n.recv / o.recv).toFixed(2)}x`,
     );
   }

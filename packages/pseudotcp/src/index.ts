@@ -11,6 +11,7 @@ export {
   type DatagramTransport,
   DEFAULT_SOCKET_BUFFER_BYTES,
   enlargeSocketBuffers,
+  type UdpTransport,
   type UdpTransportOptions,
   udpTransport,
 } from './node/transport.js';

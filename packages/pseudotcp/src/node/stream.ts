@@ -87,6 +87,8 @@ const HINTS: Record<PseudoTcpErrorCode, string> = {
 };
 
 const READ_CHUNK = 256 * 1024;
+/** Datagrams per DatagramTransport.sendBatch call. */
+const SEND_BATCH = 64;
 
 interface PendingWrite {
   data: Uint8Array;
@@ -141,6 +143,7 @@ export class PseudoTcpStream extends Duplex {
   private transportClosed = false;
   private lingerTimer: NodeJS.Timeout | undefined;
   private detachSignal: (() => void) | undefined;
+  private readonly batch: Uint8Array[] = [];
 
   constructor(transport: DatagramTransport, options: PseudoTcpStreamOptions = {}) {
     const { connect = true, lingerMs = 5000, allowHalfOpen = false, signal, ...coreOptions } = options;
@@ -277,9 +280,24 @@ export class PseudoTcpStream extends Duplex {
   }
 
   private flushTransmits(): void {
-    for (let d = this.tcp.pollTransmit(); d; d = this.tcp.pollTransmit()) {
-      if (!this.transportClosed) this.transport.send(d);
+    if (this.transport.sendBatch === undefined) {
+      for (let d = this.tcp.pollTransmit(); d; d = this.tcp.pollTransmit()) {
+        if (!this.transportClosed) this.transport.send(d);
+      }
+      return;
     }
+    // Everything the core has to send now, handed over in batches (one system call each when the
+    // transport batches them).
+    const batch = this.batch;
+    let n = 0;
+    for (let d = this.tcp.pollTransmit(); d; d = this.tcp.pollTransmit()) {
+      batch[n++] = d;
+      if (n === SEND_BATCH) {
+        if (!this.transportClosed) this.transport.sendBatch(batch, n);
+        n = 0;
+      }
+    }
+    if (n > 0 && !this.transportClosed) this.transport.sendBatch(batch, n);
   }
 
   private armTimer(): void {

@@ -1,12 +1,23 @@
 // The datagram transport a pseudo-TCP stream runs over: anything that sends a datagram and
 // reports the datagrams that arrive (a UDP socket, an ICE agent's selected pair, a TURN channel).
 import type { Socket } from 'node:dgram';
+import { type ForeignSource, udpBatch } from './udp-batch.js';
 
 /** What a pseudo-TCP stream sends and receives datagrams through. */
 export interface DatagramTransport {
   /** Sends one datagram to the peer. Losing it is allowed: pseudo-TCP retransmits. */
   send(data: Uint8Array): void;
-  /** Registers a listener for every datagram from the peer; returns a function that removes it. */
+  /**
+   * Optional: sends `datagrams[0..count)` to the peer, in order, as `send` would one by one but in
+   * fewer system calls. The stream uses it, when present, for what it has to send at one time.
+   * The array and the datagrams are the caller's again when it returns.
+   */
+  sendBatch?(datagrams: readonly Uint8Array[], count: number): void;
+  /**
+   * Registers a listener for every datagram from the peer; returns a function that removes it.
+   * The bytes passed to the listener may be a view into a buffer the transport reuses: they are
+   * valid until the listener returns (copy them to keep them).
+   */
   onMessage(listener: (data: Uint8Array) => void): () => void;
   /** Called once when the stream is completely closed and will not send again. */
   close?(): void;
@@ -22,6 +33,21 @@ export interface UdpTransportOptions {
    * bursts at tens of MB/s. 0 leaves the socket as it is. Needs a bound socket.
    */
   socketBufferSize?: number;
+  /**
+   * Use the native addon (sendmmsg/recvmmsg, Linux) when it is built and loads. Default true;
+   * `P2PCAT_NO_NATIVE=1` in the environment turns it off for the whole process. Without it, every
+   * datagram goes through node:dgram. The transport's `native` says which path it took.
+   */
+  native?: boolean;
+}
+
+/** The transport `udpTransport` returns. */
+export interface UdpTransport extends DatagramTransport {
+  /**
+   * Whether this transport sends and receives through the native addon (batched system calls)
+   * rather than node:dgram alone. Both are the same on the wire.
+   */
+  readonly native: boolean;
 }
 
 /** What `enlargeSocketBuffers` asks for unless told otherwise: 4 MiB each way. */
@@ -53,7 +79,7 @@ export function udpTransport(
   socket: Socket,
   remote: { address: string; port: number },
   options: UdpTransportOptions = {},
-): DatagramTransport {
+): UdpTransport {
   const closeSocket = options.closeSocket ?? true;
   const bufferSize = options.socketBufferSize ?? DEFAULT_SOCKET_BUFFER_BYTES;
   // Not bound yet, or not permitted: the system's sizes stay.
@@ -73,23 +99,55 @@ export function udpTransport(
     inFlight--;
     if (closing && inFlight === 0) closeNow();
   };
-  return {
-    send(data) {
-      if (closing) return;
-      inFlight++;
+  const sendOne = (data: Uint8Array) => {
+    if (closing) return;
+    inFlight++;
+    try {
+      socket.send(data, remote.port, remote.address, sent);
+    } catch {
+      // the socket was closed under us: nothing more can be sent
+      sent();
+    }
+  };
+  const batch = options.native === false ? undefined : udpBatch(socket, remote);
+  const listeners = new Set<(data: Uint8Array) => void>();
+  const deliver = (data: Uint8Array) => {
+    for (const l of listeners) l(data);
+  };
+  // Datagrams from other addresses that a native drain read go to the socket's other listeners.
+  const foreign = (data: Buffer, rinfo: ForeignSource) => socket.emit('message', data, rinfo);
+  let draining = false;
+  const onSocketMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
+    if (draining) return; // one the drain below set aside as foreign: not ours
+    if (rinfo.port === remote.port && sameAddress(rinfo.address, remote.address)) deliver(msg);
+    // node:dgram hands over one datagram per callback; the rest of the queue comes in one read.
+    if (batch !== undefined && listeners.size > 0) {
+      draining = true;
       try {
-        socket.send(data, remote.port, remote.address, sent);
-      } catch {
-        // the socket was closed under us: nothing more can be sent
-        sent();
+        batch.drain(deliver, foreign);
+      } finally {
+        draining = false;
       }
+    }
+  };
+  return {
+    native: batch !== undefined,
+    send: sendOne,
+    sendBatch(datagrams, count) {
+      if (closing) return;
+      // While node:dgram still holds earlier datagrams, later ones queue behind them (order kept).
+      const done = batch !== undefined && inFlight === 0 ? batch.send(datagrams, count) : 0;
+      // The rest (socket buffer full, no fd yet, or no addon) goes through node:dgram, which waits
+      // for the socket to become writable.
+      for (let i = done; i < count; i++) sendOne(datagrams[i] as Uint8Array);
     },
     onMessage(listener) {
-      const onMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
-        if (rinfo.port === remote.port && sameAddress(rinfo.address, remote.address)) listener(msg);
+      if (listeners.size === 0) socket.on('message', onSocketMessage);
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) socket.off('message', onSocketMessage);
       };
-      socket.on('message', onMessage);
-      return () => socket.off('message', onMessage);
     },
     close() {
       if (!closeSocket || closing) return;

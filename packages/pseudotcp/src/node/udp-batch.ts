@@ -1,0 +1,159 @@
+// Batched UDP I/O for udpTransport (issue 18): the optional native addon (native/udp-batch.c) that
+// sends many datagrams in one sendmmsg(2) (runs of equal-sized ones as one UDP_SEGMENT message
+// each) and drains a socket's queue in one recvmmsg(2), on the fd of a node:dgram socket. Loaded once; when it is missing, cannot load (another platform, another
+// libc) or P2PCAT_NO_NATIVE=1, nothing here is used and udpTransport stays on node:dgram alone.
+import type { Socket } from 'node:dgram';
+import { createRequire } from 'node:module';
+import { constants } from 'node:os';
+
+/** The functions of native/udp-batch.c. */
+interface UdpBatchAddon {
+  sockaddr(ip: string, port: number, ipv6Socket: boolean): Uint8Array | null;
+  sendmmsg(
+    fd: number,
+    sockaddr: Uint8Array,
+    datagrams: readonly Uint8Array[],
+    start: number,
+    count: number,
+  ): number;
+  recvmmsg(
+    fd: number,
+    slab: Uint8Array,
+    slotSize: number,
+    max: number,
+    expected: Uint8Array,
+    lengths: Int32Array,
+    sources: Uint8Array,
+  ): number;
+  peer(sources: Uint8Array, index: number): [address: string, port: number, family: string] | null;
+  gso(on?: boolean): boolean;
+  maxBatch: number;
+}
+
+let addon: UdpBatchAddon | null | undefined;
+
+/** The addon, or undefined when the JavaScript path must be used. */
+export function udpBatchAddon(): UdpBatchAddon | undefined {
+  if (addon === undefined) addon = loadAddon();
+  return addon ?? undefined;
+}
+
+function loadAddon(): UdpBatchAddon | null {
+  if (process.env.P2PCAT_NO_NATIVE === '1' || process.platform !== 'linux') return null;
+  const require = createRequire(import.meta.url);
+  const file = `native/${process.platform}-${process.arch}/udp-batch.node`;
+  // dist/node/udp-batch.js (the package as installed) or src/node/udp-batch.ts (tests run the sources).
+  for (const candidate of [`../${file}`, `../../dist/${file}`]) {
+    try {
+      const m = require(candidate) as UdpBatchAddon;
+      if (typeof m.sendmmsg === 'function' && typeof m.recvmmsg === 'function') {
+        // P2PCAT_NO_GSO=1: one datagram per message (for comparison; the wire is the same).
+        if (process.env.P2PCAT_NO_GSO === '1') m.gso(false);
+        return m;
+      }
+    } catch {
+      // not built here, or built for another system: try the next place, then do without
+    }
+  }
+  return null;
+}
+
+// node:dgram keeps a socket's handle under a symbol of its own (kStateSymbol); found once.
+let stateSymbol: symbol | undefined;
+
+/** The kernel file descriptor of a bound node:dgram socket (Linux), or undefined. */
+function socketFd(socket: Socket): number | undefined {
+  stateSymbol ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
+  const state = stateSymbol;
+  if (state === undefined) return undefined;
+  const fd = (socket as unknown as Record<symbol, { handle?: { fd?: unknown } | null } | undefined>)[state]
+    ?.handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
+}
+
+const SLOT = 64 * 1024; // the largest UDP payload fits: nothing is ever cut short
+const SOURCE = 32; // bytes per sockaddr in `sources` (sockaddr_in6 is 28)
+const DRAIN_LIMIT = 256; // datagrams per drain, so that a flood cannot hold the event loop
+
+/** Batched sends and receives to and from one remote address over a node:dgram socket's fd. */
+export interface UdpBatch {
+  /**
+   * Sends datagrams[0..count) with sendmmsg; returns the index of the first one it did not send
+   * (count when all went; fewer when the socket buffer is full), after skipping those the kernel
+   * refused with an error other than EAGAIN/ENOBUFS (lost datagrams, as node:dgram's would be).
+   */
+  send(datagrams: readonly Uint8Array[], count: number): number;
+  /**
+   * Reads what waits on the socket (up to DRAIN_LIMIT datagrams) and calls `deliver` for each from
+   * the remote address, with a view into a reused buffer (valid until `deliver` returns), and
+   * `foreign` for each from another address with its own copy. Returns how many were read.
+   */
+  drain(deliver: (data: Uint8Array) => void, foreign: (data: Buffer, rinfo: ForeignSource) => void): number;
+}
+
+/** The sender of a datagram that did not come from the remote address (node:dgram's rinfo). */
+export interface ForeignSource {
+  address: string;
+  family: string;
+  port: number;
+  size: number;
+}
+
+/**
+ * Batched I/O for `socket` talking to `remote`, or undefined when the addon is not available or the
+ * remote is not an IP literal. While the socket has no fd (not bound yet, or closed) it sends and
+ * reads nothing, and the caller uses node:dgram.
+ */
+export function udpBatch(socket: Socket, remote: { address: string; port: number }): UdpBatch | undefined {
+  const native = udpBatchAddon();
+  if (native === undefined) return undefined;
+  const ipv6 = (socket as unknown as { type?: string }).type === 'udp6';
+  const sockaddr = native.sockaddr(remote.address, remote.port, ipv6);
+  if (sockaddr === null) return undefined;
+  const max = native.maxBatch;
+  let slab: Buffer | undefined; // allocated on the first drain; untouched pages cost no memory
+  const lengths = new Int32Array(max);
+  const sources = new Uint8Array(max * SOURCE);
+  const { EAGAIN, ENOBUFS } = constants.errno;
+  return {
+    send(datagrams, count) {
+      const fd = socketFd(socket);
+      if (fd === undefined) return 0;
+      let i = 0;
+      while (i < count) {
+        const r = native.sendmmsg(fd, sockaddr, datagrams, i, count - i);
+        if (r > 0) i += r;
+        else if (r === 0 || r === -EAGAIN || r === -ENOBUFS) break;
+        else i++; // refused (a firewall, an ICMP error reported back): that datagram is lost
+      }
+      return i;
+    },
+    drain(deliver, foreign) {
+      let total = 0;
+      while (total < DRAIN_LIMIT) {
+        const fd = socketFd(socket); // a listener may have closed the socket
+        if (fd === undefined) break;
+        slab ??= Buffer.allocUnsafeSlow(max * SLOT);
+        const n = native.recvmmsg(fd, slab, SLOT, max, sockaddr, lengths, sources);
+        if (n <= 0) break; // empty (or an error, which node:dgram will report on its next read)
+        for (let i = 0; i < n; i++) {
+          const len = lengths[i] as number;
+          const at = i * SLOT;
+          if (len >= 0) {
+            deliver(slab.subarray(at, at + len));
+          } else {
+            const size = -1 - len;
+            const from = native.peer(sources, i);
+            if (from !== null) {
+              const copy = Buffer.from(slab.subarray(at, at + size));
+              foreign(copy, { address: from[0], port: from[1], family: from[2], size });
+            }
+          }
+        }
+        total += n;
+        if (n < max) break;
+      }
+      return total;
+    },
+  };
+}
