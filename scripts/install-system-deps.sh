@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages behind the end-to-end tests (real coturn, miniupnpd, libnice, dnsmasq,
-# Linux NATs). Without root or apt it says so and returns 0: those tests then skip (outside CI) with
+# Linux NATs) and the benchmarks' references (Go and pion/ice v2 sources for bench/hard-nat). Without root or apt it says so and returns 0: those tests then skip (outside CI) with
 # a reason.
 #
 # A guest on the machine: it never stops, kills or reconfigures a service it did not start. Packaged
@@ -8,7 +8,8 @@
 # (and only when the machine has none of its own); the tests start their own instances.
 set -uo pipefail
 PKGS=(coturn miniupnpd miniupnpc libnice-dev libglib2.0-dev pkg-config gcc make iproute2 iptables nftables
-  libnetfilter-queue-dev iperf3 socat netcat-openbsd procps openssl dnsmasq-base)
+  libnetfilter-queue-dev iperf3 socat netcat-openbsd procps openssl dnsmasq-base
+  golang-go golang-github-pion-ice.v2-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
