@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages behind the end-to-end tests (real coturn, miniupnpd, libnice, dnsmasq,
-# Linux NATs) and the benchmarks' references (Go and pion/ice v2 sources for bench/hard-nat). Without root or apt it says so and returns 0: those tests then skip (outside CI) with
-# a reason.
+# Linux NATs) and the benchmarks' references (Go and pion/ice v2 sources for bench/hard-nat).
+# Without root or apt it says so and returns 0: those tests then skip (outside CI) with a reason.
 #
 # A guest on the machine: it never stops, kills or reconfigures a service it did not start. Packaged
 # daemons are kept from starting at install time by a policy-rc.d that exists only while apt-get runs
