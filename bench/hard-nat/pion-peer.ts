@@ -123,6 +123,11 @@ export class PionPeer {
     this.proc.stdin?.write(`${[`ufrag ${d.ufrag}`, `pwd ${d.pwd}`, ...d.candidates, 'done'].join('\n')}\n`);
   }
 
+  /** Sends one datagram on the selected pair (once "ready"). */
+  send(text: string): void {
+    this.proc.stdin?.write(`send ${text}\n`);
+  }
+
   close(): void {
     this.proc.stdin?.write('quit\n');
     this.proc.kill();
