@@ -12,15 +12,17 @@
 //            candidates; its ms counts from that exchange. Skipped with a reason without Go or pion.
 // Run as root from bench/hard-nat after a build:  npx tsx run.ts PAIR [runs] [libniceRuns] [pionRuns]
 //   PAIR: one of the keys of PAIRS below, or "all" (default runs 20, libnice runs 5, pion runs as libnice)
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkPrerequisites, createLab, type Lab } from '@p2pcat/natlab';
 import { NicePeer } from '../../packages/ice/e2e/nice-peer.ts';
 import { buildPionPeer, PionPeer } from './pion-peer.ts';
 
 const CLI = fileURLToPath(new URL('../../apps/p2pcat/dist/bin.js', import.meta.url));
+const RUNS_LOG =
+  process.env.HARD_NAT_RUNS ?? fileURLToPath(new URL('../.work/hard-nat-runs.jsonl', import.meta.url));
 
 interface Pair {
   name: string;
@@ -255,6 +257,7 @@ async function main() {
   }
   const pionBuild = pionRuns > 0 ? buildPionPeer() : { skip: 'pion runs: 0' };
   if (pionBuild.skip) console.log(`pion/ice rows skipped: ${pionBuild.skip}`);
+  mkdirSync(dirname(RUNS_LOG), { recursive: true });
   const lab = await createLab({
     name: 'bhardnat',
     routers: [
@@ -286,6 +289,15 @@ async function main() {
       if (ours.length) console.log(row(p.name, 'p2pcat', ours));
       if (ref.length) console.log(row(p.name, 'libnice (reference)', ref));
       if (pionRef.length) console.log(row(p.name, 'pion/ice (reference)', pionRef));
+      // one JSON line per run (bench/.work/hard-nat-runs.jsonl, or $HARD_NAT_RUNS), to pool the runs
+      // of several short invocations (each under the bench lock) into one table
+      const at = new Date().toISOString();
+      for (const [agent, rs] of [
+        ['p2pcat', ours],
+        ['libnice', ref],
+        ['pion', pionRef],
+      ] as const)
+        for (const r of rs) appendFileSync(RUNS_LOG, `${JSON.stringify({ at, pair: k, agent, ...r })}\n`);
       const a = runs ? (100 * ours.filter((r) => r.ok).length) / runs : Number.NaN;
       const b = ref.length ? (100 * ref.filter((r) => r.ok).length) / ref.length : Number.NaN;
       const c = pionRef.length ? (100 * pionRef.filter((r) => r.ok).length) / pionRef.length : Number.NaN;
