@@ -1,6 +1,6 @@
 // Pools the per-run JSON lines that run.ts appends (bench/.work/hard-nat-runs.jsonl) into one table,
 // so a bench split into short locked invocations still reports each pair over all its runs.
-//   npx tsx pool-runs.ts [file] [since-ISO-time]   (only runs at or after the given time)
+//   npx tsx pool-runs.ts [file or ''] [since-ISO-time]   (only runs at or after the given time)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -14,7 +14,7 @@ interface Logged {
   tried: string;
 }
 
-const file = process.argv[2] ?? fileURLToPath(new URL('../.work/hard-nat-runs.jsonl', import.meta.url));
+const file = process.argv[2] || fileURLToPath(new URL('../.work/hard-nat-runs.jsonl', import.meta.url));
 const since = process.argv[3] ?? '';
 const runs = readFileSync(file, 'utf8')
   .split('\n')
