@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages behind the end-to-end tests (real coturn, miniupnpd, libnice, dnsmasq,
 # Linux NATs) and the C compiler and libc headers that build @p2pcat/pseudotcp's optional native
-# addon. Without root or apt it says so and returns 0: those tests then skip (outside CI) with a
-# reason, and the addon is not built (outside CI its tests then expect the JavaScript path).
+# addon; with --bench also the benchmarks' extra references (Go and the pion/ice v2 sources, for
+# bench/hard-nat). Without root or apt it says so and returns 0: those tests then skip (outside CI)
+# with a reason, and the addon is not built (outside CI its tests then expect the JavaScript path).
 #
 # A guest on the machine: it never stops, kills or reconfigures a service it did not start. Packaged
 # daemons are kept from starting at install time by a policy-rc.d that exists only while apt-get runs
@@ -10,6 +11,7 @@
 set -uo pipefail
 PKGS=(coturn miniupnpd miniupnpc libnice-dev libglib2.0-dev pkg-config gcc libc6-dev make iproute2 iptables nftables
   libnetfilter-queue-dev iperf3 socat netcat-openbsd procps openssl dnsmasq-base)
+if [ "${1:-}" = "--bench" ]; then PKGS+=(golang-go golang-github-pion-ice.v2-dev); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,10 +7,20 @@
 //   datagrams: UDP datagrams both hosts sent during the run (an iptables OUTPUT counter in each
 //            host's namespace): gathering, checks, probes, and the 1 KB transfer and close.
 // Roles alternate between runs (odd runs: b invites). No TURN server is given to either side.
-// Run as root from bench/hard-nat after a build:  npx tsx run.ts PAIR [runs] [libniceRuns]
-//   PAIR: one of the keys of PAIRS below, or "all" (default runs 20, libnice runs 5)
+//   pion:    pion/ice v2 (pion-peer/, built from Debian's golang-github-pion-ice.v2-dev), driven
+//            exactly like libnice: success = a pair selected on both sides within 10 s of exchanging
+//            candidates; its ms counts from that exchange. Skipped with a reason without Go or pion.
+// Run as root from bench/hard-nat after a build:  npx tsx run.ts PAIR [runs] [libniceRuns] [pionRuns]
+//   PAIR: one of the keys of PAIRS below, or "all" (default runs 20, libnice runs 5, pion runs as libnice)
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { checkPrerequisites, createLab, type Lab } from '@p2pcat/natlab';
 import { formatMs, inviteAndJoin, jsonEvents, median, niceMs, withNicePair } from '../lab-runs.ts';
+import { buildPionPeer, PionPeer } from './pion-peer.ts';
+
+const RUNS_LOG =
+  process.env.HARD_NAT_RUNS ?? fileURLToPath(new URL('../.work/hard-nat-runs.jsonl', import.meta.url));
 
 interface Pair {
   name: string;
@@ -42,7 +52,9 @@ async function counted(lab: Lab, hosts: string[], body: () => Promise<boolean>):
   let n = 0;
   for (const h of hosts) {
     const out = (await lab.exec(h, 'iptables', ['-w', '-L', 'OUTPUT', '-v', '-x', '-n'])).stdout;
-    const row = out.split('\n').find((l) => /\s(udp|17)\s/.test(l));
+    // the rule's row: packets, bytes, protocol (the header "Chain OUTPUT (policy ACCEPT 17 packets"
+    // also contains " 17 ", which made the count NaN whenever a host had sent exactly 17 datagrams)
+    const row = out.split('\n').find((l) => /^\s*\d+\s+\d+\s+(udp|17)\s/.test(l));
     n += Number(row?.trim().split(/\s+/)[0] ?? 0);
   }
   return n;
@@ -117,6 +129,39 @@ async function libnice(lab: Lab, p: Pair): Promise<Run> {
   return { ok, ms, datagrams, tried: '' };
 }
 
+// pion/ice v2 in the same pair, driven like libnice() above (STUN from the lab, no TURN, 10 s).
+async function pion(lab: Lab, p: Pair, binary: string): Promise<Run> {
+  let ok = false;
+  let ms = Number.NaN;
+  const datagrams = await counted(lab, [p.a, p.b], async () => {
+    const [x, y] = [p.a, p.b].map(
+      (h, i) =>
+        new PionPeer(
+          binary,
+          i === 0,
+          lab.hosts[h]?.address ?? '',
+          { autosend: true, stunServer: lab.server.address },
+          (cmd, args) => lab.spawn(h, cmd, args, { stdio: ['pipe', 'pipe', 'ignore'] }),
+        ),
+    ) as [PionPeer, PionPeer];
+    try {
+      const [dx, dy] = await Promise.all([x.description, y.description]);
+      x.setRemote(dy);
+      y.setRemote(dx);
+      const [sx, sy] = await Promise.all([x.waitFor('selected', 10_000), y.waitFor('selected', 10_000)]);
+      ms = Math.max(Number(sx.split(' ')[1]), Number(sy.split(' ')[1]));
+      ok = true;
+    } catch {
+      ok = false;
+    } finally {
+      x.close();
+      y.close();
+    }
+    return ok;
+  });
+  return { ok, ms, datagrams, tried: '' };
+}
+
 function row(name: string, who: string, runs: Run[]): string {
   const ok = runs.filter((r) => r.ok);
   const tried = [...new Set(runs.map((r) => r.tried).filter(Boolean))].join(', ') || '-';
@@ -126,8 +171,9 @@ function row(name: string, who: string, runs: Run[]): string {
 
 async function main() {
   const which = process.argv[2] ?? 'all';
-  const runs = Number(process.argv[3]) || 20;
+  const runs = process.argv[3] === undefined ? 20 : Number(process.argv[3]);
   const niceRuns = process.argv[4] === undefined ? 5 : Number(process.argv[4]);
+  const pionRuns = process.argv[5] === undefined ? niceRuns : Number(process.argv[5]);
   const pairs = which === 'all' ? Object.keys(PAIRS) : which.split(',');
   for (const k of pairs)
     if (!PAIRS[k]) throw new Error(`unknown pair ${k} (${Object.keys(PAIRS).join(', ')})`);
@@ -139,6 +185,9 @@ async function main() {
     console.log(`bench/hard-nat skipped: ${pre.reason}`);
     return;
   }
+  const pionBuild = pionRuns > 0 ? buildPionPeer() : { skip: 'pion runs: 0' };
+  if (pionBuild.skip) console.log(`pion/ice rows skipped: ${pionBuild.skip}`);
+  mkdirSync(dirname(RUNS_LOG), { recursive: true });
   const lab = await createLab({
     name: 'bhardnat',
     routers: [
@@ -154,7 +203,7 @@ async function main() {
     for (const h of ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'])
       await lab.exec(h, 'iptables', ['-w', '-A', 'OUTPUT', '-p', 'udp']);
     console.log(
-      `bench/hard-nat ${pairs.join(',')}: ${runs} p2pcat runs, ${niceRuns} libnice runs; ${new Date().toISOString()}`,
+      `bench/hard-nat ${pairs.join(',')}: ${runs} p2pcat runs, ${niceRuns} libnice runs, ${pionBuild.binary ? pionRuns : 0} pion runs; ${new Date().toISOString()}`,
     );
     console.log('| pair | agent | connected | median ms | max ms | median datagrams | hard NAT tried |');
     console.log('| --- | --- | ---: | ---: | ---: | ---: | --- |');
@@ -164,11 +213,27 @@ async function main() {
       const ref: Run[] = [];
       for (let r = 0; r < runs; r++) ours.push(await p2pcat(lab, p, r % 2 === 1));
       if (!k.endsWith('-off')) for (let r = 0; r < niceRuns; r++) ref.push(await libnice(lab, p));
-      console.log(row(p.name, 'p2pcat', ours));
+      const pionRef: Run[] = [];
+      if (pionBuild.binary && !k.endsWith('-off'))
+        for (let r = 0; r < pionRuns; r++) pionRef.push(await pion(lab, p, pionBuild.binary));
+      if (ours.length) console.log(row(p.name, 'p2pcat', ours));
       if (ref.length) console.log(row(p.name, 'libnice (reference)', ref));
-      const a = (100 * ours.filter((r) => r.ok).length) / runs;
+      if (pionRef.length) console.log(row(p.name, 'pion/ice (reference)', pionRef));
+      // one JSON line per run (bench/.work/hard-nat-runs.jsonl, or $HARD_NAT_RUNS), to pool the runs
+      // of several short invocations (each under the bench lock) into one table
+      const at = new Date().toISOString();
+      for (const [agent, rs] of [
+        ['p2pcat', ours],
+        ['libnice', ref],
+        ['pion', pionRef],
+      ] as const)
+        for (const r of rs) appendFileSync(RUNS_LOG, `${JSON.stringify({ at, pair: k, agent, ...r })}\n`);
+      const a = runs ? (100 * ours.filter((r) => r.ok).length) / runs : Number.NaN;
       const b = ref.length ? (100 * ref.filter((r) => r.ok).length) / ref.length : Number.NaN;
-      console.log(`|   | ratio | success ${formatMs(a)} % vs ${formatMs(b)} % (libnice) | | | | |`);
+      const c = pionRef.length ? (100 * pionRef.filter((r) => r.ok).length) / pionRef.length : Number.NaN;
+      console.log(
+        `|   | ratio | success ${formatMs(a)} % vs ${formatMs(b)} % (libnice) vs ${formatMs(c)} % (pion) | | | | |`,
+      );
     }
   } finally {
     await lab.down();
