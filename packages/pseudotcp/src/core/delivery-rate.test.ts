@@ -1,13 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { DeliveryRateEstimator, type DeliverySnapshot, type RateSample } from './delivery-rate.js';
 
-const snapshot = (sentAt: number): DeliverySnapshot => ({
-  sentAt,
-  delivered: 0,
-  deliveredTime: 0,
-  firstSentTime: 0,
-  appLimited: false,
-});
+/** A transmission leaving at `now` with `inflight` bytes before it, recorded as the send queue does. */
+function send(e: DeliveryRateEstimator, now: number, inflight: number): DeliverySnapshot {
+  e.onSend(now, inflight);
+  return {
+    sentAt: now,
+    delivered: e.delivered,
+    deliveredTime: e.deliveredTime,
+    firstSentTime: e.firstSentTime,
+    appLimited: e.appLimited,
+  };
+}
 const emptySample = (): RateSample => ({
   deliveryRate: undefined,
   rateAppLimited: false,
@@ -19,12 +23,7 @@ describe('DeliveryRateEstimator', () => {
   it('measures bytes delivered between a transmission and its ACK over the longer interval', () => {
     const e = new DeliveryRateEstimator();
     // Ten 1000-byte segments sent 1 ms apart from t=0, each delivered 50 ms after it was sent.
-    const txs = Array.from({ length: 10 }, (_, i) => snapshot(i));
-    let inflight = 0;
-    for (const [i, tx] of txs.entries()) {
-      e.onSend(tx, i, inflight);
-      inflight += 1000;
-    }
+    const txs = Array.from({ length: 10 }, (_, i) => send(e, i, i * 1000));
     const out = emptySample();
     for (const [i, tx] of txs.entries()) {
       e.beginAck();
@@ -40,10 +39,8 @@ describe('DeliveryRateEstimator', () => {
 
   it('takes the sample from the most recently sent transmission an ACK delivers', () => {
     const e = new DeliveryRateEstimator();
-    const a = snapshot(0);
-    const b = snapshot(10);
-    e.onSend(a, 0, 0);
-    e.onSend(b, 10, 1000);
+    const a = send(e, 0, 0);
+    const b = send(e, 10, 1000);
     e.beginAck();
     e.onDelivered(1000, b, 40);
     e.onDelivered(1000, a, 40);
@@ -58,8 +55,7 @@ describe('DeliveryRateEstimator', () => {
 
   it('gives no rate for an interval shorter than half the minimum RTT, nor without a transmission', () => {
     const e = new DeliveryRateEstimator();
-    const a = snapshot(0);
-    e.onSend(a, 0, 0);
+    const a = send(e, 0, 0);
     e.beginAck();
     e.onDelivered(1000, a, 10);
     const out = emptySample();
@@ -75,16 +71,14 @@ describe('DeliveryRateEstimator', () => {
   it('marks transmissions application-limited until what was in flight is delivered', () => {
     const e = new DeliveryRateEstimator();
     e.markAppLimited(2000);
-    const a = snapshot(0);
-    e.onSend(a, 0, 0);
+    const a = send(e, 0, 0);
     expect(a.appLimited).toBe(true);
     const out = emptySample();
     e.beginAck();
     e.onDelivered(2500, a, 20);
     e.sample(out, 0);
     expect(out.rateAppLimited).toBe(true);
-    const b = snapshot(20);
-    e.onSend(b, 20, 0);
+    const b = send(e, 20, 0);
     expect(b.appLimited).toBe(false); // 2500 delivered > 2000: the limit is over
   });
 });

@@ -36,24 +36,31 @@ export class DeliveryRateEstimator {
   delivered = 0;
   /** Bytes newly delivered by the ACK being processed (since `beginAck`). */
   newlyDelivered = 0;
-  private deliveredTime = 0;
-  private firstSentTime = 0;
+  /** When `delivered` was last raised (or the current flight began), ms. */
+  deliveredTime = 0;
+  /** When the first transmission of the current flight was sent, ms. */
+  firstSentTime = 0;
   /** Until `delivered` passes this, samples are application-limited; 0 = not limited. */
   private appLimitedUntil = 0;
   /** The most recently sent transmission delivered by the ACK being processed. */
   private newest: DeliverySnapshot | undefined = undefined;
 
-  /** Records the state on a transmission leaving now; `inflight` is the bytes in flight before it. */
-  onSend(tx: DeliverySnapshot, now: number, inflight: number): void {
+  /** Sending is application-limited now: a transmission leaving now records it. */
+  get appLimited(): boolean {
+    return this.appLimitedUntil > 0;
+  }
+
+  /**
+   * A transmission leaves at `now` with `inflight` bytes in flight before it; the caller then
+   * records `delivered`, `deliveredTime`, `firstSentTime` and `appLimited` on it (the draft's
+   * per-packet state), so that the record is built in one literal of one shape.
+   */
+  onSend(now: number, inflight: number): void {
     if (inflight === 0) {
       // A new flight starts: intervals are measured from here.
       this.firstSentTime = now;
       this.deliveredTime = now;
     }
-    tx.delivered = this.delivered;
-    tx.deliveredTime = this.deliveredTime;
-    tx.firstSentTime = this.firstSentTime;
-    tx.appLimited = this.appLimitedUntil > 0;
   }
 
   /** Nothing more to send: the samples taken until what is in flight is delivered are application-limited. */

@@ -150,16 +150,16 @@ export class SendQueue {
   recordTransmission(s: SendSegment, now: number, rate: DeliveryRateEstimator): number {
     const id = this.nextTxId;
     this.nextTxId = (this.nextTxId + 1) >>> 0 || 1;
+    rate.onSend(now, this.pipe);
     const tx: Transmission = {
       id,
       seg: s,
       sentAt: now,
-      delivered: 0,
-      deliveredTime: 0,
-      firstSentTime: 0,
-      appLimited: false,
+      delivered: rate.delivered,
+      deliveredTime: rate.deliveredTime,
+      firstSentTime: rate.firstSentTime,
+      appLimited: rate.appLimited,
     };
-    rate.onSend(tx, now, this.pipe);
     this.log.push(tx);
     s.lastTx = tx;
     s.xmit++;
