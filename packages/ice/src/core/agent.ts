@@ -1,6 +1,7 @@
 // The ICE agent (RFC 8445), sans-IO: moved only by handleInput / handleTimeout / commands, drained by
 // pollTransmit / pollEvent / pollTimeout. No socket, timer or clock lives here.
 import {
+  bytesToHex,
   decodeStunMessage,
   demultiplex,
   StunDecodeError,
@@ -23,7 +24,7 @@ import {
   foundationKey,
   localPreferenceOf,
 } from './candidate.js';
-import { authentic, buildCheckRequest, buildCheckSuccess, buildRoleConflict, hex } from './check-messages.js';
+import { authentic, buildCheckRequest, buildCheckSuccess, buildRoleConflict } from './check-messages.js';
 import { type CheckTransaction, CheckTransactions } from './check-transactions.js';
 import { CheckList } from './checklist.js';
 import { consentDelay, consentTimerAction, consentVerdict, consentVerdictChangesAt } from './consent.js';
@@ -789,7 +790,7 @@ export class IceAgent {
     const maxRequests = kind === 'consent' ? 4 : this.timing.maxCheckRequests;
     this.transactions.start(
       {
-        id: hex(transactionId),
+        id: bytesToHex(transactionId),
         data,
         pair,
         kind,
@@ -834,7 +835,7 @@ export class IceAgent {
   // ---------------------------------------------------------------- responses (RFC 8445 §7.2.5)
 
   private onResponse(msg: StunMessage, from: TransportAddress, to: TransportAddress, now: number): void {
-    const id = hex(msg.transactionId);
+    const id = bytesToHex(msg.transactionId);
     const tx = this.transactions.get(id);
     if (!tx) return;
     const pair = tx.pair;

@@ -65,9 +65,3 @@ export function authentic(message: StunMessage, pwd: string): boolean {
   return verifyMessageIntegrity(message, shortTermKey(pwd));
 }
 
-/** A transaction id as lower-case hex, the key of the agent's transaction table. */
-export function hex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
-}
