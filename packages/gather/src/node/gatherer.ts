@@ -165,6 +165,25 @@ export function gatherCandidates(
  * A gathering in progress: candidates are emitted as found ('candidate' events, or `for await`),
  * then 'end' (events typed by GatheringEvents).
  */
+/** What the gatherer found, before it becomes a `Candidate` (its priority and foundation are computed). */
+interface NewCandidate {
+  type: CandidateType;
+  /** the candidate's transport address */
+  address: TransportAddress;
+  /** the local socket (host or relayed) the candidate sends from */
+  base: CandidateBase;
+  /** what found it: 'host', the server URL, or the port-mapping method */
+  source: string;
+  /** the related address (RFC 8445 §5.1.1.1: the base for srflx, the mapped address for relay) */
+  related?: TransportAddress | undefined;
+  /** the server that found it, part of the foundation (RFC 8445 §5.1.1.3) */
+  serverAddress?: string | undefined;
+  /** added to the interface's local preference (relay transports lower it, port mappings raise it) */
+  localPrefAdjust?: number;
+  /** the host address whose local preference applies (default: the host base's own address) */
+  hostAddressForPref?: string | undefined;
+}
+
 export class Gathering extends GatheringEmitter implements AsyncIterable<Candidate> {
   /** candidates found so far, in the order they were found */
   readonly candidates: Candidate[] = [];
@@ -249,7 +268,7 @@ export class Gathering extends GatheringEmitter implements AsyncIterable<Candida
       const bases = reuse ?? (await this.bindAll(addresses));
       for (const base of bases) {
         this.hostBases.push(base);
-        this.addCandidate('host', base.local, base, 'host', undefined, undefined, 0);
+        this.addCandidate({ type: 'host', address: base.local, base, source: 'host' });
       }
       const sources: Promise<void>[] = [];
       for (const url of this.options.stunServers ?? []) sources.push(this.gatherStun(url));
@@ -306,16 +325,12 @@ export class Gathering extends GatheringEmitter implements AsyncIterable<Candida
     );
   }
 
-  private addCandidate(
-    type: CandidateType,
-    address: TransportAddress,
-    base: CandidateBase,
-    source: string,
-    related: TransportAddress | undefined,
-    serverAddress: string | undefined,
-    localPrefAdjust: number,
-    hostAddressForPref = base.kind === 'host' ? base.local.address : undefined,
-  ): Candidate | undefined {
+  /** Adds one candidate unless it is redundant (RFC 8445 §5.1.3); see `NewCandidate` for the fields. */
+  private addCandidate(found: NewCandidate): Candidate | undefined {
+    const { type, address, base, source, related, serverAddress } = found;
+    const hostAddressForPref =
+      found.hostAddressForPref ?? (base.kind === 'host' ? base.local.address : undefined);
+    const localPrefAdjust = found.localPrefAdjust ?? 0;
     if (this.ended || this.closed) return undefined;
     const component = this.options.component ?? 1;
     const pref = Math.max(
@@ -422,7 +437,14 @@ export class Gathering extends GatheringEmitter implements AsyncIterable<Candida
           throw new Error(`STUN server ${url} gave no mapped address`);
         if (!this.ended && !this.closed)
           this.reflexive.push({ base: base.local, server: server.url, mapped });
-        this.addCandidate('srflx', mapped, base, server.url, base.local, target.address, 0);
+        this.addCandidate({
+          type: 'srflx',
+          address: mapped,
+          base,
+          source: server.url,
+          related: base.local,
+          serverAddress: target.address,
+        });
       } catch (e) {
         this.fail(`${server.url} from ${base.local.address}`, 'stun', e);
       } finally {
@@ -532,19 +554,26 @@ export class Gathering extends GatheringEmitter implements AsyncIterable<Candida
       this.relayBases.push(relay);
       // The allocation's XOR-MAPPED-ADDRESS is a server-reflexive candidate of the UDP base.
       if (base && allocated.mappedAddress) {
-        this.addCandidate('srflx', allocated.mappedAddress, base, shown, base.local, address, 0);
+        this.addCandidate({
+          type: 'srflx',
+          address: allocated.mappedAddress,
+          base,
+          source: shown,
+          related: base.local,
+          serverAddress: address,
+        });
       }
       const hostPref = base?.local.address ?? this.baseFor(family, address)?.local.address;
-      this.addCandidate(
-        'relay',
-        allocated.relayedAddress,
-        relay,
-        shown,
-        allocated.mappedAddress,
-        address,
-        -RELAY_TRANSPORT_PENALTY[server.transport],
-        hostPref,
-      );
+      this.addCandidate({
+        type: 'relay',
+        address: allocated.relayedAddress,
+        base: relay,
+        source: shown,
+        related: allocated.mappedAddress,
+        serverAddress: address,
+        localPrefAdjust: -RELAY_TRANSPORT_PENALTY[server.transport],
+        hostAddressForPref: hostPref,
+      });
       return 'done';
     } catch (e) {
       this.abort.signal.removeEventListener('abort', onAbort);
@@ -608,15 +637,15 @@ export class Gathering extends GatheringEmitter implements AsyncIterable<Candida
         return;
       }
       this.mappings.push(mapping);
-      this.addCandidate(
-        'srflx',
-        { family: 'IPv4', address: mapping.externalAddress, port: mapping.externalPort },
+      this.addCandidate({
+        type: 'srflx',
+        address: { family: 'IPv4', address: mapping.externalAddress, port: mapping.externalPort },
         base,
-        mapping.method,
-        base.local,
-        mapping.gateway,
-        PORT_MAPPED_BONUS,
-      );
+        source: mapping.method,
+        related: base.local,
+        serverAddress: mapping.gateway,
+        localPrefAdjust: PORT_MAPPED_BONUS,
+      });
     } catch (e) {
       this.fail('port mapping', 'port-mapping', e);
     }
