@@ -305,6 +305,7 @@ async function transfer(
     try {
       result = await runSession({
         stream: connected.stream,
+        streamCopiesWrites: true, // pseudo-TCP copies written bytes into its send buffer
         keys,
         send,
         output: stdoutSink(),
@@ -337,6 +338,8 @@ async function transfer(
       seconds: secs,
       path: pathType,
       totalSeconds: (performance.now() - started) / 1000,
+      // The transport's own counters (for diagnosis: a lossy path shows in the retransmissions).
+      transport: transportStats(connected.stream),
     });
     reporter.info(summary);
     await closeGracefully(connected.stream);
@@ -395,6 +398,17 @@ function standardInput(): Readable {
  * everything acknowledged (our FIN included), then linger briefly so that the peer's FIN gets its
  * ACK too. Bounded, so a vanished peer costs at most a few seconds.
  */
+/** The pseudo-TCP counters a `done` event carries. */
+function transportStats(stream: PseudoTcpStream) {
+  const s = stream.stats();
+  return {
+    rttMs: Math.round(s.rttMs),
+    retransmits: s.retransmits,
+    bytesSent: s.bytesSent,
+    bytesReceived: s.bytesReceived,
+  };
+}
+
 async function closeGracefully(stream: PseudoTcpStream, limitMs = 5000): Promise<void> {
   stream.end();
   await new Promise<void>((resolve) => {
