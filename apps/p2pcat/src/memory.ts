@@ -17,8 +17,8 @@ export const COLLECT_EVERY_BYTES = 1024 * 1024;
  * Bytes of records between two full collections where they are on (paths with 8 MiB pseudo-TCP
  * buffers): there the segments in flight live for a round trip of tens of ms, longer than two
  * young collections apart, so their bookkeeping is promoted and the old generation grows by tens
- * of MiB between V8's own full collections. V8's --optimize-for-size bounded it too, at twice the
- * sender's CPU (bench/p2pcat/RESULTS.md); one full collection every 32 MiB costs a few ms.
+ * of MiB between V8's own full collections. V8's --optimize-for-size bounded it better, at far
+ * more of the sender's CPU (bench/p2pcat/RESULTS.md); this is one full collection per 32 MiB.
  */
 export const FULL_COLLECT_EVERY_BYTES = 32 * 1024 * 1024;
 

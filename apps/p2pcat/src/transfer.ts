@@ -216,9 +216,10 @@ async function transfer(
     }
     stopOffering();
     // Memory: with 8 MiB pseudo-TCP buffers (any path but a same-machine one) V8's default
-    // old-generation growth let the sender reach 110 MiB; a full collection every 32 MiB of
-    // records bounds it (memory.ts). V8's --optimize-for-size did too, but doubled the sender's
-    // CPU, which on a lossy long path cost up to half of the throughput (bench/p2pcat/RESULTS.md).
+    // old-generation growth let the sender reach 104-108 MiB; a full collection every 32 MiB of
+    // records (memory.ts) measured 102. V8's --optimize-for-size kept it at 90, but its frequent
+    // collections cost the sender so much CPU that on a 50 ms lossy path p2pcat moved 0.46-0.72 of
+    // the pseudo-TCP alone instead of 0.85-0.87 (bench/p2pcat/RESULTS.md).
     const fullCollections = !connected.sameMachine;
     // From here on the session handles Ctrl-C: it sends ABORT, which must leave before the
     // sockets close (closing the endpoint at once raced it and the peer timed out instead).
