@@ -23,8 +23,5 @@ import { existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--semi-space-growth-factor=1');
-// Collections on the main thread only: the helper threads' parallel scavenges kept memory of
-// their own (with it and the collections of memory.ts, 1 GiB loopback peaks 1-3 MiB lower).
-setFlagsFromString('--single-threaded-gc');
 const bundle = new URL('./p2pcat.bundle.js', import.meta.url);
 await import(existsSync(bundle) ? bundle.href : './cli.js');

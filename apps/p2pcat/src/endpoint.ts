@@ -199,9 +199,8 @@ function iceTiming(opts: EndpointOptions) {
 /**
  * Datagrams to one of this machine's own addresses go through the loopback interface, whose MTU is
  * 64 KiB: pseudo-TCP may then use 32000-byte segments (a step of libnice's MTU table), which cuts
- * the per-datagram system calls twenty-fold; the round trip is microseconds, so 512 KiB buffers hold
- * the whole bandwidth-delay product and keep memory low (4 MiB measured slower and larger; 512 KiB
- * no slower than 1 MiB on 1 GiB, bench/p2pcat/RESULTS.md).
+ * the per-datagram system calls twenty-fold; the round trip is microseconds, so 1 MiB buffers hold
+ * the whole bandwidth-delay product and keep memory low (4 MiB measured slower and larger).
  * Elsewhere the defaults (MTU 1400, 8 MiB buffers).
  */
 export function streamTuning(
@@ -212,7 +211,7 @@ export function streamTuning(
   // A relayed address on this machine still sends the data on through a TURN server: not loopback.
   if (!p || isRelayed(p)) return {};
   if (!isOwnAddress(p.remote.address.address)) return {};
-  return { mtu: 32000, sendBufferSize: 512 * 1024, receiveBufferSize: 512 * 1024 };
+  return { mtu: 32000, sendBufferSize: 1024 * 1024, receiveBufferSize: 1024 * 1024 };
 }
 
 /** A pair whose data goes through a TURN relay on either side. */

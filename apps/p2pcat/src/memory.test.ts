@@ -13,7 +13,7 @@ describe('young-generation collections', () => {
     enableYoungCollections();
     enableYoungCollections(); // idempotent
     for (let i = 0; i < 8; i++) recordBytes(COLLECT_EVERY_BYTES / 2);
-    expect(COLLECT_EVERY_BYTES).toBe(512 * 1024);
+    expect(COLLECT_EVERY_BYTES).toBe(1024 * 1024);
   });
 });
 

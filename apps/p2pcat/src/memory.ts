@@ -10,12 +10,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/**
- * Bytes of records between two young-generation collections: every 512 KiB (with the bin shim's
- * single-threaded GC and 512 KiB loopback buffers) kept a 1 GiB loopback transfer at 65-67 MiB
- * peak RSS, 1 MiB at 68-70 (bench/p2pcat/RESULTS.md).
- */
-export const COLLECT_EVERY_BYTES = 512 * 1024;
+/** Bytes of records between two young-generation collections. */
+export const COLLECT_EVERY_BYTES = 1024 * 1024;
 
 /**
  * Bytes of records between two full collections where they are on (paths with 8 MiB pseudo-TCP
