@@ -6,7 +6,12 @@
 // Run as root from bench/p2pcat (builds nothing: build p2pcat first):  npx tsx run.ts [--quick]
 // Options: --quick (256 MiB loopback, 50 MiB impaired, 10 s iperf3), --no-impaired,
 // --loopback-mib N (loopback size), --repeat N (loopback runs, each printed);
-// P2PCAT_NODE_ARGS="--cpu-prof ..." passes node options to both p2pcat processes (profiling).
+// P2PCAT_NODE_ARGS="--cpu-prof ..." passes node options to both p2pcat processes (profiling;
+// "--import <abs path>/probe.mjs" prints CPU, memoryUsage peaks and event-loop delay per side);
+// --pseudotcp also runs bench/pseudotcp's peer pair (the pseudo-TCP alone, no ICE, no records)
+// over the same impaired path for the same number of bytes.
+// On the impaired path each side's UDP counters (/proc/net/snmp in its namespace) and the
+// pseudo-TCP counters of p2pcat's 'done' event are printed.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +27,7 @@ const CLI = process.env.P2PCAT_CLI ?? join(here, '..', '..', 'apps', 'p2pcat', '
 if (process.argv.includes('--help')) {
   console.log(
     'npx tsx run.ts [--quick] [--no-impaired] [--no-loopback] [--loopback-mib N] [--repeat N]\n' +
+      '--pseudotcp: the pseudo-TCP alone on the impaired path too; --no-reference: no iperf3 (diagnosis)\n' +
       'env: P2PCAT_CLI=<dist/bin.js> (the build measured), P2PCAT_NODE_ARGS="..." (node options for both sides);\n' +
       'stderr lines of the p2pcat processes that start with "MEM " are printed (memory sampling hooks).',
   );
@@ -41,6 +47,7 @@ const NODE_ARGS = (process.env.P2PCAT_NODE_ARGS ?? '').split(' ').filter(Boolean
 // weighs its start-up, probing the path, twice as much).
 const IMPAIRED_BYTES = quick ? 50 * MiB : 400 * MiB;
 const IPERF_SECONDS = quick ? 10 : 20;
+const PSEUDOTCP_ALONE = process.argv.includes('--pseudotcp');
 
 type Spawner = (cmd: string, args: string[], stdio: ('pipe' | 'ignore' | Readable)[]) => ChildProcess;
 const local: Spawner = (cmd, args, stdio) => spawn(cmd, args, { stdio });
@@ -143,6 +150,12 @@ async function p2pcatRun(
         `p2pcat run failed: inviter ${i.code}, joiner ${j.code}, ${done?.bytesReceived} of ${bytes} bytes\n${i.stderr}\n${j.stderr}`,
       );
     const seconds = done?.seconds ?? Number.NaN;
+    const stats = (side: Side) =>
+      JSON.stringify(
+        (side.events.find((e) => e.event === 'done') as { transport?: unknown } | undefined)?.transport,
+      );
+    if (process.env.P2PCAT_BENCH_VERBOSE || spawnIn('a') !== local)
+      console.log(`  pseudo-TCP counters: sender ${stats(i)}, receiver ${stats(j)}`);
     return { MBps: bytes / 1e6 / seconds, seconds, inviter: i, joiner: j };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -168,6 +181,61 @@ async function socatLoopback(bytes: number): Promise<number> {
   await new Promise((r) => server.once('close', r));
   client.kill();
   return got / 1e6 / ((performance.now() - t0) / 1000);
+}
+
+/** The Udp counters of /proc/net/snmp (InDatagrams, RcvbufErrors, ...). */
+function udpCounters(snmp: string): Record<string, number> {
+  const lines = snmp.split('\n').filter((l) => l.startsWith('Udp:'));
+  const names = (lines[0] ?? '').split(/\s+/).slice(1);
+  const values = (lines[1] ?? '').split(/\s+/).slice(1).map(Number);
+  const keep = ['InDatagrams', 'OutDatagrams', 'RcvbufErrors', 'SndbufErrors', 'InErrors'];
+  return Object.fromEntries(
+    names.map((n, i) => [n, values[i] ?? 0]).filter(([n]) => keep.includes(n as string)),
+  );
+}
+
+/** bench/pseudotcp's peer pair over the impaired link: the pseudo-TCP alone, `bytes` from a to b. */
+async function pseudoTcpAlone(
+  link: Awaited<ReturnType<typeof createImpairedLink>>,
+  bytes: number,
+): Promise<{ MBps: number; seconds: number; retransmits: number }> {
+  const peer = join(here, '..', 'pseudotcp', 'peer.ts');
+  const args = (mode: string, remote: string) => [
+    '--import',
+    'tsx',
+    peer,
+    'ours',
+    mode,
+    '4500',
+    remote,
+    '4500',
+    String(bytes),
+    '120000',
+  ];
+  const out = (c: ChildProcess) =>
+    new Promise<string>((resolve) => {
+      let s = '';
+      c.stdout?.on('data', (d: Buffer) => {
+        s += d.toString();
+      });
+      c.once('close', () => resolve(s));
+    });
+  const receiver = link.spawn('b', process.execPath, args('receive', link.a.address), {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    cwd: here,
+  });
+  const sender = link.spawn('a', process.execPath, args('send', link.b.address), {
+    stdio: ['ignore', 'pipe', 'ignore'],
+    cwd: here,
+  });
+  const [r, s] = await Promise.all([out(receiver), out(sender)]);
+  const rj = JSON.parse(r.trim().split('\n').pop() ?? '{}') as { bytes: number; ms: number };
+  const sj = JSON.parse(s.trim().split('\n').pop() ?? '{}') as { stats?: { retransmits: number } };
+  return {
+    MBps: rj.bytes / 1e6 / (rj.ms / 1000),
+    seconds: rj.ms / 1000,
+    retransmits: sj.stats?.retransmits ?? -1,
+  };
 }
 
 const fmt = (n: number) => n.toFixed(1);
@@ -204,7 +272,22 @@ async function main(): Promise<void> {
       (side: 'a' | 'b'): Spawner =>
       (cmd, args, stdio) =>
         link.spawn(side, cmd, args, { stdio });
+    const udp = async () =>
+      Promise.all(
+        (['a', 'b'] as const).map(async (side) =>
+          udpCounters((await link.exec(side, 'cat', ['/proc/net/snmp'])).stdout),
+        ),
+      );
+    const before = await udp();
     const imp = await p2pcatRun(inNs, IMPAIRED_BYTES, ['--no-stun', '--no-portmap'], 300_000);
+    const after = await udp();
+    for (const [k, side] of (['sender (a)', 'receiver (b)'] as const).entries()) {
+      const d = Object.entries(after[k] ?? {})
+        .map(([name, v]) => `${name} ${v - (before[k]?.[name] ?? 0)}`)
+        .join(', ');
+      console.log(`  UDP counters during the p2pcat run, ${side}: ${d}`);
+    }
+    const alone = PSEUDOTCP_ALONE ? await pseudoTcpAlone(link, IMPAIRED_BYTES) : undefined;
     link.spawn('b', 'iperf3', ['-s'], { stdio: 'ignore' }); // killed by link.down()
     await new Promise((r) => setTimeout(r, 500));
     const iperf = async (cc: string, attempt = 1): Promise<number> => {
@@ -227,13 +310,18 @@ async function main(): Promise<void> {
       if (bps === undefined) throw new Error(`iperf3 -C ${cc}: ${j.error ?? r.stdout.slice(0, 300)}`);
       return bps / 8 / 1e6;
     };
-    const bbr = await iperf('bbr');
-    const cubic = await iperf('cubic');
+    // --no-reference: diagnosis runs without the iperf3 references (their ratios then read NaN).
+    const noRef = process.argv.includes('--no-reference');
+    const bbr = noRef ? Number.NaN : await iperf('bbr');
+    const cubic = noRef ? Number.NaN : await iperf('cubic');
     console.log(
       `impaired (50 ms RTT, 1% loss each way), ${IMPAIRED_BYTES / MiB} MiB: p2pcat ${fmt(imp.MBps)} MB/s (${fmt(imp.seconds)} s), ` +
         `peak RSS ${mib(imp.inviter.hwmKiB)} / ${mib(imp.joiner.hwmKiB)}; TCP BBR ${fmt(bbr)} MB/s, CUBIC ${fmt(cubic)} MB/s ` +
         `(iperf3 ${IPERF_SECONDS} s); ratio p2pcat/BBR ${(imp.MBps / bbr).toFixed(2)}x (target >= 0.5x), ` +
-        `p2pcat/CUBIC ${(imp.MBps / cubic).toFixed(2)}x`,
+        `p2pcat/CUBIC ${(imp.MBps / cubic).toFixed(2)}x` +
+        (alone
+          ? `; pseudo-TCP alone ${fmt(alone.MBps)} MB/s (${fmt(alone.seconds)} s, retransmits ${alone.retransmits}), ratio pseudo-TCP/BBR ${(alone.MBps / bbr).toFixed(2)}x`
+          : ''),
     );
   } finally {
     await link.down();

@@ -9,14 +9,16 @@
 // (--max-semi-space-size only works on the node command line), but these flags are read each time
 // the collector decides to grow a space, so they still work when set here:
 // - a growth factor of 1 keeps the semi-spaces at their initial 1 MiB;
-// - optimize-for-size (smaller old-generation steps between full collections) is set later, once
-//   the path is known, and only where the large pseudo-TCP buffers need it (transfer.ts).
-// Peak RSS is then under 100 MiB on each side (bench/p2pcat/RESULTS.md).
+// - the session collects the young generation every MiB of records, and on paths with the large
+//   pseudo-TCP buffers the whole heap every 32 MiB (memory.ts; --optimize-for-size, used before
+//   for that, doubled the sender's CPU).
+// bench/p2pcat/RESULTS.md has the peak RSS of each side.
 //
 // Code: loading the CLI as its 268 separate ES modules (the packages, their dependencies) cost
 // 20 MiB of RSS before anything ran; the build also writes them as one file (esbuild, the
-// package.json build script), which loads in 9 MiB. The modules are the fallback when that file
-// is missing (a build by tsc alone).
+// package.json build script), which loads in 9 MiB; without its whitespace (names kept) the
+// source V8 holds is 35 % smaller and an idle process 2 MiB smaller. The modules are the fallback
+// when that file is missing (a build by tsc alone).
 import { existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 

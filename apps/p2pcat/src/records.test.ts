@@ -118,3 +118,29 @@ describe('records', () => {
     expect(() => new RecordOpener(inviter.sendKey.map((b) => b ^ 1)).push(wire)).toThrow(IntegrityError);
   });
 });
+
+describe('record memory reuse', () => {
+  test('a released record buffer is reused, and every record still opens', () => {
+    const key = new Uint8Array(32).fill(7);
+    const sealer = new RecordSealer(key);
+    const opener = new RecordOpener(key);
+    const a = sealer.seal(1, Buffer.from('first'), true);
+    const wireA = Buffer.from(a); // the stream's copy
+    sealer.release(a);
+    sealer.release(a); // twice: kept once
+    const b = sealer.seal(1, Buffer.from('second record'), true);
+    expect(b.buffer).toBe(a.buffer);
+    const c = sealer.seal(1, Buffer.from('third'), true);
+    expect(c.buffer).not.toBe(b.buffer);
+    const got = opener.push(Buffer.concat([wireA, b, c])).map((r) => r.payload.toString());
+    expect(got).toEqual(['first', 'second record', 'third']);
+  });
+
+  test('without reuse, release keeps nothing that a caller still holds', () => {
+    const sealer = new RecordSealer(new Uint8Array(32));
+    const a = sealer.seal(1, Buffer.alloc(10));
+    sealer.release(a); // a pooled slice of Node's allocator: not taken
+    const b = sealer.seal(1, Buffer.alloc(10), true);
+    expect(b.buffer).not.toBe(a.buffer);
+  });
+});

@@ -35,17 +35,31 @@ function writeNonce(nonce: Buffer, counter: number): Buffer {
   return nonce;
 }
 
+/** Bytes of the largest record on the wire. */
+export const MAX_SEALED_RECORD = HEADER + 1 + MAX_RECORD_PAYLOAD + TAG;
+/** Record buffers kept for reuse: as many as are usually in the stream's write buffer at once. */
+const SPARE_RECORDS = 6;
+
 export class RecordSealer {
   private counter = 0;
   /** createCipheriv copies the nonce, so one buffer serves every record. */
   private readonly nonce = Buffer.alloc(12);
+  /** Released record memory (each MAX_SEALED_RECORD bytes), reused instead of a new allocation. */
+  private readonly spare: ArrayBuffer[] = [];
   constructor(private readonly key: Uint8Array) {}
 
-  seal(type: number, payload: Uint8Array = EMPTY): Buffer {
+  /**
+   * Seals one record. With `reuse`, the record is built in memory that `release(record)` hands
+   * back once the caller is done with it (the stream took its bytes): a transfer then makes no
+   * record-sized garbage on this side but the cipher's own output.
+   */
+  seal(type: number, payload: Uint8Array = EMPTY, reuse = false): Buffer {
     const n = payload.length;
     if (n > MAX_RECORD_PAYLOAD) throw new Error('record payload too large');
     const length = 1 + n + TAG;
-    const out = Buffer.allocUnsafe(HEADER + length);
+    const out = reuse
+      ? Buffer.from(this.spare.pop() ?? new ArrayBuffer(MAX_SEALED_RECORD), 0, HEADER + length)
+      : Buffer.allocUnsafe(HEADER + length);
     out.writeUInt32BE(length, 0);
     const cipher = createCipheriv('chacha20-poly1305', this.key, writeNonce(this.nonce, this.counter++), {
       authTagLength: TAG,
@@ -57,6 +71,13 @@ export class RecordSealer {
     cipher.final();
     cipher.getAuthTag().copy(out, HEADER + 1 + n);
     return out;
+  }
+
+  /** Gives back the memory of a record sealed with `reuse`, once nothing reads it any more. */
+  release(record: Buffer): void {
+    const ab = record.buffer;
+    if (ab instanceof ArrayBuffer && ab.byteLength === MAX_SEALED_RECORD && this.spare.length < SPARE_RECORDS)
+      if (!this.spare.includes(ab)) this.spare.push(ab);
   }
 }
 

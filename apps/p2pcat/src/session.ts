@@ -25,6 +25,12 @@ export interface SessionProgress {
 
 export interface SessionOptions {
   stream: Duplex;
+  /**
+   * The stream copies each written chunk before its write callback (a PseudoTcpStream does: the
+   * bytes go into its send buffer), so a record's memory may be reused after that callback. Not
+   * so for an in-memory pair that hands the very chunk to the other side. Default false.
+   */
+  streamCopiesWrites?: boolean;
   keys: SessionKeys;
   send: SendSpec;
   /** where pipe data from the peer goes */
@@ -133,10 +139,12 @@ export async function runSession(opts: SessionOptions): Promise<SessionResult> {
   const write = async (type: number, payload?: Uint8Array): Promise<void> => {
     if (halted) throw new UserError('the session was ended', ExitCode.TransferError);
     if (streamClosed) throw lost();
-    const rec = sealer.seal(type, payload);
+    // The record's memory is reused once the stream took its bytes (the write's callback).
+    const reuse = opts.streamCopiesWrites === true;
+    const rec = sealer.seal(type, payload, reuse);
     recordBytes(rec.length);
     lastSent = Date.now();
-    if (!stream.write(rec)) {
+    if (!stream.write(rec, reuse ? () => sealer.release(rec) : undefined)) {
       await new Promise<void>((res, rej) => {
         const done = () => {
           closedWaiters.delete(rej);

@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, fstatSync } from 'node:fs';
 import { type Readable, Writable } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
 import type { PairInfo } from '@p2pcat/ice';
 import type { PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { Command } from './args.js';
@@ -21,7 +20,7 @@ import { runHandshake } from './handshake.js';
 import { sealInbandAnswer } from './inband-answer.js';
 import { InviteAnswers } from './invite-answers.js';
 import { commitTo, deriveKeys, generateEphemeralKeyPair, NONCE_BYTES, type SessionKeys } from './keys.js';
-import { enableYoungCollections } from './memory.js';
+import { enableFullCollections, enableYoungCollections } from './memory.js';
 import { writePrivateFile } from './private-file.js';
 import { askOnTerminal } from './prompt.js';
 import type { Reporter } from './reporter.js';
@@ -217,10 +216,11 @@ async function transfer(
     }
     stopOffering();
     // Memory: with 8 MiB pseudo-TCP buffers (any path but a same-machine one) V8's default
-    // old-generation growth let the sender reach 110 MiB; optimize-for-size keeps it near 94 MiB
-    // at some CPU. On a same-machine path (1 MiB buffers) RSS stays under 100 MiB without it, and
-    // there it cost a third of the throughput. V8 reads the flag whenever it sizes a space.
-    if (!connected.sameMachine) setFlagsFromString('--optimize-for-size');
+    // old-generation growth let the sender reach 104-108 MiB; a full collection every 32 MiB of
+    // records (memory.ts) measured 102. V8's --optimize-for-size kept it at 90, but its frequent
+    // collections cost the sender so much CPU that on a 50 ms lossy path p2pcat moved 0.46-0.72 of
+    // the pseudo-TCP alone instead of 0.85-0.87 (bench/p2pcat/RESULTS.md).
+    const fullCollections = !connected.sameMachine;
     // From here on the session handles Ctrl-C: it sends ABORT, which must leave before the
     // sockets close (closing the endpoint at once raced it and the peer timed out instead).
     signal.removeEventListener('abort', onAbort);
@@ -299,12 +299,14 @@ async function transfer(
     const send: SendSpec = cmd.sendPaths
       ? { kind: 'files', paths: cmd.sendPaths }
       : { kind: 'pipe', input: standardInput(), inputIsTty: process.stdin.isTTY === true };
-    enableYoungCollections();
+    if (fullCollections) enableFullCollections();
+    else enableYoungCollections();
     const t0 = performance.now();
     let result: Awaited<ReturnType<typeof runSession>>;
     try {
       result = await runSession({
         stream: connected.stream,
+        streamCopiesWrites: true, // pseudo-TCP copies written bytes into its send buffer
         keys,
         send,
         output: stdoutSink(),
@@ -337,6 +339,8 @@ async function transfer(
       seconds: secs,
       path: pathType,
       totalSeconds: (performance.now() - started) / 1000,
+      // The transport's own counters (for diagnosis: a lossy path shows in the retransmissions).
+      transport: transportStats(connected.stream),
     });
     reporter.info(summary);
     await closeGracefully(connected.stream);
@@ -395,6 +399,17 @@ function standardInput(): Readable {
  * everything acknowledged (our FIN included), then linger briefly so that the peer's FIN gets its
  * ACK too. Bounded, so a vanished peer costs at most a few seconds.
  */
+/** The pseudo-TCP counters a `done` event carries. */
+function transportStats(stream: PseudoTcpStream) {
+  const s = stream.stats();
+  return {
+    rttMs: Math.round(s.rttMs),
+    retransmits: s.retransmits,
+    bytesSent: s.bytesSent,
+    bytesReceived: s.bytesReceived,
+  };
+}
+
 async function closeGracefully(stream: PseudoTcpStream, limitMs = 5000): Promise<void> {
   stream.end();
   await new Promise<void>((resolve) => {

@@ -1,0 +1,36 @@
+// Diagnostic hook for a p2pcat process (not part of the measured CLI): load it with
+// P2PCAT_NODE_ARGS="--import ./probe.mjs" (a path the p2pcat processes can read). At exit it prints
+// one "MEM ..." line on stderr (run.ts shows those): the CPU time, the peak of each
+// process.memoryUsage() field sampled every 20 ms, and the event-loop delay (p50 / p99 / max).
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+const mib = (b) => (b / 1048576).toFixed(1);
+const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
+const delay = monitorEventLoopDelay({ resolution: 5 });
+delay.enable();
+let atPeak = '';
+const sample = () => {
+  const m = process.memoryUsage();
+  if (m.rss > peak.rss) {
+    // Where the resident memory is at the new peak: anonymous (heap, malloc) vs file-backed (code).
+    try {
+      const r = readFileSync('/proc/self/smaps_rollup', 'utf8');
+      const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(r)?.[1] ?? 0);
+      atPeak = `at the peak: anon ${(kb('Anonymous') / 1024).toFixed(1)} file ${((kb('Rss') - kb('Anonymous')) / 1024).toFixed(1)} heapTotal ${mib(m.heapTotal)} external ${mib(m.external)}`;
+    } catch {}
+  }
+  for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], m[k]);
+};
+setInterval(sample, 20).unref();
+const t0 = performance.now();
+process.on('exit', () => {
+  sample();
+  const c = process.cpuUsage();
+  const ms = (ns) => (ns / 1e6).toFixed(1);
+  process.stderr.write(
+    `MEM wall ${((performance.now() - t0) / 1000).toFixed(1)} s, cpu user ${(c.user / 1e6).toFixed(1)} s sys ${(c.system / 1e6).toFixed(1)} s; ` +
+      `peak MiB rss ${mib(peak.rss)} heapTotal ${mib(peak.heapTotal)} heapUsed ${mib(peak.heapUsed)} external ${mib(peak.external)} arrayBuffers ${mib(peak.arrayBuffers)}; ` +
+      `loop delay ms p50 ${ms(delay.percentile(50))} p99 ${ms(delay.percentile(99))} max ${ms(delay.max)}; ${atPeak}\n`,
+  );
+});
