@@ -75,11 +75,13 @@ function receiveAll(stream: Duplex): Promise<number> {
 async function runOurs(): Promise<void> {
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(Number(localPort), () => r()));
-  sock.setRecvBufferSize(8 * 1024 * 1024);
-  sock.setSendBufferSize(8 * 1024 * 1024);
   const opts = cc === 'newreno' ? { congestionControl: 'newreno' as const } : {};
   const stream: PseudoTcpStream = createPseudoTcpStream(
-    udpTransport(sock, { address: remoteHost, port: Number(remotePort) }),
+    udpTransport(
+      sock,
+      { address: remoteHost, port: Number(remotePort) },
+      { socketBufferSize: 8 * 1024 * 1024 },
+    ),
     opts,
   );
   await new Promise<void>((r) => stream.once('connect', r));

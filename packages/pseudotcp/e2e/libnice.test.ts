@@ -8,6 +8,7 @@ import { checkPrerequisites, startUdpRelay, type UdpRelay } from '@p2pcat/natlab
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createPseudoTcpStream,
+  enlargeSocketBuffers,
   type PseudoTcpError,
   type PseudoTcpStream,
   udpTransport,
@@ -25,8 +26,7 @@ const relays: UdpRelay[] = [];
 async function boundSocket(): Promise<Socket> {
   const s = createSocket('udp4');
   await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  s.setRecvBufferSize(8 * MB);
-  s.setSendBufferSize(8 * MB);
+  enlargeSocketBuffers(s, 8 * MB);
   sockets.push(s);
   return s;
 }

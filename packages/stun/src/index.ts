@@ -10,6 +10,7 @@ export {
   parseTransportAddress,
   transportAddressFromNode,
 } from './node/address.js';
+export { DeadlineTimer } from './node/deadline-timer.js';
 export { StunClientError } from './node/errors.js';
 export { type DiscoverNatBehaviorOptions, discoverNatBehavior } from './node/nat-discovery.js';
 export {

@@ -64,4 +64,3 @@ export function authentic(message: StunMessage, pwd: string): boolean {
   if (message.has('FINGERPRINT') && !verifyFingerprint(message)) return false;
   return verifyMessageIntegrity(message, shortTermKey(pwd));
 }
-

@@ -3,7 +3,7 @@
 
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import type { TransportAddress } from '@p2pcat/stun';
+import { DeadlineTimer, type TransportAddress } from '@p2pcat/stun';
 import { abortError } from '../abort.js';
 import { addressKey, familyOf } from '../core/address.js';
 import { IceAgent, type IceAgentOptions, type IceRole } from '../core/agent.js';
@@ -134,8 +134,13 @@ export class IceConnection extends IceConnectionEmitter {
     from: TransportAddress,
     base: TransportAddress,
   ) => boolean)[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly timer = new DeadlineTimer(
+    () => {
+      this.agent.handleTimeout(this.now());
+      this.drive();
+    },
+    () => this.now(),
+  );
   private readonly messageListeners = new Set<(data: Uint8Array) => void>();
   private roleFixed: boolean;
   private closed = false;
@@ -467,7 +472,7 @@ export class IceConnection extends IceConnectionEmitter {
     this.closed = true;
     this.agent.close();
     this.drain();
-    if (this.timer) clearTimeout(this.timer);
+    this.timer.clear();
     for (const b of this.bases) {
       try {
         b.socket.close();
@@ -513,25 +518,7 @@ export class IceConnection extends IceConnectionEmitter {
   private drive(): void {
     if (this.closed) return;
     this.drain();
-    const at = this.agent.pollTimeout();
-    if (at === undefined) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      return;
-    }
-    if (this.timer && at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        this.timerAt = Number.POSITIVE_INFINITY;
-        this.agent.handleTimeout(this.now());
-        this.drive();
-      },
-      Math.max(0, Math.ceil(at - this.now())),
-    );
+    this.timer.set(this.agent.pollTimeout());
   }
 
   private drain(): void {

@@ -103,8 +103,8 @@ function turnSocket(server: LoopbackServer, options: Partial<TurnSocketOptions> 
 
 /** The adapter's own timer and UDP socket (private; what close() must leave empty). */
 function internals(t: TurnSocket): { timer: unknown; udp: unknown } {
-  const { timer, udp } = t as unknown as { timer: unknown; udp: unknown };
-  return { timer, udp };
+  const { timer, udp } = t as unknown as { timer: { armed: boolean }; udp: unknown };
+  return { timer: timer.armed ? timer : undefined, udp };
 }
 
 function udpHandles(): number {

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import {
   abortError,
+  DeadlineTimer,
   StunStreamFramer,
   sameTransportAddress,
   type TransportAddress,
@@ -94,8 +95,11 @@ export class TurnSocket extends TurnSocketEmitter {
   private readonly options: TurnSocketOptions;
   private udp: dgram.Socket | undefined;
   private stream: net.Socket | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly timer = new DeadlineTimer(() => {
+    if (this.finished) return;
+    this.core.handleTimeout(now());
+    this.pump();
+  }, now);
   private waiters: Waiter[] = [];
   private finished = false;
   private closing: Promise<void> | undefined;
@@ -465,26 +469,7 @@ export class TurnSocket extends TurnSocketEmitter {
   }
 
   private schedule(): void {
-    const at = this.finished ? undefined : this.core.pollTimeout();
-    if (at === undefined) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      return;
-    }
-    if (this.timer && at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined;
-        this.timerAt = Number.POSITIVE_INFINITY;
-        if (this.finished) return;
-        this.core.handleTimeout(now());
-        this.pump();
-      },
-      Math.max(0, Math.ceil(at - now())),
-    );
+    this.timer.set(this.finished ? undefined : this.core.pollTimeout());
   }
 
   private dispatch(e: TurnEvent): void {
@@ -534,8 +519,7 @@ export class TurnSocket extends TurnSocketEmitter {
     if (this.finished) return;
     this.finished = true;
     this.rejectWaiters(error);
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.timer.clear();
     this.udp?.close();
     this.udp = undefined;
     const stream = this.stream;
