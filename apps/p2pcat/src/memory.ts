@@ -13,20 +13,8 @@ import { runInNewContext } from 'node:vm';
 /** Bytes of records between two young-generation collections. */
 export const COLLECT_EVERY_BYTES = 1024 * 1024;
 
-/**
- * Bytes of records between two full collections where they are on (paths with 8 MiB pseudo-TCP
- * buffers): there the segments in flight live for a round trip of tens of ms, longer than two
- * young collections apart, so their bookkeeping is promoted and the old generation grows by tens
- * of MiB between V8's own full collections. V8's --optimize-for-size bounded it better, at far
- * more of the sender's CPU (bench/p2pcat/RESULTS.md); this is one full collection per 32 MiB.
- */
-export const FULL_COLLECT_EVERY_BYTES = 32 * 1024 * 1024;
-
 let collectYoung: (() => void) | undefined;
-let collectFull: (() => void) | undefined;
 let sinceLast = 0;
-let fullEvery = Number.POSITIVE_INFINITY;
-let sinceFull = 0;
 
 /**
  * Turns on the collections (the CLI does; a library user keeps V8's own schedule). V8 hands out
@@ -37,33 +25,17 @@ export function enableYoungCollections(): void {
   try {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as (options?: { type: 'minor' | 'major' }) => void;
-    if (typeof gc === 'function') {
-      collectYoung = () => gc({ type: 'minor' });
-      collectFull = () => gc({ type: 'major' });
-    }
+    if (typeof gc === 'function') collectYoung = () => gc({ type: 'minor' });
   } catch {
     // not available in this runtime: V8's own schedule
   }
 }
 
-/** Turns on the young collections and, every `everyBytes` of records, a full one. */
-export function enableFullCollections(everyBytes = FULL_COLLECT_EVERY_BYTES): void {
-  enableYoungCollections();
-  fullEvery = everyBytes;
-}
-
-/**
- * Counts `n` bytes of records; collects the young generation every COLLECT_EVERY_BYTES (and the
- * whole heap every `fullEvery`, when enableFullCollections turned that on).
- */
+/** Counts `n` bytes of records; collects the young generation every COLLECT_EVERY_BYTES. */
 export function recordBytes(n: number): void {
   if (collectYoung === undefined) return;
   sinceLast += n;
-  sinceFull += n;
   if (sinceLast < COLLECT_EVERY_BYTES) return;
   sinceLast = 0;
-  if (sinceFull >= fullEvery && collectFull) {
-    sinceFull = 0;
-    collectFull();
-  } else collectYoung();
+  collectYoung();
 }

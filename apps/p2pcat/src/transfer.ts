@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, fstatSync } from 'node:fs';
 import { type Readable, Writable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
 import type { PairInfo } from '@p2pcat/ice';
 import type { PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { Command } from './args.js';
@@ -20,7 +21,7 @@ import { runHandshake } from './handshake.js';
 import { sealInbandAnswer } from './inband-answer.js';
 import { InviteAnswers } from './invite-answers.js';
 import { commitTo, deriveKeys, generateEphemeralKeyPair, NONCE_BYTES, type SessionKeys } from './keys.js';
-import { enableFullCollections, enableYoungCollections } from './memory.js';
+import { enableYoungCollections } from './memory.js';
 import { writePrivateFile } from './private-file.js';
 import { askOnTerminal } from './prompt.js';
 import type { Reporter } from './reporter.js';
@@ -216,11 +217,13 @@ async function transfer(
     }
     stopOffering();
     // Memory: with 8 MiB pseudo-TCP buffers (any path but a same-machine one) V8's default
-    // old-generation growth let the sender reach 104-108 MiB; a full collection every 32 MiB of
-    // records (memory.ts) measured 102. V8's --optimize-for-size kept it at 90, but its frequent
-    // collections cost the sender so much CPU that on a 50 ms lossy path p2pcat moved 0.46-0.72 of
-    // the pseudo-TCP alone instead of 0.85-0.87 (bench/p2pcat/RESULTS.md).
-    const fullCollections = !connected.sameMachine;
+    // old-generation growth let the sender reach 110 MiB; optimize-for-size keeps it at 86-89 MiB
+    // at some CPU (a full collection every 32 MiB of records instead measured 95-105 MiB on the
+    // 50 ms lossy path, with no clear throughput gain on a quiet machine; on a loaded one the flag's
+    // CPU costs more: bench/p2pcat/RESULTS.md). On a same-machine path (1 MiB buffers) RSS stays
+    // under 100 MiB without it, and there it cost a third of the throughput. V8 reads the flag
+    // whenever it sizes a space.
+    if (!connected.sameMachine) setFlagsFromString('--optimize-for-size');
     // From here on the session handles Ctrl-C: it sends ABORT, which must leave before the
     // sockets close (closing the endpoint at once raced it and the peer timed out instead).
     signal.removeEventListener('abort', onAbort);
@@ -299,8 +302,7 @@ async function transfer(
     const send: SendSpec = cmd.sendPaths
       ? { kind: 'files', paths: cmd.sendPaths }
       : { kind: 'pipe', input: standardInput(), inputIsTty: process.stdin.isTTY === true };
-    if (fullCollections) enableFullCollections();
-    else enableYoungCollections();
+    enableYoungCollections();
     const t0 = performance.now();
     let result: Awaited<ReturnType<typeof runSession>>;
     try {
