@@ -69,10 +69,11 @@ describe.skipIf(pre.skip)('natlab symmetric NATs: port allocation', () => {
     const second = await mappedPorts(lab, 'h2');
     for (const d of [...deltas(first), ...deltas(second)]) expect(d).toBeGreaterThanOrEqual(1);
     expect(first[4]).toBe(first[0]);
-    // 300 ms at 50 flows/s: about 15 ports went to the other traffic
+    // 300 ms at 50 flows/s: about 15 ports went to the other traffic, more when a loaded machine
+    // makes the probes slow (69 seen in CI); a random allocator would land anywhere in ~28k ports
     const gap = (second[0] as number) - (first[3] as number);
     expect(gap).toBeGreaterThan(5);
-    expect(gap).toBeLessThan(60);
+    expect(gap).toBeLessThan(1000);
   });
 
   it('random (symmetric): a new port per destination, with no step to learn', async () => {

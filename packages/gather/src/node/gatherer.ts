@@ -161,10 +161,6 @@ export function gatherCandidates(
   return new Gathering(options, { ...defaultDependencies, ...deps });
 }
 
-/**
- * A gathering in progress: candidates are emitted as found ('candidate' events, or `for await`),
- * then 'end' (events typed by GatheringEvents).
- */
 /** What the gatherer found, before it becomes a `Candidate` (its priority and foundation are computed). */
 interface NewCandidate {
   type: CandidateType;
@@ -184,6 +180,10 @@ interface NewCandidate {
   hostAddressForPref?: string | undefined;
 }
 
+/**
+ * A gathering in progress: candidates are emitted as found ('candidate' events, or `for await`),
+ * then 'end' (events typed by GatheringEvents).
+ */
 export class Gathering extends GatheringEmitter implements AsyncIterable<Candidate> {
   /** candidates found so far, in the order they were found */
   readonly candidates: Candidate[] = [];
