@@ -6,8 +6,8 @@ import { type ChildProcess, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { PeerLines } from '../../packages/ice/e2e/nice-peer.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sourceDir = join(here, 'pion-peer');
@@ -73,8 +73,7 @@ export interface PionDescription {
 
 export class PionPeer {
   readonly proc: ChildProcess;
-  private readonly lines: string[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly out: PeerLines;
   readonly description: Promise<PionDescription>;
 
   /**
@@ -91,31 +90,13 @@ export class PionPeer {
     const args = [controlling ? '1' : '0', address, options.autosend ? 'autosend' : '-'];
     if (options.stunServer) args.push(options.stunServer);
     this.proc = spawner(binary, args);
-    const rl = createInterface({ input: this.proc.stdout as NodeJS.ReadableStream });
-    rl.on('line', (l) => {
-      this.lines.push(l);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.description = this.waitFor('gathered').then(() => ({
-      ufrag: this.lines.find((l) => l.startsWith('ufrag '))?.slice(6) ?? '',
-      pwd: this.lines.find((l) => l.startsWith('pwd '))?.slice(4) ?? '',
-      candidates: this.lines.filter((l) => l.startsWith('a=candidate:')),
-    }));
+    this.out = new PeerLines(this.proc.stdout as NodeJS.ReadableStream, 'pion peer');
+    this.description = this.out.description();
   }
 
   /** Resolves with the first line starting with `prefix` (already seen or future). */
   waitFor(prefix: string, timeoutMs = 15_000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`pion peer never printed "${prefix}"`)), timeoutMs);
-      const check = () => {
-        const l = this.lines.find((x) => x.startsWith(prefix));
-        if (l !== undefined) {
-          clearTimeout(timer);
-          resolve(l);
-        } else this.waiters.push(check);
-      };
-      check();
-    });
+    return this.out.waitFor(prefix, timeoutMs);
   }
 
   /** Hands the other peer's description over; checks start now. */

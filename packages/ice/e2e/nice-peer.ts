@@ -26,10 +26,54 @@ export function buildNicePeer(): string {
   return binary;
 }
 
+/**
+ * The lines a peer process prints on stdout, and a wait for the first line with a prefix. Shared
+ * by the libnice peer here and bench/hard-nat's pion peer (the same line protocol).
+ */
+export class PeerLines {
+  readonly lines: string[] = [];
+  private waiters: (() => void)[] = [];
+
+  /** @param who names the peer in the timeout error */
+  constructor(
+    stdout: NodeJS.ReadableStream,
+    private readonly who: string,
+  ) {
+    createInterface({ input: stdout }).on('line', (l) => {
+      this.lines.push(l);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  /** Resolves with the first line starting with `prefix` (already seen or future). */
+  waitFor(prefix: string, timeoutMs = 15_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.who} never printed "${prefix}"`)), timeoutMs);
+      const check = () => {
+        const l = this.lines.find((x) => x.startsWith(prefix));
+        if (l !== undefined) {
+          clearTimeout(timer);
+          resolve(l);
+        } else this.waiters.push(check);
+      };
+      check();
+    });
+  }
+
+  /** ufrag, pwd and a=candidate lines, once the peer printed "gathered". */
+  async description(): Promise<{ ufrag: string; pwd: string; candidates: string[] }> {
+    await this.waitFor('gathered');
+    return {
+      ufrag: this.lines.find((l) => l.startsWith('ufrag '))?.slice(6) ?? '',
+      pwd: this.lines.find((l) => l.startsWith('pwd '))?.slice(4) ?? '',
+      candidates: this.lines.filter((l) => l.startsWith('a=candidate:')),
+    };
+  }
+}
+
 export class NicePeer {
   readonly proc: ChildProcess;
-  private readonly lines: string[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly out: PeerLines;
   readonly description: Promise<IceDescription>;
 
   constructor(
@@ -49,32 +93,13 @@ export class NicePeer {
     this.proc = options.spawner
       ? options.spawner(bin, args)
       : spawn(bin, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-    const rl = createInterface({ input: this.proc.stdout as NodeJS.ReadableStream });
-    rl.on('line', (l) => {
-      this.lines.push(l);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.description = this.waitFor('gathered').then(() => {
-      const ufrag = this.lines.find((l) => l.startsWith('ufrag '))?.slice(6) ?? '';
-      const pwd = this.lines.find((l) => l.startsWith('pwd '))?.slice(4) ?? '';
-      const candidates = this.lines.filter((l) => l.startsWith('a=candidate:'));
-      return { ufrag, pwd, candidates, endOfCandidates: true };
-    });
+    this.out = new PeerLines(this.proc.stdout as NodeJS.ReadableStream, 'libnice peer');
+    this.description = this.out.description().then((d) => ({ ...d, endOfCandidates: true }));
   }
 
   /** Resolves with the first line starting with `prefix` (already seen or future). */
   waitFor(prefix: string, timeoutMs = 15_000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`libnice peer never printed "${prefix}"`)), timeoutMs);
-      const check = () => {
-        const l = this.lines.find((x) => x.startsWith(prefix));
-        if (l !== undefined) {
-          clearTimeout(timer);
-          resolve(l);
-        } else this.waiters.push(check);
-      };
-      check();
-    });
+    return this.out.waitFor(prefix, timeoutMs);
   }
 
   /** Hands our description to libnice; its checks start now. */
