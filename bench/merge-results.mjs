@@ -13,6 +13,11 @@ const parts = [
   'Run them with `npx -y pnpm@10.34.8 bench [name...]` (names are the folders under `bench/`), then',
   '`node bench/merge-results.mjs` to refresh this file from `bench/<name>/RESULTS.md`.',
   '',
+  "Paths under `/work/` in the records are the benchmark machine's checkouts, named so a run can be",
+  'read back: `/work/main` is this repository, `/work/wt/<name>` a second checkout of the branch or',
+  'commit the record names (the "before" of an A/B), and `flock /work/wt/bench.lock` the lock that kept',
+  'two runs from sharing the CPU. Nothing in them is needed to run a benchmark.',
+  '',
 ];
 for (const d of readdirSync(here, { withFileTypes: true })
   .filter((e) => e.isDirectory())
