@@ -290,14 +290,17 @@ export class PseudoTcpStream extends Duplex {
     // transport batches them).
     const batch = this.batch;
     let n = 0;
+    let copied = false;
     for (let d = this.tcp.pollTransmit(); d; d = this.tcp.pollTransmit()) {
       batch[n++] = d;
       if (n === SEND_BATCH) {
-        if (!this.transportClosed) this.transport.sendBatch(batch, n);
+        copied = !this.transportClosed && this.transport.sendBatch(batch, n) === true;
         n = 0;
       }
     }
-    if (n > 0 && !this.transportClosed) this.transport.sendBatch(batch, n);
+    if (n > 0) copied = !this.transportClosed && this.transport.sendBatch(batch, n) === true;
+    // The transport holds no datagram any more: the core writes the next ones in the same memory.
+    if (copied) this.tcp.releaseTransmits();
   }
 
   private armTimer(): void {

@@ -10,9 +10,11 @@ export interface DatagramTransport {
   /**
    * Optional: sends `datagrams[0..count)` to the peer, in order, as `send` would one by one but in
    * fewer system calls. The stream uses it, when present, for what it has to send at one time.
-   * The array and the datagrams are the caller's again when it returns.
+   * The array is the caller's again when it returns. Returns true when no datagram given to the
+   * transport so far (this batch or an earlier one) will still be read: their bytes were copied
+   * (the caller may overwrite that memory); false when some wait for an asynchronous send.
    */
-  sendBatch?(datagrams: readonly Uint8Array[], count: number): void;
+  sendBatch?(datagrams: readonly Uint8Array[], count: number): boolean;
   /**
    * Registers a listener for every datagram from the peer; returns a function that removes it.
    * The bytes passed to the listener may be a view into a buffer the transport reuses: they are
@@ -134,12 +136,14 @@ export function udpTransport(
     native: batch !== undefined,
     send: sendOne,
     sendBatch(datagrams, count) {
-      if (closing) return;
+      if (closing) return inFlight === 0;
       // While node:dgram still holds earlier datagrams, later ones queue behind them (order kept).
       const done = batch !== undefined && inFlight === 0 ? batch.send(datagrams, count) : 0;
       // The rest (socket buffer full, no fd yet, or no addon) goes through node:dgram, which waits
-      // for the socket to become writable.
+      // for the socket to become writable, reading the datagrams' memory then.
       for (let i = done; i < count; i++) sendOne(datagrams[i] as Uint8Array);
+      // sendmmsg copied what it sent into the kernel; it ran only with nothing left in node:dgram.
+      return done === count && inFlight === 0;
     },
     onMessage(listener) {
       if (listeners.size === 0) socket.on('message', onSocketMessage);
