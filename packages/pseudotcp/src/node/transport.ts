@@ -119,19 +119,41 @@ export function udpTransport(
   // Datagrams from other addresses that a native drain read go to the socket's other listeners.
   const foreign = (data: Buffer, rinfo: ForeignSource) => socket.emit('message', data, rinfo);
   let draining = false;
-  const onSocketMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
-    if (draining) return; // one the drain below set aside as foreign: not ours
-    if (rinfo.port === remote.port && sameAddress(rinfo.address, remote.address)) deliver(msg);
-    // node:dgram hands over one datagram per callback; the rest of the queue comes in one read.
-    if (batch !== undefined && listeners.size > 0) {
-      draining = true;
-      try {
-        batch.drain(deliver, foreign);
-      } finally {
-        draining = false;
-      }
+  const drain = () => {
+    if (batch === undefined || listeners.size === 0 || draining) return;
+    draining = true;
+    try {
+      batch.drain(deliver, foreign);
+    } finally {
+      draining = false;
     }
   };
+  // With the addon the socket is read with UDP GRO, through its own readiness watch (node:dgram
+  // stops reading); until that is possible (not bound yet) or where it is not (an older kernel),
+  // node:dgram reads and the addon drains the rest of the queue after each of its datagrams.
+  let reading = false;
+  const takeOverReading = () => {
+    if (batch === undefined || reading || listeners.size === 0) return;
+    reading = batch.takeOverReading(drain);
+  };
+  const giveBackReading = () => {
+    if (batch === undefined || !reading) return;
+    reading = false;
+    draining = true;
+    try {
+      batch.giveBackReading(() => {}, foreign); // the stream is gone: its datagrams are dropped
+    } finally {
+      draining = false;
+    }
+  };
+  const onSocketMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
+    if (draining) return; // one the drain set aside as foreign: not ours
+    if (rinfo.port === remote.port && sameAddress(rinfo.address, remote.address)) deliver(msg);
+    // node:dgram hands over one datagram per callback; the rest of the queue comes in one read.
+    takeOverReading();
+    drain();
+  };
+  socket.once('close', () => giveBackReading());
   return {
     native: batch !== undefined,
     send: sendOne,
@@ -148,12 +170,17 @@ export function udpTransport(
     onMessage(listener) {
       if (listeners.size === 0) socket.on('message', onSocketMessage);
       listeners.add(listener);
+      takeOverReading();
       return () => {
         listeners.delete(listener);
-        if (listeners.size === 0) socket.off('message', onSocketMessage);
+        if (listeners.size === 0) {
+          giveBackReading();
+          socket.off('message', onSocketMessage);
+        }
       };
     },
     close() {
+      giveBackReading();
       if (!closeSocket || closing) return;
       closing = true;
       // The last segments (an RST, the final ACK) are still on their way to the socket.
