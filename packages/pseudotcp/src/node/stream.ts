@@ -10,6 +10,7 @@ import {
   type PseudoTcpState,
   type PseudoTcpStats,
 } from '../core/pseudotcp.js';
+import { allocChunk } from './chunk-memory.js';
 import type { DatagramTransport } from './transport.js';
 
 export interface PseudoTcpStreamOptions extends PseudoTcpOptions {
@@ -342,7 +343,7 @@ export class PseudoTcpStream extends Duplex {
       const n = Math.min(this.tcp.readableBytes, READ_CHUNK);
       if (n <= 0) break;
       // Uninitialised memory (no zero fill): recvInto overwrites all of it.
-      const chunk = Buffer.allocUnsafe(n);
+      const chunk = allocChunk(n);
       this.tcp.recvInto(chunk);
       if (!this.push(chunk)) this.reading = false;
     }

@@ -31,6 +31,8 @@ interface UdpBatchAddon {
   gro(fd: number, on: boolean): number;
   watch(fd: number, callback: () => void): object | null;
   unwatch(handle: object): void;
+  chunk(length: number): Buffer | null;
+  chunkBytes: number;
   maxBatch: number;
 }
 
