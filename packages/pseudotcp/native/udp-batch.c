@@ -108,7 +108,7 @@ static napi_value js_sockaddr(napi_env env, napi_callback_info info) {
 #define SOL_UDP 17
 #endif
 #define GSO_MAX_SEGMENTS 64   // UDP_MAX_SEGMENTS of the kernel (64 up to Linux 6.x's 128)
-#define GSO_MAX_BYTES 60000   // under the 64 KiB an IP packet can hold, headers included
+#define GSO_MAX_BYTES 65000   // under the 64 KiB an IP packet can hold, headers included
 #define MAX_IOV 256
 static int gso_enabled = 1;
 
