@@ -88,11 +88,8 @@ const HINTS: Record<PseudoTcpErrorCode, string> = {
 };
 
 const READ_CHUNK = 256 * 1024;
-/**
- * Datagrams per DatagramTransport.sendBatch call: four full GSO messages of the native path (50
- * datagrams of 1308 bytes each at MTU 1400), so that a call rarely ends with a short one.
- */
-const SEND_BATCH = 200;
+/** Datagrams per DatagramTransport.sendBatch call. */
+const SEND_BATCH = 64;
 
 interface PendingWrite {
   data: Uint8Array;
