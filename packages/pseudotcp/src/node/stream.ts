@@ -317,12 +317,15 @@ export class PseudoTcpStream extends Duplex {
     if (this.timer) clearTimer(this.timer);
     this.timerDeadline = deadline;
     const wait = deadline - now();
-    // Node timers have 1 ms granularity; a pacing gap shorter than that is waited out on the
-    // next event-loop turn instead, so that pacing does not cap the rate at one burst per ms.
+    // Node timers have 1 ms granularity. A deadline already due runs on the next event-loop turn;
+    // a pacing gap shorter than 1 ms is waited out with a 1 ms timer rather than by turning the
+    // loop until it passes (which kept a CPU busy doing nothing, taken from the peer process on a
+    // small machine): the pacer lets up to 2 ms of lateness go out as one burst, so the rate is
+    // not capped at one segment per ms.
     this.timer =
-      wait < 1
+      wait <= 0
         ? (setImmediate(() => this.onTimer()) as unknown as NodeJS.Timeout)
-        : setTimeout(() => this.onTimer(), wait);
+        : setTimeout(() => this.onTimer(), Math.max(1, wait));
   }
 
   private tryWrite(): void {
