@@ -159,7 +159,7 @@ const CHALLENGE_ACK_PERIOD = 5000;
 /** Outgoing datagrams are cut from slabs of this size. */
 const SLAB_SIZE = 64 * 1024;
 /** A reused slab (releaseTransmits) doubles up to this size when one flush overflows it. */
-const MAX_SLAB_SIZE = 4 * 1024 * 1024;
+const MAX_SLAB_SIZE = 16 * 1024 * 1024;
 /** Rings start small and double on demand, so idle connections stay cheap. */
 const INITIAL_RING = 64 * 1024;
 
