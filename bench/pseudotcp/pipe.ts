@@ -7,10 +7,13 @@
 // stream, as the receiver reports it); CPU = user + system time of each process (getrusage via
 // /usr/bin/time), start-up included, per MiB moved.
 //   npx tsx pipe.ts [--rounds N] [--mib N] [--working-tree] [--only nice|ours|js] [--prof DIR] [--glib] [--js]
+//                   [--before DIR]
 // "ours" uses the package's native addon (sendmmsg/recvmmsg) when its build has one; --js adds, in
 // each round, ours with P2PCAT_NO_NATIVE=1 (node:dgram alone, the fallback path).
 // --glib adds, in each round, the old GLib-main-loop libnice peer (packages/pseudotcp/e2e/peer.c,
 // generated data instead of stdin, 8 MiB socket buffers), as run.ts measures it.
+// --before DIR adds, in each round, ours from another build (DIR: a copy of packages/pseudotcp/dist,
+// e.g. of the commit before a change), for before/after figures in the same run.
 // --prof runs our peers under node --cpu-prof (profiles in DIR); take its figures as indicative.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,6 +35,7 @@ const profDir = arg('--prof');
 const workingTree = process.argv.includes('--working-tree');
 const glib = process.argv.includes('--glib');
 const js = process.argv.includes('--js');
+const beforeDir = arg('--before');
 const M = 1024 * 1024;
 const input = `/dev/shm/p2pcat-ptcp-in-${MIB}`;
 const output = `/dev/shm/p2pcat-ptcp-out-${process.pid}`;
@@ -39,6 +43,8 @@ const output = `/dev/shm/p2pcat-ptcp-out-${process.pid}`;
 interface Side {
   cpuMs: number;
   rssKiB: number;
+  /** minor page faults (fresh memory touched) */
+  faults: number;
 }
 interface Run {
   MiBps: number;
@@ -67,7 +73,7 @@ function start(
   stdout: number | 'ignore',
   env: NodeJS.ProcessEnv = process.env,
 ): Proc {
-  const [c, ...a] = ['/usr/bin/time', '-f', 'TIME %U %S %M', ...cmd] as [string, ...string[]];
+  const [c, ...a] = ['/usr/bin/time', '-f', 'TIME %U %S %M %R', ...cmd] as [string, ...string[]];
   const child = spawn(c, a, { stdio: [stdin, stdout, 'pipe'], cwd: here, env });
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
@@ -107,16 +113,17 @@ function start(
 }
 
 const side = (p: { lines: string[] }): Side => {
-  const m = /TIME ([\d.]+) ([\d.]+) (\d+)/.exec(p.lines.find((l) => l.startsWith('TIME ')) ?? '');
+  const m = /TIME ([\d.]+) ([\d.]+) (\d+) ?(\d*)/.exec(p.lines.find((l) => l.startsWith('TIME ')) ?? '');
   if (!m) throw new Error(`no TIME line: ${p.lines.join(' | ')}`);
-  return { cpuMs: (Number(m[1]) + Number(m[2])) * 1000, rssKiB: Number(m[3]) };
+  return { cpuMs: (Number(m[1]) + Number(m[2])) * 1000, rssKiB: Number(m[3]), faults: Number(m[4] || 0) };
 };
 
-type Kind = 'nice' | 'ours' | 'js';
+type Kind = 'nice' | 'ours' | 'js' | 'before';
 const label: Record<Kind | 'glib', string> = {
   nice: 'libnice (lean)',
   ours: 'ours          ',
   js: 'ours, JS only ',
+  before: 'ours, before  ',
   glib: 'libnice (GLib)',
 };
 
@@ -125,7 +132,12 @@ async function pair(kind: Kind, nice: string, round: number, verify = false): Pr
     profDir
       ? ['--cpu-prof', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${kind}-${who}-${round}.cpuprofile`]
       : [];
-  const env = kind === 'js' ? { ...process.env, P2PCAT_NO_NATIVE: '1' } : process.env;
+  const env =
+    kind === 'js'
+      ? { ...process.env, P2PCAT_NO_NATIVE: '1' }
+      : kind === 'before'
+        ? { ...process.env, PSEUDOTCP_MODULE: join(beforeDir ?? '', 'index.js') }
+        : process.env;
   const cmd = (mode: 'send' | 'receive', local: number, remote: number) =>
     kind === 'nice'
       ? [nice, mode, String(local), '127.0.0.1', String(remote)]
@@ -206,7 +218,8 @@ const median = (xs: number[]) => {
 };
 const fmt = (r: Run) =>
   `${r.MiBps.toFixed(1).padStart(6)} MiB/s (${(r.ms / 1000).toFixed(2)} s)  cpu send ${(r.send.cpuMs / MIB).toFixed(2)} / ` +
-  `recv ${(r.recv.cpuMs / MIB).toFixed(2)} ms/MiB  rss ${(r.send.rssKiB / 1024).toFixed(0)}/${(r.recv.rssKiB / 1024).toFixed(0)} MiB`;
+  `recv ${(r.recv.cpuMs / MIB).toFixed(2)} ms/MiB  rss ${(r.send.rssKiB / 1024).toFixed(0)}/${(r.recv.rssKiB / 1024).toFixed(0)} MiB` +
+  `  faults ${r.send.faults}/${r.recv.faults}`;
 
 async function main(): Promise<void> {
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
@@ -221,8 +234,10 @@ async function main(): Promise<void> {
     `pseudotcp process pair ${new Date().toISOString()}, ${MIB} MiB over loopback, ours = ${workingTree ? 'working tree' : `commit ${commit}`}, ` +
       `load ${execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim()}`,
   );
-  const runs: Record<Kind | 'glib', Run[]> = { nice: [], ours: [], js: [], glib: [] };
-  const kinds = (only ? [only] : js ? ['nice', 'ours', 'js'] : ['nice', 'ours']) as Kind[];
+  const runs: Record<Kind | 'glib', Run[]> = { nice: [], ours: [], js: [], before: [], glib: [] };
+  const kinds = (
+    only ? [only] : ['nice', ...(beforeDir ? ['before'] : []), 'ours', ...(js ? ['js'] : [])]
+  ) as Kind[];
   // One transfer of each into a file, compared byte for byte; the measured rounds then write to
   // /dev/null (a tmpfs file costs the receiver page allocation that is no part of pseudo-TCP).
   for (const k of kinds) await pair(k, nice, -1, true);
@@ -265,6 +280,13 @@ async function main(): Promise<void> {
     console.log(
       `${label[k].trim()}/libnice: throughput ${(o.MiBps / n.MiBps).toFixed(2)}x; CPU efficiency (libnice ms/MiB over ours) ` +
         `send ${(n.send / o.send).toFixed(2)}x, recv ${(n.recv / o.recv).toFixed(2)}x`,
+    );
+  }
+  if (runs.before.length > 0 && runs.ours.length > 0) {
+    const [b, o] = [summary('before'), summary('ours')];
+    console.log(
+      `ours/before: throughput ${(o.MiBps / b.MiBps).toFixed(2)}x; CPU per MiB send ${(o.send / b.send).toFixed(2)}x, ` +
+        `recv ${(o.recv / b.recv).toFixed(2)}x`,
     );
   }
 }

@@ -7,11 +7,15 @@
 #define NAPI_VERSION 8
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <node_api.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define MAX_BATCH 64
 
@@ -104,7 +108,7 @@ static napi_value js_sockaddr(napi_env env, napi_callback_info info) {
 #define SOL_UDP 17
 #endif
 #define GSO_MAX_SEGMENTS 64   // UDP_MAX_SEGMENTS of the kernel (64 up to Linux 6.x's 128)
-#define GSO_MAX_BYTES 60000   // under the 64 KiB an IP packet can hold, headers included
+#define GSO_MAX_BYTES 65000   // under the 64 KiB an IP packet can hold, headers included
 #define MAX_IOV 256
 static int gso_enabled = 1;
 
@@ -219,15 +223,22 @@ static int same_peer(const struct sockaddr_storage *got, const void *want, size_
   return 0;
 }
 
-// recvmmsg(fd, slab, slotSize, max, expected, lengths: Int32Array, sources: Uint8Array): number
-// Reads up to `max` datagrams waiting on the socket without blocking, the i-th into
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+
+// recvmmsg(fd, slab, slotSize, max, expected, lengths: Int32Array, sources: Uint8Array,
+//          segments?: Int32Array): number
+// Reads up to `max` messages waiting on the socket without blocking, the i-th into
 // slab[i * slotSize ..]. lengths[i] is its length when it came from `expected` (a sockaddr), or
 // -1 - length when it came from another address, whose sockaddr is then copied to
-// sources[i * 32 ..] (read it with peer()). Returns how many were read: 0 when the queue is
-// empty, -errno on an error.
+// sources[i * 32 ..] (read it with peer()). With UDP_GRO on the socket (gro()), a message may
+// carry several datagrams of one size (the last may be shorter), coalesced by the kernel:
+// segments[i] is then that size, else 0. Returns how many messages were read: 0 when the queue
+// is empty, -errno on an error.
 static napi_value js_recvmmsg(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd, slot, max;
   void *slab, *expected, *lengths_data, *sources;
@@ -242,6 +253,23 @@ static napi_value js_recvmmsg(napi_env env, napi_callback_info info) {
       napi_get_typedarray_info(env, argv[5], &ltype, &lcount, &lengths_data, &lab, &loff) != napi_ok ||
       ltype != napi_int32_array || bytes_of(env, argv[6], &sources, &sourceslen))
     return number(env, -EINVAL);
+  int32_t *segments = NULL;
+  if (argc >= 8) {
+    napi_valuetype t;
+    napi_typeof(env, argv[7], &t);
+    if (t != napi_undefined) {
+      void *sd;
+      napi_typedarray_type stype;
+      size_t scount;
+      napi_value sab;
+      size_t soff;
+      if (napi_get_typedarray_info(env, argv[7], &stype, &scount, &sd, &sab, &soff) != napi_ok ||
+          stype != napi_int32_array)
+        return number(env, -EINVAL);
+      if (max > (int32_t)scount) max = (int32_t)scount;
+      segments = sd;
+    }
+  }
   if (max > MAX_BATCH) max = MAX_BATCH;
   if (slot <= 0 || max <= 0 || (size_t)max * (size_t)slot > slablen || (size_t)max > lcount ||
       (size_t)max * 32 > sourceslen)
@@ -249,6 +277,10 @@ static napi_value js_recvmmsg(napi_env env, napi_callback_info info) {
   struct mmsghdr msgs[MAX_BATCH];
   struct iovec iov[MAX_BATCH];
   struct sockaddr_storage from[MAX_BATCH];
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control[MAX_BATCH];
   for (int i = 0; i < max; i++) {
     iov[i].iov_base = (char *)slab + (size_t)i * (size_t)slot;
     iov[i].iov_len = (size_t)slot;
@@ -257,6 +289,10 @@ static napi_value js_recvmmsg(napi_env env, napi_callback_info info) {
     msgs[i].msg_hdr.msg_namelen = sizeof from[i];
     msgs[i].msg_hdr.msg_iov = &iov[i];
     msgs[i].msg_hdr.msg_iovlen = 1;
+    if (segments != NULL) {
+      msgs[i].msg_hdr.msg_control = control[i].buf;
+      msgs[i].msg_hdr.msg_controllen = sizeof control[i].buf;
+    }
   }
   int r;
   do r = recvmmsg(fd, msgs, (unsigned)max, MSG_DONTWAIT, NULL);
@@ -265,8 +301,19 @@ static napi_value js_recvmmsg(napi_env env, napi_callback_info info) {
   int32_t *lengths = lengths_data;
   for (int i = 0; i < r; i++) {
     int32_t len = (int32_t)msgs[i].msg_len;
-    // A datagram larger than a slot was cut short: never handed on as if whole.
-    if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+    if (segments != NULL) {
+      segments[i] = 0;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+          int size;
+          memcpy(&size, CMSG_DATA(c), sizeof size);
+          if (size > 0 && size < len) segments[i] = size;
+        }
+      }
+    }
+    // A datagram larger than a slot was cut short, or (GRO) the segment size did not fit in the
+    // control buffer: never handed on as if whole.
+    if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) || (segments != NULL && (msgs[i].msg_hdr.msg_flags & MSG_CTRUNC))) {
       lengths[i] = -1 - len;
       memset((char *)sources + i * 32, 0, 32);
     } else if (same_peer(&from[i], expected, expectedlen)) {
@@ -323,6 +370,201 @@ static napi_value js_peer(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// gro(fd, on): turns UDP generic receive offload on or off for the socket (Linux >= 5.0): the
+// kernel may then hand over several datagrams of one flow in one message, which only a reader
+// that asks for the segment size (recvmmsg with `segments`) can cut apart again. 0 or -errno.
+static napi_value js_gro(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  bool on;
+  if (argc < 2 || int_of(env, argv[0], &fd) || napi_get_value_bool(env, argv[1], &on) != napi_ok)
+    return number(env, -EINVAL);
+  int v = on ? 1 : 0;
+  return number(env, setsockopt(fd, SOL_UDP, UDP_GRO, &v, sizeof v) == 0 ? 0 : -errno);
+}
+
+// Readiness of a socket, from Node's own event loop (libuv). A socket read with GRO must never be
+// read by node:dgram (it would take several coalesced datagrams for one), so the JavaScript side
+// stops node:dgram's reading and watches a duplicate of the fd here instead; the callback then
+// drains the socket with recvmmsg. Only the stable libuv 1.x ABI that Node exports to addons is
+// used, declared here so that the build needs no libuv headers: a handle begins with its `data`
+// pointer, and uv_handle_size() gives its size.
+typedef struct uv_loop_s uv_loop_t;
+typedef struct uv_poll_s uv_poll_t;
+typedef struct uv_handle_s uv_handle_t;
+typedef void (*uv_poll_cb)(uv_poll_t *handle, int status, int events);
+typedef void (*uv_close_cb)(uv_handle_t *handle);
+extern size_t uv_handle_size(int type);
+extern int uv_poll_init(uv_loop_t *loop, uv_poll_t *handle, int fd);
+extern int uv_poll_start(uv_poll_t *handle, int events, uv_poll_cb cb);
+extern int uv_poll_stop(uv_poll_t *handle);
+extern void uv_close(uv_handle_t *handle, uv_close_cb cb);
+#define UV_POLL_TYPE 8 /* UV_POLL in uv_handle_type */
+#define UV_READABLE_EVENT 1
+
+typedef struct {
+  void *data; /* the handle's own first field, set to the watch */
+} handle_head;
+
+typedef struct {
+  napi_env env;
+  napi_ref callback;
+  napi_async_context context;
+  uv_poll_t *poll;
+  int fd; /* the duplicate, closed with the watch */
+} watch_t;
+
+static void on_poll_closed(uv_handle_t *handle) {
+  free(handle);
+}
+
+static void on_readable(uv_poll_t *handle, int status, int events) {
+  watch_t *w = ((handle_head *)handle)->data;
+  if (w == NULL) return;
+  napi_env env = w->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, recv, result;
+  if (napi_get_reference_value(env, w->callback, &cb) == napi_ok && cb != NULL) {
+    napi_get_global(env, &recv); // napi_make_callback wants an object as `this`
+    // Through napi_make_callback, as Node calls its own I/O callbacks: async hooks see it, and
+    // process.nextTick callbacks and microtasks run when it returns.
+    if (napi_make_callback(env, w->context, recv, cb, 0, NULL, &result) == napi_pending_exception) {
+      napi_value error;
+      napi_get_and_clear_last_exception(env, &error);
+      napi_fatal_exception(env, error); // 'uncaughtException', as for any I/O callback
+    }
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+static void watch_end(napi_env env, watch_t *w) {
+  if (w->poll != NULL) {
+    uv_poll_stop(w->poll);
+    ((handle_head *)w->poll)->data = NULL;
+    uv_close((uv_handle_t *)w->poll, on_poll_closed);
+    w->poll = NULL;
+  }
+  if (w->fd >= 0) close(w->fd);
+  w->fd = -1;
+  if (w->callback != NULL) napi_delete_reference(env, w->callback);
+  w->callback = NULL;
+  if (w->context != NULL) napi_async_destroy(env, w->context);
+  w->context = NULL;
+}
+
+static void watch_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  watch_t *w = data;
+  watch_end(env, w);
+  free(w);
+}
+
+// watch(fd, callback): handle | null. Calls callback() whenever the socket has something to read
+// (level-triggered: until it was drained), until unwatch(handle). The watch keeps the event loop
+// alive as a receiving node:dgram socket does.
+static napi_value js_watch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_get_null(env, &result);
+  int32_t fd;
+  napi_valuetype t;
+  if (argc < 2 || int_of(env, argv[0], &fd) || napi_typeof(env, argv[1], &t) != napi_ok || t != napi_function)
+    return result;
+  uv_loop_t *loop;
+  if (napi_get_uv_event_loop(env, (struct uv_loop_s **)&loop) != napi_ok) return result;
+  watch_t *w = calloc(1, sizeof *w);
+  if (w == NULL) return result;
+  w->env = env;
+  w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  w->poll = malloc(uv_handle_size(UV_POLL_TYPE));
+  napi_value name;
+  napi_create_string_utf8(env, "P2PCAT_UDP_GRO", NAPI_AUTO_LENGTH, &name);
+  if (w->fd < 0 || w->poll == NULL || napi_create_reference(env, argv[1], 1, &w->callback) != napi_ok ||
+      napi_async_init(env, NULL, name, &w->context) != napi_ok || uv_poll_init(loop, w->poll, w->fd) != 0) {
+    if (w->poll != NULL) free(w->poll);
+    w->poll = NULL;
+    watch_end(env, w);
+    free(w);
+    return result;
+  }
+  ((handle_head *)w->poll)->data = w;
+  if (uv_poll_start(w->poll, UV_READABLE_EVENT, on_readable) != 0) {
+    watch_end(env, w);
+    free(w);
+    return result;
+  }
+  // The handle is an object whose finalizer ends a watch that was never unwatched.
+  if (napi_create_external(env, w, watch_finalize, NULL, &result) != napi_ok) {
+    watch_end(env, w);
+    free(w);
+    napi_get_null(env, &result);
+  }
+  return result;
+}
+
+// unwatch(handle): stops a watch and closes its duplicate fd; further calls do nothing.
+static napi_value js_unwatch(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  void *data;
+  if (argc >= 1 && napi_get_value_external(env, argv[0], &data) == napi_ok && data != NULL)
+    watch_end(env, data);
+  napi_value out;
+  napi_get_undefined(env, &out);
+  return out;
+}
+
+// Memory for the chunks a stream hands to its reader. Fresh memory costs a page fault per 4 KiB
+// on first touch (the receiver's copy into each chunk spent 10-20 % of its CPU in them): the
+// blocks of chunks the garbage collector freed are kept here and handed out again, their pages
+// still mapped. A chunk is a Buffer over external memory; its block comes back when V8 frees the
+// last view of it (Node calls the finalizer on the main thread, later), so a reader may keep a
+// chunk, or a slice of it, for as long as it likes.
+#define CHUNK_BYTES (256 * 1024)
+#define CHUNK_POOL_MAX 64 /* 16 MiB at most kept for reuse */
+static void *chunk_pool[CHUNK_POOL_MAX];
+static int chunk_pooled = 0;
+static pthread_mutex_t chunk_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void chunk_release(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  pthread_mutex_lock(&chunk_lock);
+  if (chunk_pooled < CHUNK_POOL_MAX) {
+    chunk_pool[chunk_pooled++] = data;
+    data = NULL;
+  }
+  pthread_mutex_unlock(&chunk_lock);
+  free(data);
+}
+
+// chunk(length): a Buffer of `length` (1..chunkBytes) uninitialised bytes in pooled memory, or
+// null (then the caller allocates as usual).
+static napi_value js_chunk(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  napi_get_null(env, &result);
+  int32_t length;
+  if (argc < 1 || int_of(env, argv[0], &length) || length <= 0 || length > CHUNK_BYTES) return result;
+  void *block = NULL;
+  pthread_mutex_lock(&chunk_lock);
+  if (chunk_pooled > 0) block = chunk_pool[--chunk_pooled];
+  pthread_mutex_unlock(&chunk_lock);
+  if (block == NULL) block = malloc(CHUNK_BYTES);
+  if (block == NULL) return result;
+  if (napi_create_external_buffer(env, (size_t)length, block, chunk_release, NULL, &result) != napi_ok) {
+    chunk_release(env, block, NULL);
+    napi_get_null(env, &result);
+  }
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sockaddr", NULL, js_sockaddr, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -330,11 +572,18 @@ static napi_value init(napi_env env, napi_value exports) {
       {"recvmmsg", NULL, js_recvmmsg, NULL, NULL, NULL, napi_enumerable, NULL},
       {"peer", NULL, js_peer, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gso", NULL, js_gso, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gro", NULL, js_gro, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"watch", NULL, js_watch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unwatch", NULL, js_unwatch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"chunk", NULL, js_chunk, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value max;
   napi_create_int32(env, MAX_BATCH, &max);
   napi_set_named_property(env, exports, "maxBatch", max);
+  napi_value chunk_bytes;
+  napi_create_int32(env, CHUNK_BYTES, &chunk_bytes);
+  napi_set_named_property(env, exports, "chunkBytes", chunk_bytes);
   return exports;
 }
 

@@ -158,6 +158,8 @@ const CHALLENGE_ACK_LIMIT = 10;
 const CHALLENGE_ACK_PERIOD = 5000;
 /** Outgoing datagrams are cut from slabs of this size. */
 const SLAB_SIZE = 64 * 1024;
+/** A reused slab (releaseTransmits) doubles up to this size when one flush overflows it. */
+const MAX_SLAB_SIZE = 16 * 1024 * 1024;
 /** Rings start small and double on demand, so idle connections stay cheap. */
 const INITIAL_RING = 64 * 1024;
 
@@ -251,6 +253,8 @@ export class PseudoTcp {
   private readonly outbox = new Deque<Uint8Array>();
   private slab = new Uint8Array(0);
   private slabUsed = 0;
+  /** releaseTransmits() was called: the slab is reused, so it may grow to hold one flush. */
+  private slabReleased = false;
   private readonly events = new Deque<PseudoTcpEvent>();
   private readablePending = false;
 
@@ -449,6 +453,19 @@ export class PseudoTcp {
     if (d !== undefined || !this.ackPolicy.owed) return d;
     this.sendPureAck();
     return this.outbox.shift();
+  }
+
+  /**
+   * The caller keeps no datagram returned by pollTransmit so far (the transport copied them all,
+   * as sendmmsg does): the next datagrams may be written into the same memory, which saves
+   * allocating and zeroing fresh memory for every datagram. Without this call a datagram stays
+   * valid for as long as the caller keeps it (node:dgram sends asynchronously, from the memory
+   * it was given).
+   */
+  releaseTransmits(): void {
+    if (this.outbox.length > 0) return; // datagrams not yet polled live in the slab
+    this.slabUsed = 0;
+    this.slabReleased = true;
   }
 
   /** When (ms) `handleTimeout` is next wanted, or undefined when no timer runs. */
@@ -1177,12 +1194,14 @@ export class PseudoTcp {
 
   /**
    * Memory for one outgoing datagram, carved from a shared slab: one ArrayBuffer per datagram
-   * made the garbage collector a tenth of the sender's time. A slab is never reused, only
-   * replaced when full, so a datagram handed out stays valid for as long as the caller keeps it.
+   * made the garbage collector a tenth of the sender's time. A slab is reused only after
+   * releaseTransmits(), otherwise replaced when full, so a datagram handed out stays valid for as
+   * long as the caller keeps it.
    */
   private datagram(size: number): Uint8Array {
     if (this.slabUsed + size > this.slab.length) {
-      this.slab = new Uint8Array(Math.max(SLAB_SIZE, size));
+      const grown = this.slabReleased ? Math.min(this.slab.length * 2, MAX_SLAB_SIZE) : SLAB_SIZE;
+      this.slab = new Uint8Array(Math.max(SLAB_SIZE, grown, size));
       this.slabUsed = 0;
     }
     const out = this.slab.subarray(this.slabUsed, this.slabUsed + size);

@@ -10,6 +10,7 @@ import {
   type PseudoTcpState,
   type PseudoTcpStats,
 } from '../core/pseudotcp.js';
+import { allocChunk } from './chunk-memory.js';
 import type { DatagramTransport } from './transport.js';
 
 export interface PseudoTcpStreamOptions extends PseudoTcpOptions {
@@ -290,14 +291,17 @@ export class PseudoTcpStream extends Duplex {
     // transport batches them).
     const batch = this.batch;
     let n = 0;
+    let copied = false;
     for (let d = this.tcp.pollTransmit(); d; d = this.tcp.pollTransmit()) {
       batch[n++] = d;
       if (n === SEND_BATCH) {
-        if (!this.transportClosed) this.transport.sendBatch(batch, n);
+        copied = !this.transportClosed && this.transport.sendBatch(batch, n) === true;
         n = 0;
       }
     }
-    if (n > 0 && !this.transportClosed) this.transport.sendBatch(batch, n);
+    if (n > 0) copied = !this.transportClosed && this.transport.sendBatch(batch, n) === true;
+    // The transport holds no datagram any more: the core writes the next ones in the same memory.
+    if (copied) this.tcp.releaseTransmits();
   }
 
   private armTimer(): void {
@@ -313,12 +317,15 @@ export class PseudoTcpStream extends Duplex {
     if (this.timer) clearTimer(this.timer);
     this.timerDeadline = deadline;
     const wait = deadline - now();
-    // Node timers have 1 ms granularity; a pacing gap shorter than that is waited out on the
-    // next event-loop turn instead, so that pacing does not cap the rate at one burst per ms.
+    // Node timers have 1 ms granularity. A deadline already due runs on the next event-loop turn;
+    // a pacing gap shorter than 1 ms is waited out with a 1 ms timer rather than by turning the
+    // loop until it passes (which kept a CPU busy doing nothing, taken from the peer process on a
+    // small machine): the pacer lets up to 2 ms of lateness go out as one burst, so the rate is
+    // not capped at one segment per ms.
     this.timer =
-      wait < 1
+      wait <= 0
         ? (setImmediate(() => this.onTimer()) as unknown as NodeJS.Timeout)
-        : setTimeout(() => this.onTimer(), wait);
+        : setTimeout(() => this.onTimer(), Math.max(1, wait));
   }
 
   private tryWrite(): void {
@@ -339,7 +346,7 @@ export class PseudoTcpStream extends Duplex {
       const n = Math.min(this.tcp.readableBytes, READ_CHUNK);
       if (n <= 0) break;
       // Uninitialised memory (no zero fill): recvInto overwrites all of it.
-      const chunk = Buffer.allocUnsafe(n);
+      const chunk = allocChunk(n);
       this.tcp.recvInto(chunk);
       if (!this.push(chunk)) this.reading = false;
     }

@@ -10,9 +10,11 @@ export interface DatagramTransport {
   /**
    * Optional: sends `datagrams[0..count)` to the peer, in order, as `send` would one by one but in
    * fewer system calls. The stream uses it, when present, for what it has to send at one time.
-   * The array and the datagrams are the caller's again when it returns.
+   * The array is the caller's again when it returns. Returns true when no datagram given to the
+   * transport so far (this batch or an earlier one) will still be read: their bytes were copied
+   * (the caller may overwrite that memory); false when some wait for an asynchronous send.
    */
-  sendBatch?(datagrams: readonly Uint8Array[], count: number): void;
+  sendBatch?(datagrams: readonly Uint8Array[], count: number): boolean;
   /**
    * Registers a listener for every datagram from the peer; returns a function that removes it.
    * The bytes passed to the listener may be a view into a buffer the transport reuses: they are
@@ -117,39 +119,68 @@ export function udpTransport(
   // Datagrams from other addresses that a native drain read go to the socket's other listeners.
   const foreign = (data: Buffer, rinfo: ForeignSource) => socket.emit('message', data, rinfo);
   let draining = false;
-  const onSocketMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
-    if (draining) return; // one the drain below set aside as foreign: not ours
-    if (rinfo.port === remote.port && sameAddress(rinfo.address, remote.address)) deliver(msg);
-    // node:dgram hands over one datagram per callback; the rest of the queue comes in one read.
-    if (batch !== undefined && listeners.size > 0) {
-      draining = true;
-      try {
-        batch.drain(deliver, foreign);
-      } finally {
-        draining = false;
-      }
+  const drain = () => {
+    if (batch === undefined || listeners.size === 0 || draining) return;
+    draining = true;
+    try {
+      batch.drain(deliver, foreign);
+    } finally {
+      draining = false;
     }
   };
+  // With the addon the socket is read with UDP GRO, through its own readiness watch (node:dgram
+  // stops reading); until that is possible (not bound yet) or where it is not (an older kernel),
+  // node:dgram reads and the addon drains the rest of the queue after each of its datagrams.
+  let reading = false;
+  const takeOverReading = () => {
+    if (batch === undefined || reading || listeners.size === 0) return;
+    reading = batch.takeOverReading(drain);
+  };
+  const giveBackReading = () => {
+    if (batch === undefined || !reading) return;
+    reading = false;
+    draining = true;
+    try {
+      batch.giveBackReading(() => {}, foreign); // the stream is gone: its datagrams are dropped
+    } finally {
+      draining = false;
+    }
+  };
+  const onSocketMessage = (msg: Buffer, rinfo: { address: string; port: number }) => {
+    if (draining) return; // one the drain set aside as foreign: not ours
+    if (rinfo.port === remote.port && sameAddress(rinfo.address, remote.address)) deliver(msg);
+    // node:dgram hands over one datagram per callback; the rest of the queue comes in one read.
+    takeOverReading();
+    drain();
+  };
+  socket.once('close', () => giveBackReading());
   return {
     native: batch !== undefined,
     send: sendOne,
     sendBatch(datagrams, count) {
-      if (closing) return;
+      if (closing) return inFlight === 0;
       // While node:dgram still holds earlier datagrams, later ones queue behind them (order kept).
       const done = batch !== undefined && inFlight === 0 ? batch.send(datagrams, count) : 0;
       // The rest (socket buffer full, no fd yet, or no addon) goes through node:dgram, which waits
-      // for the socket to become writable.
+      // for the socket to become writable, reading the datagrams' memory then.
       for (let i = done; i < count; i++) sendOne(datagrams[i] as Uint8Array);
+      // sendmmsg copied what it sent into the kernel; it ran only with nothing left in node:dgram.
+      return done === count && inFlight === 0;
     },
     onMessage(listener) {
       if (listeners.size === 0) socket.on('message', onSocketMessage);
       listeners.add(listener);
+      takeOverReading();
       return () => {
         listeners.delete(listener);
-        if (listeners.size === 0) socket.off('message', onSocketMessage);
+        if (listeners.size === 0) {
+          giveBackReading();
+          socket.off('message', onSocketMessage);
+        }
       };
     },
     close() {
+      giveBackReading();
       if (!closeSocket || closing) return;
       closing = true;
       // The last segments (an RST, the final ACK) are still on their way to the socket.

@@ -24,9 +24,15 @@ interface UdpBatchAddon {
     expected: Uint8Array,
     lengths: Int32Array,
     sources: Uint8Array,
+    segments?: Int32Array,
   ): number;
   peer(sources: Uint8Array, index: number): [address: string, port: number, family: string] | null;
   gso(on?: boolean): boolean;
+  gro(fd: number, on: boolean): number;
+  watch(fd: number, callback: () => void): object | null;
+  unwatch(handle: object): void;
+  chunk(length: number): Buffer | null;
+  chunkBytes: number;
   maxBatch: number;
 }
 
@@ -46,7 +52,11 @@ function loadAddon(): UdpBatchAddon | null {
   for (const candidate of [`../${file}`, `../../dist/${file}`]) {
     try {
       const m = require(candidate) as UdpBatchAddon;
-      if (typeof m.sendmmsg === 'function' && typeof m.recvmmsg === 'function') {
+      if (
+        typeof m.sendmmsg === 'function' &&
+        typeof m.recvmmsg === 'function' &&
+        typeof m.watch === 'function'
+      ) {
         // P2PCAT_NO_GSO=1: one datagram per message (for comparison; the wire is the same).
         if (process.env.P2PCAT_NO_GSO === '1') m.gso(false);
         return m;
@@ -61,13 +71,27 @@ function loadAddon(): UdpBatchAddon | null {
 // node:dgram keeps a socket's handle under a symbol of its own (kStateSymbol); found once.
 let stateSymbol: symbol | undefined;
 
-/** The kernel file descriptor of a bound node:dgram socket (Linux), or undefined. */
-function socketFd(socket: Socket): number | undefined {
+/** What node:dgram keeps of a socket's libuv handle (UDPWrap) that is used here. */
+interface DgramHandle {
+  fd?: unknown;
+  recvStart?: () => number;
+  recvStop?: () => number;
+}
+
+/** node:dgram's handle of a socket, or undefined (closed, or another Node's internals). */
+function socketHandle(socket: Socket): DgramHandle | undefined {
   stateSymbol ??= Object.getOwnPropertySymbols(socket).find((s) => s.description === 'state symbol');
   const state = stateSymbol;
   if (state === undefined) return undefined;
-  const fd = (socket as unknown as Record<symbol, { handle?: { fd?: unknown } | null } | undefined>)[state]
-    ?.handle?.fd;
+  return (
+    (socket as unknown as Record<symbol, { handle?: DgramHandle | null } | undefined>)[state]?.handle ??
+    undefined
+  );
+}
+
+/** The kernel file descriptor of a bound node:dgram socket (Linux), or undefined. */
+function socketFd(socket: Socket): number | undefined {
+  const fd = socketHandle(socket)?.fd;
   return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }
 
@@ -89,6 +113,19 @@ export interface UdpBatch {
    * `foreign` for each from another address with its own copy. Returns how many were read.
    */
   drain(deliver: (data: Uint8Array) => void, foreign: (data: Buffer, rinfo: ForeignSource) => void): number;
+  /**
+   * Takes over reading the socket from node:dgram, with UDP GRO (the kernel hands over runs of
+   * datagrams in one message, cut apart again here): `onReadable` is called whenever the socket
+   * has something to read and must drain() it. Returns false when that is not possible here (no
+   * fd yet, GRO refused, P2PCAT_NO_GRO=1): node:dgram then keeps reading and drain() is used
+   * after its first datagram, as before.
+   */
+  takeOverReading(onReadable: () => void): boolean;
+  /** Hands reading back to node:dgram (what waits is drained first); does nothing if not taken. */
+  giveBackReading(
+    deliver: (data: Uint8Array) => void,
+    foreign: (data: Buffer, rinfo: ForeignSource) => void,
+  ): void;
 }
 
 /** The sender of a datagram that did not come from the remote address (node:dgram's rinfo). */
@@ -114,7 +151,43 @@ export function udpBatch(socket: Socket, remote: { address: string; port: number
   let slab: Buffer | undefined; // allocated on the first drain; untouched pages cost no memory
   const lengths = new Int32Array(max);
   const sources = new Uint8Array(max * SOURCE);
+  const segments = new Int32Array(max);
   const { EAGAIN, ENOBUFS } = constants.errno;
+  let watch: object | undefined; // set while reading with GRO (takeOverReading)
+  let groRefused = process.env.P2PCAT_NO_GRO === '1';
+  const drain: UdpBatch['drain'] = (deliver, foreign) => {
+    let total = 0;
+    while (total < DRAIN_LIMIT) {
+      const fd = socketFd(socket); // a listener may have closed the socket
+      if (fd === undefined) break;
+      slab ??= Buffer.allocUnsafeSlow(max * SLOT);
+      const gro = watch !== undefined;
+      const n = native.recvmmsg(fd, slab, SLOT, max, sockaddr, lengths, sources, gro ? segments : undefined);
+      if (n <= 0) break; // empty (or an error, which node:dgram will report on its next read)
+      for (let i = 0; i < n; i++) {
+        const len = lengths[i] as number;
+        const at = i * SLOT;
+        // With GRO a message may hold several datagrams of `seg` bytes (the last may be shorter).
+        const seg = gro ? (segments[i] as number) : 0;
+        if (len >= 0) {
+          if (seg === 0) deliver(slab.subarray(at, at + len));
+          else for (let o = 0; o < len; o += seg) deliver(slab.subarray(at + o, at + Math.min(o + seg, len)));
+        } else {
+          const size = -1 - len;
+          const from = native.peer(sources, i);
+          if (from === null) continue; // cut short: dropped
+          const step = seg === 0 ? size : seg;
+          for (let o = 0; o < size; o += step) {
+            const copy = Buffer.from(slab.subarray(at + o, at + Math.min(o + step, size)));
+            foreign(copy, { address: from[0], port: from[1], family: from[2], size: copy.length });
+          }
+        }
+      }
+      total += n;
+      if (n < max) break;
+    }
+    return total;
+  };
   return {
     send(datagrams, count) {
       const fd = socketFd(socket);
@@ -128,32 +201,35 @@ export function udpBatch(socket: Socket, remote: { address: string; port: number
       }
       return i;
     },
-    drain(deliver, foreign) {
-      let total = 0;
-      while (total < DRAIN_LIMIT) {
-        const fd = socketFd(socket); // a listener may have closed the socket
-        if (fd === undefined) break;
-        slab ??= Buffer.allocUnsafeSlow(max * SLOT);
-        const n = native.recvmmsg(fd, slab, SLOT, max, sockaddr, lengths, sources);
-        if (n <= 0) break; // empty (or an error, which node:dgram will report on its next read)
-        for (let i = 0; i < n; i++) {
-          const len = lengths[i] as number;
-          const at = i * SLOT;
-          if (len >= 0) {
-            deliver(slab.subarray(at, at + len));
-          } else {
-            const size = -1 - len;
-            const from = native.peer(sources, i);
-            if (from !== null) {
-              const copy = Buffer.from(slab.subarray(at, at + size));
-              foreign(copy, { address: from[0], port: from[1], family: from[2], size });
-            }
-          }
-        }
-        total += n;
-        if (n < max) break;
+    drain,
+    takeOverReading(onReadable) {
+      if (watch !== undefined) return true;
+      const handle = socketHandle(socket);
+      const fd = socketFd(socket);
+      if (groRefused || fd === undefined || handle?.recvStop === undefined || handle.recvStart === undefined)
+        return false;
+      // node:dgram stops reading first: from the moment GRO is on, what it would read whole may
+      // be several datagrams.
+      handle.recvStop();
+      const w = native.gro(fd, true) === 0 ? native.watch(fd, onReadable) : null;
+      if (w === null) {
+        groRefused = true; // an older kernel: stay with node:dgram for good
+        native.gro(fd, false);
+        handle.recvStart();
+        return false;
       }
-      return total;
+      watch = w;
+      return true;
+    },
+    giveBackReading(deliver, foreign) {
+      if (watch === undefined) return;
+      drain(deliver, foreign);
+      native.unwatch(watch);
+      watch = undefined;
+      const fd = socketFd(socket);
+      if (fd === undefined) return; // closed
+      native.gro(fd, false);
+      socketHandle(socket)?.recvStart?.();
     },
   };
 }
