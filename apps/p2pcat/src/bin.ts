@@ -9,9 +9,14 @@
 // (--max-semi-space-size only works on the node command line), but these flags are read each time
 // the collector decides to grow a space, so they still work when set here:
 // - a growth factor of 1 keeps the semi-spaces at their initial 1 MiB;
-// - the session collects the young generation every MiB of records, and on paths with the large
-//   pseudo-TCP buffers the whole heap every 32 MiB (memory.ts; --optimize-for-size, used before
-//   for that, doubled the sender's CPU).
+// - the session collects the young generation every MiB of records (memory.ts);
+// - on paths with the large (8 MiB) pseudo-TCP buffers, transfer.ts sets --optimize-for-size once
+//   connected, which keeps the old generation small at some CPU (a full collection every 32 MiB
+//   instead was tried and reverted: the sender's peak RSS rose from 86-89 to 95-105 MiB).
+// Flags that V8 reads only when the isolate starts do nothing here: --max-semi-space-size,
+// --single-threaded-gc (V8 aborts at the next full collection), and --no-concurrent-recompilation
+// (TurboFan's background jobs keep 3-6 MiB in glibc's per-thread malloc arenas during a transfer;
+// from here the flag changes nothing).
 // bench/p2pcat/RESULTS.md has the peak RSS of each side.
 //
 // Code: loading the CLI as its 268 separate ES modules (the packages, their dependencies) cost
