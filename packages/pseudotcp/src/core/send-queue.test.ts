@@ -45,6 +45,18 @@ describe('SendQueue', () => {
     expect((segs[0] as SendSegment).xmit).toBe(2);
   });
 
+  it('an echo range marks every transmission in it received, above the ACK point only', () => {
+    const { q, segs, ids, rate } = sent(6);
+    q.markLost(segs[3] as SendSegment, 3); // judged lost, not yet resent: the range spares it
+    expect(q.markRangeReceived(ids[0] as number, ids[4] as number, 0, 10, rate)).toBe(4); // not seq 0
+    expect(segs.map((s) => s.sacked)).toEqual([false, true, true, true, true, false]);
+    expect(q.lostCount).toBe(0);
+    expect(q.pipe).toBe(200);
+    expect(q.markRangeReceived(ids[1] as number, ids[4] as number, 0, 11, rate)).toBe(0); // known
+    expect(q.markRangeReceived(0, ids[5] as number, 0, 12, rate)).toBe(0); // tsval 0: no range
+    expect(q.markRangeReceived(ids[5] as number, ids[0] as number, 0, 12, rate)).toBe(0); // backwards
+  });
+
   it('never marks a segment already acknowledged or reported received', () => {
     const { q, segs, rate } = sent(3);
     q.markReceived(segs[2] as SendSegment, 5, rate);

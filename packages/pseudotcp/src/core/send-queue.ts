@@ -5,6 +5,7 @@
 
 import type { DeliveryRateEstimator, DeliverySnapshot } from './delivery-rate.js';
 import { Deque } from './deque.js';
+import { echoRangeLength, nextTxId } from './echo-range.js';
 
 /** One segment of our sequence space: data, the connect message or a FIN. */
 export interface SendSegment {
@@ -215,6 +216,31 @@ export class SendQueue {
     this.clearLost(s);
     s.sacked = true;
     this.deliver(s, now, rate);
+  }
+
+  /**
+   * The peer reported every transmission with an id in [first, last] received (an echo range,
+   * `echo-range.ts`): each one's segment above `ack` that is not yet known received is marked so.
+   * A segment marked lost and not yet resent is thereby spared its retransmission. Returns how
+   * many segments were marked.
+   */
+  markRangeReceived(
+    first: number,
+    last: number,
+    ack: number,
+    now: number,
+    rate: DeliveryRateEstimator,
+  ): number {
+    const n = echoRangeLength(first, last);
+    let marked = 0;
+    for (let i = 0, id = first; i < n; i++, id = nextTxId(id)) {
+      const s = this.lookup(id)?.seg;
+      if (s !== undefined && !s.acked && !s.sacked && s.seq > ack) {
+        this.markReceived(s, now, rate);
+        marked++;
+      }
+    }
+    return marked;
   }
 
   /**
