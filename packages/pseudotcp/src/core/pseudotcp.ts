@@ -41,7 +41,7 @@ import {
   type Segment,
   writeHeader,
 } from './segment.js';
-import { newSendSegment, SendQueue, type SendSegment } from './send-queue.js';
+import { SendQueue, type SendSegment } from './send-queue.js';
 import { toWire, unwrap } from './seq.js';
 
 /** Options of `PseudoTcp`. */
@@ -1112,7 +1112,7 @@ export class PseudoTcp {
     this.nextIsFresh = true;
     if (this.sndNxt === this.iss) {
       if (!this.connectQueued) return undefined;
-      return newSendSegment(this.iss, this.connectMessage.length, FLAG_CTL, this.connectMessage);
+      return this.sendQueue.newSegment(this.iss, this.connectMessage.length, FLAG_CTL, this.connectMessage);
     }
     if (!this.canSendData()) return undefined;
     const wndEnd = this.sndUna + this.sndWnd;
@@ -1121,10 +1121,10 @@ export class PseudoTcp {
       const len = Math.min(this.mss, this.sndDataEnd - this.sndNxt, room);
       if (len <= 0) return undefined; // window-limited: probe when nothing is in flight
       if (!this.noDelay && len < this.mss && this.sndNxt > this.sndUna) return undefined; // Nagle
-      return newSendSegment(this.sndNxt, len, 0, undefined);
+      return this.sendQueue.newSegment(this.sndNxt, len, 0, undefined);
     }
     if (this.finSeq !== undefined && this.sndNxt === this.finSeq) {
-      return newSendSegment(this.finSeq, 1, FLAG_FIN, undefined);
+      return this.sendQueue.newSegment(this.finSeq, 1, FLAG_FIN, undefined);
     }
     // Everything written is sent: what is sampled until it is delivered is application-limited.
     this.rate.markAppLimited(this.sendQueue.pipe);
