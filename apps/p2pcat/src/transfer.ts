@@ -221,8 +221,8 @@ async function transfer(
     // its CPU in the collector and much of its throughput on the 50 ms lossy path. The
     // pseudo-TCP now reuses those records and sends one ACK per batch of out-of-order segments
     // (issue 18): without the flag the sides peaked at 88-94 / 87-91 MiB there, at 0.56-0.98x
-    // Linux TCP BBR (median 0.87x, 5 runs; the flag with the same pseudo-TCP: median 0.57x;
-    // bench/p2pcat/RESULTS.md).
+    // Linux TCP BBR (median 0.75x, 8 runs; the flag with the same pseudo-TCP: median 0.57x, and
+    // 0.47x before these changes; bench/p2pcat/RESULTS.md).
     // From here on the session handles Ctrl-C: it sends ABORT, which must leave before the
     // sockets close (closing the endpoint at once raced it and the peer timed out instead).
     signal.removeEventListener('abort', onAbort);
