@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, fstatSync } from 'node:fs';
 import { type Readable, Writable } from 'node:stream';
-import { setFlagsFromString } from 'node:v8';
 import type { PairInfo } from '@p2pcat/ice';
 import type { PseudoTcpStream } from '@p2pcat/pseudotcp';
 import type { Command } from './args.js';
@@ -216,14 +215,14 @@ async function transfer(
       patience?.stop();
     }
     stopOffering();
-    // Memory: with 8 MiB pseudo-TCP buffers (any path but a same-machine one) V8's default
-    // old-generation growth let the sender reach 110 MiB; optimize-for-size keeps it at 86-89 MiB
-    // at some CPU (a full collection every 32 MiB of records instead measured 95-105 MiB on the
-    // 50 ms lossy path, with no clear throughput gain on a quiet machine; on a loaded one the flag's
-    // CPU costs more: bench/p2pcat/RESULTS.md). On a same-machine path (1 MiB buffers) RSS stays
-    // under 100 MiB without it, and there it cost a third of the throughput. V8 reads the flag
-    // whenever it sizes a space.
-    if (!connected.sameMachine) setFlagsFromString('--optimize-for-size');
+    // Memory: no V8 flag on any path. With 8 MiB pseudo-TCP buffers V8's old generation used to
+    // fill with the pseudo-TCP's per-segment records (each lives a round trip, long enough to be
+    // promoted), and --optimize-for-size kept the sender near 86-89 MiB at the cost of a tenth of
+    // its CPU in the collector and much of its throughput on the 50 ms lossy path. The
+    // pseudo-TCP now reuses those records and sends one ACK per batch of out-of-order segments
+    // (issue 18): without the flag the sides peaked at 88-94 / 87-91 MiB there, at 0.56-0.98x
+    // Linux TCP BBR (median 0.75x, 8 runs; the flag with the same pseudo-TCP: median 0.57x, and
+    // 0.47x before these changes; bench/p2pcat/RESULTS.md).
     // From here on the session handles Ctrl-C: it sends ABORT, which must leave before the
     // sockets close (closing the endpoint at once raced it and the peer timed out instead).
     signal.removeEventListener('abort', onAbort);

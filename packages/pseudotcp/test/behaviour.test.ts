@@ -28,7 +28,7 @@ describe('opening', () => {
     open(net, true);
     expect(log[0][0]?.flags).toBe(FLAG_CTL);
     expect(log[1][0]?.flags).toBe(FLAG_CTL);
-    expect(log[1][0]?.ack).toBe(7); // the passive CONNECT acknowledges the active one
+    expect(log[1][0]?.ack).toBe(9); // the passive CONNECT acknowledges the active one (ours: 9 bytes)
     expect(net.events[0]).toEqual([{ type: 'opened' }]);
     expect(net.events[1]).toEqual([{ type: 'opened' }]);
   });
@@ -379,10 +379,10 @@ describe('graceful close without FIN-ACK', () => {
   it('sends the pending delayed ACK before reporting closed', () => {
     const p = new PseudoTcp({ finAck: false });
     p.handleInput(seg({ flags: FLAG_CTL, payload: Uint8Array.of(0, 3, 1, 0) }), 0);
-    p.handleInput(seg({ seq: 4, ack: 4 }), 1);
+    p.handleInput(seg({ seq: 4, ack: 6 }), 1); // our connect: 00 03 01 00 FD 00
     expect(p.state).toBe('established');
     drain(p);
-    p.handleInput(seg({ seq: 4, ack: 4, payload: new Uint8Array(10), tsval: 5 }), 2); // delayed ACK pending
+    p.handleInput(seg({ seq: 4, ack: 6, payload: new Uint8Array(10), tsval: 5 }), 2); // delayed ACK pending
     expect(drain(p)).toEqual([]);
     expect(p.recv()?.length).toBe(10);
     p.shutdown(3);

@@ -16,6 +16,11 @@ export interface LinkConfig {
   queueBytes?: number;
   /** Drop every datagram (a dead path). */
   blackhole?: boolean;
+  /**
+   * Arrivals are delivered together at the next multiple of this many ms, before either peer
+   * drains its output (an event loop that reads several datagrams per turn).
+   */
+  batchMs?: number;
 }
 
 interface InFlight {
@@ -119,8 +124,10 @@ export class SimNetwork {
     const copies = (link.duplicate ?? 0) > 0 && r.next() < (link.duplicate ?? 0) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
       const jitter = (link.jitterMs ?? 0) > 0 ? r.next() * (link.jitterMs ?? 0) : 0;
+      const arrival = at + (link.delayMs ?? 0) + jitter;
+      const batch = link.batchMs ?? 0;
       this.heap.push({
-        at: at + (link.delayMs ?? 0) + jitter,
+        at: batch > 0 ? Math.ceil(arrival / batch) * batch : arrival,
         order: this.order++,
         to: from === 0 ? 1 : 0,
         data,

@@ -2,7 +2,7 @@
 // RFC 5961 §3 (RST), §5 (ACK), §7 (challenge ACK throttle); RFC 9293 §3.10.7.4 (acceptability).
 import { describe, expect, it } from 'vitest';
 import { encodeConnect } from '../src/core/connect-message.js';
-import { PseudoTcp } from '../src/core/pseudotcp.js';
+import { PseudoTcp, type PseudoTcpInternalOptions } from '../src/core/pseudotcp.js';
 import { FLAG_CTL, FLAG_FIN, FLAG_RST } from '../src/core/segment.js';
 import { Prng } from './prng.js';
 import { drain, seg } from './raw.js';
@@ -14,7 +14,9 @@ const SPACE = 2 ** 32;
 
 /** An endpoint established with a hand-played peer: RCV.NXT = SND.NXT = 7, window 8 MiB. */
 function established(): PseudoTcp {
-  const p = new PseudoTcp({ idleTimeout: false });
+  // libnice's 7-byte connect message on both sides (no echo-range option).
+  const options: PseudoTcpInternalOptions = { idleTimeout: false, echoRanges: false };
+  const p = new PseudoTcp(options);
   p.handleInput(seg({ flags: FLAG_CTL, payload: encodeConnect(0, true) }), 0);
   p.handleInput(seg({ seq: 7, ack: 7 }), 1);
   expect(p.state).toBe('established');

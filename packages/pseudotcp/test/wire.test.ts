@@ -14,9 +14,10 @@ import { toWire, unwrap } from '../src/core/seq.js';
 import { drain, hex, seg } from './raw.js';
 
 describe('golden bytes (docs/pseudotcp-wire.md)', () => {
-  it('connect message: libnice 00 03 01 SS FE 01 00, libjingle 00 03 01 SS', () => {
+  it('connect message: libnice 00 03 01 SS FE 01 00, libjingle 00 03 01 SS; ours adds FD 00', () => {
     expect(hex(encodeConnect(6, true))).toBe('00030106fe0100');
     expect(hex(encodeConnect(0, false))).toBe('00030100');
+    expect(hex(encodeConnect(6, true, true))).toBe('00030106fe0100fd00');
   });
 
   it('24-byte big-endian header', () => {
@@ -49,7 +50,7 @@ describe('golden bytes (docs/pseudotcp-wire.md)', () => {
     expect(s?.seq).toBe(0);
     expect(s?.ack).toBe(0);
     expect(s?.flags).toBe(FLAG_CTL);
-    expect(hex(s?.payload ?? new Uint8Array())).toBe('00030107fe0100');
+    expect(hex(s?.payload ?? new Uint8Array())).toBe('00030107fe0100fd00');
     expect(s?.window).toBe((4 * 1024 * 1024) >>> 7);
     expect(p.state).toBe('syn-sent');
   });
@@ -60,19 +61,30 @@ describe('golden bytes (docs/pseudotcp-wire.md)', () => {
     expect(windowScaleFor(4 * 1024 * 1024)).toBe(7);
     const p = new PseudoTcp({ receiveBufferSize: 60 * 1024, finAck: false });
     p.connect(0);
-    expect(hex(drain(p)[0]?.payload ?? new Uint8Array())).toBe('00030100');
+    expect(hex(drain(p)[0]?.payload ?? new Uint8Array())).toBe('00030100fd00');
   });
 
   it('option parsing: no-op, MSS ignored, unknown kinds skipped, truncated option ends', () => {
     expect(parseConnectOptions(Uint8Array.of(1, 1, 2, 2, 5, 0xb4, 99, 1, 7, 3, 1, 4))).toEqual({
       windowScale: 4,
       finAck: false,
+      echoRange: false,
     });
     expect(parseConnectOptions(Uint8Array.of(254, 1, 0, 0, 3, 1, 5))).toEqual({
       windowScale: undefined,
       finAck: true,
+      echoRange: false,
     });
-    expect(parseConnectOptions(Uint8Array.of(3, 5, 1))).toEqual({ windowScale: undefined, finAck: false });
+    expect(parseConnectOptions(Uint8Array.of(3, 5, 1))).toEqual({
+      windowScale: undefined,
+      finAck: false,
+      echoRange: false,
+    });
+    expect(parseConnectOptions(Uint8Array.of(3, 1, 2, 254, 1, 0, 253, 0))).toEqual({
+      windowScale: 2,
+      finAck: true,
+      echoRange: true,
+    });
   });
 });
 

@@ -3,6 +3,7 @@ import { AckPolicy, OWED_ACK_LIMIT } from './ack-policy.js';
 
 type Step =
   | { data: number; at?: number; filledHole?: boolean }
+  | { outOfOrder: number; reported: boolean }
   | { timeout: number }
   | { immediate: true }
   | { sent: true };
@@ -63,6 +64,36 @@ const rows: Row[] = [
     expect: { immediate: true, owed: false, deadline: undefined },
   },
   {
+    why: 'RFC 5681 §4.2 (SHOULD): out of order, not covered by an echo range: at once',
+    steps: [{ outOfOrder: MSS, reported: false }],
+    expect: { immediate: true, owed: false, deadline: undefined },
+  },
+  {
+    why: 'out of order and reported by the echo range of the next ACK: when output is next drained',
+    steps: [
+      { outOfOrder: MSS, reported: true },
+      { outOfOrder: MSS, reported: true },
+    ],
+    expect: { immediate: false, owed: true, deadline: undefined },
+  },
+  {
+    why: 'out-of-order data reported by echo ranges still gets an ACK every 64 KiB',
+    steps: [
+      { outOfOrder: OWED_ACK_LIMIT - MSS, reported: true },
+      { outOfOrder: MSS, reported: true },
+    ],
+    expect: { immediate: true, owed: true, deadline: undefined },
+  },
+  {
+    why: 'the out-of-order count starts again after an ACK went out',
+    steps: [
+      { outOfOrder: OWED_ACK_LIMIT - MSS, reported: true },
+      { sent: true },
+      { outOfOrder: MSS, reported: true },
+    ],
+    expect: { immediate: false, owed: true, deadline: undefined },
+  },
+  {
     why: 'any segment we send carries the ACK: nothing is owed after it',
     steps: [{ data: MSS }, { data: MSS }, { immediate: true }, { sent: true }],
     expect: { immediate: false, owed: false, deadline: undefined },
@@ -78,7 +109,8 @@ describe('AckPolicy', () => {
         if ('data' in step) {
           rcvNxt += step.data;
           p.onInOrderData(step.at ?? 0, rcvNxt, step.filledHole ?? false);
-        } else if ('timeout' in step) p.onTimeout(step.timeout);
+        } else if ('outOfOrder' in step) p.onOutOfOrderData(step.outOfOrder, step.reported);
+        else if ('timeout' in step) p.onTimeout(step.timeout);
         else if ('immediate' in step) p.requestImmediate();
         else p.onAckSent(rcvNxt);
       }

@@ -6,6 +6,12 @@
 // - RFC 5681 §4.2: an out-of-order segment SHOULD be acknowledged at once (the duplicate ACK that
 //   drives the sender's fast retransmit), and so SHOULD a segment that fills a hole.
 // - libnice acknowledges the second in-order segment at once; with `ackDelay` 0 every segment is.
+// - Out-of-order segments towards a peer that reads echo ranges (`echo-range.ts`) are acknowledged
+//   when the caller next drains its output (and at least every OWED_ACK_LIMIT bytes), not one ACK
+//   each. RFC 5681 §4.2's immediate ACK for an out-of-order segment is a SHOULD (so is RFC 1122
+//   §4.2.2.21's, which RFC 9293 keeps): its purpose is to tell the sender at once what arrived, and
+//   the one ACK's echo range reports every segment of the batch; a caller that drains after each
+//   datagram still sends one ACK per segment. (The core reports a run that a gap ends at once.)
 // The ACK itself is built by the core; this only decides when.
 
 /** An owed in-order ACK goes out at once when this much data arrived since the last ACK. */
@@ -28,6 +34,8 @@ export class AckPolicy {
   lastAckPoint: number;
   /** In-order segments received since the last ACK. */
   private unackedSegments = 0;
+  /** Out-of-order bytes received since the last ACK. */
+  private unackedOutOfOrder = 0;
 
   /** `ackDelay`: the delayed-ACK time in ms (0: every segment at once); `rcvNxt`: the initial RCV.NXT. */
   constructor(
@@ -62,6 +70,16 @@ export class AckPolicy {
     } else if (this.deadline === undefined) this.deadline = now + this.ackDelay;
   }
 
+  /**
+   * `bytes` arrived out of order. `reported`: the peer reads echo ranges and an ACK at the next
+   * drain reports this segment (see the header).
+   */
+  onOutOfOrderData(bytes: number, reported: boolean): void {
+    this.unackedOutOfOrder += bytes;
+    if (!reported || this.unackedOutOfOrder >= OWED_ACK_LIMIT) this.immediate = true;
+    else this.owed = true;
+  }
+
   /** The timer ran at `now`: a delayed ACK that is due becomes immediate. */
   onTimeout(now: number): void {
     if (this.deadline !== undefined && now >= this.deadline) this.immediate = true;
@@ -73,6 +91,7 @@ export class AckPolicy {
     this.owed = false;
     this.deadline = undefined;
     this.unackedSegments = 0;
+    this.unackedOutOfOrder = 0;
     this.lastAckPoint = rcvNxt;
   }
 

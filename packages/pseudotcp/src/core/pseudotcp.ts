@@ -24,6 +24,7 @@ import { type AckSample, Bbr, type CongestionController, NewReno } from './conge
 import { CTL_CONNECT, encodeConnect, parseConnectOptions } from './connect-message.js';
 import { DeliveryRateEstimator } from './delivery-rate.js';
 import { Deque } from './deque.js';
+import { EchoRun } from './echo-range.js';
 import { Pacer } from './pacer.js';
 import { ReassemblyIntervals } from './reassembly.js';
 import { RingBuffer } from './ring-buffer.js';
@@ -40,7 +41,7 @@ import {
   type Segment,
   writeHeader,
 } from './segment.js';
-import { newSendSegment, SendQueue, type SendSegment } from './send-queue.js';
+import { SendQueue, type SendSegment } from './send-queue.js';
 import { toWire, unwrap } from './seq.js';
 
 /** Options of `PseudoTcp`. */
@@ -73,6 +74,8 @@ export interface PseudoTcpInternalOptions extends PseudoTcpOptions {
   initialSequence?: number;
   /** Echo timestamps exactly as libnice does (only the segment covering the last ACK point). */
   libniceTimestampEcho?: boolean;
+  /** Announce and use echo ranges (`echo-range.ts`), default true (false with libniceTimestampEcho). */
+  echoRanges?: boolean;
 }
 
 /** The TCP connection states (RFC 9293 §3.3.2) a pseudo-TCP connection goes through. */
@@ -236,6 +239,11 @@ export class PseudoTcp {
   private rcvFinSeq: number | undefined;
   private tsRecent = 0;
   private readonly libniceEcho: boolean;
+  /** We announce echo ranges; `peerEchoRanges`: the peer did too (then both sides use them). */
+  private readonly echoRanges: boolean;
+  private peerEchoRanges = false;
+  /** The run of consecutive transmission ids received whole (the echo range of our pure ACKs). */
+  private readonly echoRun = new EchoRun();
   private readonly ackPolicy: AckPolicy;
   private lastAdvertised = 0;
   private lastRecv = 0;
@@ -268,6 +276,8 @@ export class PseudoTcp {
     dupack: 0,
     /** Challenge ACKs sent (RFC 5961). */
     challengeAcks: 0,
+    /** Segments reported received by an echo range and not by their own echo. */
+    rangeMarked: 0,
   };
   /** Segments discarded as unacceptable (RFC 5961); reported by stats(). */
   private dropped = 0;
@@ -285,6 +295,7 @@ export class PseudoTcp {
     this.mtu = Math.max(o.mtu ?? 1400, 296);
     this.noDelay = o.noDelay ?? true;
     this.libniceEcho = o.libniceTimestampEcho ?? false;
+    this.echoRanges = (o.echoRanges ?? true) && !this.libniceEcho;
     this.idleTimeout = o.idleTimeout === undefined ? 30_000 : o.idleTimeout;
     this.rtt = new RttEstimator(o.minRto ?? 200, MAX_RTO, INITIAL_RTO);
     const mss = () => Math.max(this.mtu - PACKET_OVERHEAD, MIN_MSS);
@@ -299,7 +310,7 @@ export class PseudoTcp {
     this.rwndScale = windowScaleFor(rcvCap);
 
     this.iss = o.initialSequence ?? 0;
-    this.connectMessage = encodeConnect(this.rwndScale, this.finAckOption);
+    this.connectMessage = encodeConnect(this.rwndScale, this.finAckOption, this.echoRanges);
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
     this.dataStart = this.iss + this.connectMessage.length;
@@ -627,6 +638,7 @@ export class PseudoTcp {
     }
     const opts = parseConnectOptions(p.subarray(1));
     this.peerFinAck = opts.finAck;
+    this.peerEchoRanges = this.echoRanges && opts.echoRange;
     if (opts.windowScale === undefined) {
       // The peer cannot scale windows: fall back to libnice's unscaled 60 KiB receive buffer.
       if (this.rwndScale > 0) {
@@ -858,6 +870,20 @@ export class PseudoTcp {
         this.peerEchoesSegments = true;
       }
     }
+    // An echo range in a pure ACK: every transmission in it arrived too (echo-range.ts).
+    if (
+      this.peerEchoRanges &&
+      echo !== undefined &&
+      seg.tsval !== 0 &&
+      seg.payload.length === 0 &&
+      (seg.flags & (FLAG_FIN | FLAG_CTL)) === 0
+    ) {
+      const marked = queue.markRangeReceived(seg.tsval, seg.tsecr, ack, now, rate);
+      if (marked > 0) {
+        this.debug.rangeMarked += marked;
+        this.peerEchoesSegments = true;
+      }
+    }
     if (this.peerEchoesSegments && echo !== undefined && echo.sentAt > this.rackSentAt) {
       this.rackSentAt = echo.sentAt;
       this.detectLossByTime(now);
@@ -924,7 +950,14 @@ export class PseudoTcp {
       const lastAck = this.ackPolicy.lastAckPoint;
       if (s <= lastAck && lastAck < s + len) this.tsRecent = seg.tsval;
     } else if (end === s + len) {
+      if (this.peerEchoRanges && this.echoRun.leavesUnreported(seg.tsval)) {
+        // A gap in the transmission ids ends the run: report what it holds before it is forgotten,
+        // twice, as no later ACK can repeat it (one lost ACK would cause spurious retransmissions).
+        this.sendPureAck();
+        this.sendPureAck();
+      }
       this.tsRecent = seg.tsval; // echo exactly the segment that arrived whole
+      this.echoRun.onArrival(seg.tsval);
     }
     if (start === this.rcvNxt) {
       const filledHole = !this.reassembly.isEmpty;
@@ -938,7 +971,9 @@ export class PseudoTcp {
       }
     } else {
       this.reassembly.insert(start, end);
-      this.ackPolicy.requestImmediate(); // out-of-order: acknowledge at once (RFC 5681 §4.2)
+      // Out of order: at once (RFC 5681 §4.2), or at the next drain when an echo range reports it.
+      const reported = this.peerEchoRanges && this.tsRecent === seg.tsval;
+      this.ackPolicy.onOutOfOrderData(end - start, reported);
     }
   }
 
@@ -1094,7 +1129,7 @@ export class PseudoTcp {
     this.nextIsFresh = true;
     if (this.sndNxt === this.iss) {
       if (!this.connectQueued) return undefined;
-      return newSendSegment(this.iss, this.connectMessage.length, FLAG_CTL, this.connectMessage);
+      return this.sendQueue.newSegment(this.iss, this.connectMessage.length, FLAG_CTL, this.connectMessage);
     }
     if (!this.canSendData()) return undefined;
     const wndEnd = this.sndUna + this.sndWnd;
@@ -1103,10 +1138,10 @@ export class PseudoTcp {
       const len = Math.min(this.mss, this.sndDataEnd - this.sndNxt, room);
       if (len <= 0) return undefined; // window-limited: probe when nothing is in flight
       if (!this.noDelay && len < this.mss && this.sndNxt > this.sndUna) return undefined; // Nagle
-      return newSendSegment(this.sndNxt, len, 0, undefined);
+      return this.sendQueue.newSegment(this.sndNxt, len, 0, undefined);
     }
     if (this.finSeq !== undefined && this.sndNxt === this.finSeq) {
-      return newSendSegment(this.finSeq, 1, FLAG_FIN, undefined);
+      return this.sendQueue.newSegment(this.finSeq, 1, FLAG_FIN, undefined);
     }
     // Everything written is sent: what is sampled until it is delivered is application-limited.
     this.rate.markAppLimited(this.sendQueue.pipe);
@@ -1168,17 +1203,22 @@ export class PseudoTcp {
     this.lastSend = now;
   }
 
-  /** A segment without payload or flags carrying our ACK and window; tsval 0 (no transmission to echo). */
+  /**
+   * A segment without payload or flags carrying our ACK and window. Its tsval is 0 (no
+   * transmission to echo), or the first id of the echo range it reports when both peers use them.
+   */
   private sendBareSegment(seq: number): void {
     const out = this.datagram(HEADER_SIZE);
     const wnd = this.receiveWindow();
+    const rangeStart = this.peerEchoRanges ? this.echoRun.rangeStart(this.tsRecent) : 0;
+    if (rangeStart !== 0) this.echoRun.onRangeSent();
     writeHeader(out, {
       conv: this.conv,
       seq: toWire(seq),
       ack: toWire(this.rcvNxt),
       flags: 0,
       window: this.windowField(wnd),
-      tsval: 0,
+      tsval: rangeStart,
       tsecr: this.tsRecent,
     });
     this.outbox.push(out);

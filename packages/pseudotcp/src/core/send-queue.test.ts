@@ -45,6 +45,45 @@ describe('SendQueue', () => {
     expect((segs[0] as SendSegment).xmit).toBe(2);
   });
 
+  it('an echo range marks every transmission in it received, above the ACK point only', () => {
+    const { q, segs, ids, rate } = sent(6);
+    q.markLost(segs[3] as SendSegment, 3); // judged lost, not yet resent: the range spares it
+    expect(q.markRangeReceived(ids[0] as number, ids[4] as number, 0, 10, rate)).toBe(4); // not seq 0
+    expect(segs.map((s) => s.sacked)).toEqual([false, true, true, true, true, false]);
+    expect(q.lostCount).toBe(0);
+    expect(q.pipe).toBe(200);
+    expect(q.markRangeReceived(ids[1] as number, ids[4] as number, 0, 11, rate)).toBe(0); // known
+    expect(q.markRangeReceived(0, ids[5] as number, 0, 12, rate)).toBe(0); // tsval 0: no range
+    expect(q.markRangeReceived(ids[5] as number, ids[0] as number, 0, 12, rate)).toBe(0); // backwards
+  });
+
+  it('reuses a segment record only once it is acknowledged and no transmission of it is logged', () => {
+    const { q, segs, rate } = sent(3);
+    q.markLost(segs[0] as SendSegment, 0);
+    q.recordTransmission(segs[0] as SendSegment, 5, rate); // logged twice now
+    q.acknowledge(200, 6, rate); // segments 0 and 1 acknowledged, still in the log
+    const fresh = q.newSegment(300, 100, 0, undefined);
+    expect(segs).not.toContain(fresh);
+    // The log leaves in order up to segment 2's transmission (not acknowledged): segment 1's only
+    // transmission goes, segment 0's retransmission stays behind it.
+    q.trimLog(false);
+    const a = q.newSegment(400, 50, FIN, undefined);
+    expect(a).toBe(segs[1]);
+    expect(a).toEqual(newSendSegment(400, 50, FIN, undefined));
+    expect(q.newSegment(450, 60, 0, undefined)).not.toBe(segs[0]);
+    q.acknowledge(300, 7, rate);
+    q.trimLog(false);
+    const b = q.newSegment(450, 60, 0, undefined);
+    const c = q.newSegment(510, 1, 0, undefined);
+    expect([b, c]).toContain(segs[0]);
+    expect([b, c]).toContain(segs[2]);
+    // Transmission records are reused too, with every field rewritten.
+    q.push(a);
+    const id = q.recordTransmission(a, 30, rate);
+    expect(q.lookup(id)).toMatchObject({ id, seg: a, sentAt: 30 });
+    expect(a.lastTx).toBe(q.lookup(id));
+  });
+
   it('never marks a segment already acknowledged or reported received', () => {
     const { q, segs, rate } = sent(3);
     q.markReceived(segs[2] as SendSegment, 5, rate);

@@ -5,6 +5,7 @@
 
 import type { DeliveryRateEstimator, DeliverySnapshot } from './delivery-rate.js';
 import { Deque } from './deque.js';
+import { echoRangeLength, nextTxId } from './echo-range.js';
 
 /** One segment of our sequence space: data, the connect message or a FIN. */
 export interface SendSegment {
@@ -28,6 +29,8 @@ export interface SendSegment {
   lost: boolean;
   /** Counted in the pipe. */
   inflight: boolean;
+  /** Transmissions of it still in the log (it is reused once acknowledged and at 0). */
+  logRefs: number;
 }
 
 /** One transmission of a segment; its id travels in tsval and comes back in tsecr. */
@@ -56,8 +59,17 @@ export function newSendSegment(
     sacked: false,
     lost: false,
     inflight: false,
+    logRefs: 0,
   };
 }
+
+/**
+ * Segment and transmission records are reused. Each lives about a round trip, long enough on a
+ * long path to be promoted to V8's old generation, where tens of thousands a second of them grew
+ * the heap by megabytes a second between full collections (bench/p2pcat/RESULTS.md, issue 18).
+ * A pool holds at most this many of each: about one 8 MiB send buffer of full-sized segments.
+ */
+const POOL_LIMIT = 8192;
 
 /** The segments in flight and their transmissions. */
 export class SendQueue {
@@ -72,6 +84,8 @@ export class SendQueue {
   /** Transmissions before this index in `log` were already checked by `nextSentBefore`. */
   private scan = 0;
   private nextTxId = 1;
+  private readonly segPool: SendSegment[] = [];
+  private readonly txPool: Transmission[] = [];
 
   /** Segments in the queue. */
   get length(): number {
@@ -86,6 +100,24 @@ export class SendQueue {
   /** The segment at `index` (0 = front). */
   at(index: number): SendSegment | undefined {
     return this.segs.at(index);
+  }
+
+  /** A segment never transmitted, as `newSendSegment` makes it, from a reused record when one is free. */
+  newSegment(seq: number, len: number, flags: number, ctl: Uint8Array | undefined): SendSegment {
+    const s = this.segPool.pop();
+    if (s === undefined) return newSendSegment(seq, len, flags, ctl);
+    s.seq = seq;
+    s.len = len;
+    s.flags = flags;
+    s.ctl = ctl;
+    s.xmit = 0;
+    s.lastTx = undefined;
+    s.acked = false;
+    s.sacked = false;
+    s.lost = false;
+    s.inflight = false;
+    s.logRefs = 0;
+    return s;
   }
 
   /** Appends a new segment (its sequence number follows the last one's). */
@@ -151,16 +183,28 @@ export class SendQueue {
     const id = this.nextTxId;
     this.nextTxId = (this.nextTxId + 1) >>> 0 || 1;
     rate.onSend(now, this.pipe);
-    const tx: Transmission = {
-      id,
-      seg: s,
-      sentAt: now,
-      delivered: rate.delivered,
-      deliveredTime: rate.deliveredTime,
-      firstSentTime: rate.firstSentTime,
-      appLimited: rate.appLimited,
-    };
+    let tx = this.txPool.pop();
+    if (tx === undefined) {
+      tx = {
+        id,
+        seg: s,
+        sentAt: now,
+        delivered: rate.delivered,
+        deliveredTime: rate.deliveredTime,
+        firstSentTime: rate.firstSentTime,
+        appLimited: rate.appLimited,
+      };
+    } else {
+      tx.id = id;
+      tx.seg = s;
+      tx.sentAt = now;
+      tx.delivered = rate.delivered;
+      tx.deliveredTime = rate.deliveredTime;
+      tx.firstSentTime = rate.firstSentTime;
+      tx.appLimited = rate.appLimited;
+    }
     this.log.push(tx);
+    s.logRefs++;
     s.lastTx = tx;
     s.xmit++;
     this.clearLost(s);
@@ -196,6 +240,7 @@ export class SendQueue {
         this.clearLost(s);
         if (!s.sacked) this.deliver(s, now, rate);
         s.acked = true;
+        if (s.logRefs === 0) this.recycleSegment(s);
         continue;
       }
       if (s.seq < ack) {
@@ -215,6 +260,31 @@ export class SendQueue {
     this.clearLost(s);
     s.sacked = true;
     this.deliver(s, now, rate);
+  }
+
+  /**
+   * The peer reported every transmission with an id in [first, last] received (an echo range,
+   * `echo-range.ts`): each one's segment above `ack` that is not yet known received is marked so.
+   * A segment marked lost and not yet resent is thereby spared its retransmission. Returns how
+   * many segments were marked.
+   */
+  markRangeReceived(
+    first: number,
+    last: number,
+    ack: number,
+    now: number,
+    rate: DeliveryRateEstimator,
+  ): number {
+    const n = echoRangeLength(first, last);
+    let marked = 0;
+    for (let i = 0, id = first; i < n; i++, id = nextTxId(id)) {
+      const s = this.lookup(id)?.seg;
+      if (s !== undefined && !s.acked && !s.sacked && s.seq > ack) {
+        this.markReceived(s, now, rate);
+        marked++;
+      }
+    }
+    return marked;
   }
 
   /**
@@ -243,6 +313,7 @@ export class SendQueue {
       const tx = this.log.peek() as Transmission;
       if (!tx.seg.acked && tx.seg.lastTx === tx) break;
       this.log.shift();
+      this.recycleTransmission(tx);
       this.scan--;
     }
     if (!echoed) {
@@ -250,9 +321,28 @@ export class SendQueue {
         const tx = this.log.peek() as Transmission;
         if (!tx.seg.acked) break;
         this.log.shift();
+        this.recycleTransmission(tx);
       }
       this.scan = 0;
     }
+  }
+
+  /**
+   * A transmission left the log: nothing refers to it any more (the segment's latest transmission
+   * stays in the log until the segment is acknowledged; the delivery-rate estimator forgets its
+   * newest transmission at the start of each ACK), and neither does anything to its segment once
+   * that is acknowledged and has no transmission left in the log.
+   */
+  private recycleTransmission(tx: Transmission): void {
+    const s = tx.seg;
+    if (--s.logRefs === 0 && s.acked) this.recycleSegment(s);
+    if (this.txPool.length < POOL_LIMIT) this.txPool.push(tx);
+  }
+
+  private recycleSegment(s: SendSegment): void {
+    s.lastTx = undefined;
+    s.ctl = undefined;
+    if (this.segPool.length < POOL_LIMIT) this.segPool.push(s);
   }
 
   /** Takes `s` out of the pipe (it is lost, or known received). */
