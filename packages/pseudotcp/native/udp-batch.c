@@ -112,17 +112,41 @@ static napi_value js_sockaddr(napi_env env, napi_callback_info info) {
 #define MAX_IOV 256
 static int gso_enabled = 1;
 
-// Sends iov[0..n) (n <= MAX_IOV, one datagram each) to addr in one sendmmsg(2), runs of
-// equal-sized datagrams as one segmented message each. Returns how many datagrams were sent (the
-// first ones), or -errno when none could be; *stopped is set when the kernel took fewer than all.
-static int send_iov(int fd, void *addr, size_t addrlen, struct iovec *iov, int n, int *stopped) {
+// sendmmsg(fd, sockaddr, datagrams: Uint8Array[], start, count): number
+// Sends datagrams[start..start + count) to sockaddr in as few system calls as the kernel allows,
+// runs of equal-sized datagrams as one segmented message each. Returns how many datagrams were
+// sent (the first ones), or -errno when none could be.
+static napi_value js_sendmmsg(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd, start, count;
+  void *addr;
+  size_t addrlen;
+  if (argc < 5 || int_of(env, argv[0], &fd) || bytes_of(env, argv[1], &addr, &addrlen) ||
+      int_of(env, argv[3], &start) || int_of(env, argv[4], &count) || start < 0 || count < 0)
+    return number(env, -EINVAL);
   struct mmsghdr msgs[MAX_BATCH];
+  struct iovec iov[MAX_IOV];
   int per_msg[MAX_BATCH]; // datagrams carried by each message
   union {
     char buf[CMSG_SPACE(sizeof(uint16_t))];
     struct cmsghdr align;
   } control[MAX_BATCH];
-  for (;;) {
+  int sent = 0;
+  while (sent < count) {
+    // Fetch up to MAX_IOV datagrams, then pack them into messages.
+    int n = count - sent < MAX_IOV ? count - sent : MAX_IOV;
+    for (int i = 0; i < n; i++) {
+      napi_value d;
+      void *data;
+      size_t len;
+      if (napi_get_element(env, argv[2], (uint32_t)(start + sent + i), &d) != napi_ok ||
+          bytes_of(env, d, &data, &len))
+        return number(env, sent > 0 ? sent : -EINVAL);
+      iov[i].iov_base = data;
+      iov[i].iov_len = len;
+    }
     int m = 0, at = 0;
     while (at < n && m < MAX_BATCH) {
       size_t size = iov[at].iov_len;
@@ -164,86 +188,11 @@ static int send_iov(int fd, void *addr, size_t addrlen, struct iovec *iov, int n
       gso_enabled = 0; // this kernel or device cannot segment: one datagram per message from now on
       continue;
     }
-    if (r < 0) {
-      *stopped = 1;
-      return -errno;
-    }
+    if (r < 0) return number(env, sent > 0 ? sent : -errno);
     int done = 0;
     for (int i = 0; i < r; i++) done += per_msg[i];
-    if (r < m) *stopped = 1; // the kernel stopped early (e.g. the socket buffer is full)
-    return done;
-  }
-}
-
-// sendmmsg(fd, sockaddr, datagrams: Uint8Array[], start, count): number
-// Sends datagrams[start..start + count) to sockaddr in as few system calls as the kernel allows.
-// Returns how many datagrams were sent (the first ones), or -errno when none could be.
-static napi_value js_sendmmsg(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd, start, count;
-  void *addr;
-  size_t addrlen;
-  if (argc < 5 || int_of(env, argv[0], &fd) || bytes_of(env, argv[1], &addr, &addrlen) ||
-      int_of(env, argv[3], &start) || int_of(env, argv[4], &count) || start < 0 || count < 0)
-    return number(env, -EINVAL);
-  struct iovec iov[MAX_IOV];
-  int sent = 0, stopped = 0;
-  while (sent < count && !stopped) {
-    // Fetch up to MAX_IOV datagrams, then send them.
-    int n = count - sent < MAX_IOV ? count - sent : MAX_IOV;
-    for (int i = 0; i < n; i++) {
-      napi_value d;
-      void *data;
-      size_t len;
-      if (napi_get_element(env, argv[2], (uint32_t)(start + sent + i), &d) != napi_ok ||
-          bytes_of(env, d, &data, &len))
-        return number(env, sent > 0 ? sent : -EINVAL);
-      iov[i].iov_base = data;
-      iov[i].iov_len = len;
-    }
-    int r = send_iov(fd, addr, addrlen, iov, n, &stopped);
-    if (r < 0) return number(env, sent > 0 ? sent : r);
-    sent += r;
-  }
-  return number(env, sent);
-}
-
-// sendspans(fd, sockaddr, memory: ArrayBuffer, spans: Int32Array, count): number
-// The same as sendmmsg for datagrams that all lie in one ArrayBuffer: datagram i is the
-// spans[2i + 1] bytes at offset spans[2i]. Two Node-API calls per batch instead of three per
-// datagram (the core writes a flush's datagrams into one slab). Spans outside the memory: -EINVAL.
-static napi_value js_sendspans(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int32_t fd, count;
-  void *addr, *mem;
-  size_t addrlen, memlen;
-  napi_typedarray_type stype;
-  size_t scount, soff;
-  void *sdata;
-  napi_value sab;
-  if (argc < 5 || int_of(env, argv[0], &fd) || bytes_of(env, argv[1], &addr, &addrlen) ||
-      napi_get_arraybuffer_info(env, argv[2], &mem, &memlen) != napi_ok ||
-      napi_get_typedarray_info(env, argv[3], &stype, &scount, &sdata, &sab, &soff) != napi_ok ||
-      stype != napi_int32_array || int_of(env, argv[4], &count) || count < 0 || (size_t)count * 2 > scount)
-    return number(env, -EINVAL);
-  const int32_t *spans = sdata;
-  struct iovec iov[MAX_IOV];
-  int sent = 0, stopped = 0;
-  while (sent < count && !stopped) {
-    int n = count - sent < MAX_IOV ? count - sent : MAX_IOV;
-    for (int i = 0; i < n; i++) {
-      int32_t off = spans[2 * (sent + i)], len = spans[2 * (sent + i) + 1];
-      if (off < 0 || len < 0 || (size_t)off + (size_t)len > memlen) return number(env, sent > 0 ? sent : -EINVAL);
-      iov[i].iov_base = (char *)mem + off;
-      iov[i].iov_len = (size_t)len;
-    }
-    int r = send_iov(fd, addr, addrlen, iov, n, &stopped);
-    if (r < 0) return number(env, sent > 0 ? sent : r);
-    sent += r;
+    sent += done;
+    if (r < m) break; // the kernel stopped early (e.g. the socket buffer is full): the caller decides
   }
   return number(env, sent);
 }
@@ -620,7 +569,6 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"sockaddr", NULL, js_sockaddr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendmmsg", NULL, js_sendmmsg, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"sendspans", NULL, js_sendspans, NULL, NULL, NULL, napi_enumerable, NULL},
       {"recvmmsg", NULL, js_recvmmsg, NULL, NULL, NULL, napi_enumerable, NULL},
       {"peer", NULL, js_peer, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gso", NULL, js_gso, NULL, NULL, NULL, napi_enumerable, NULL},

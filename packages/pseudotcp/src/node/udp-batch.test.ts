@@ -117,28 +117,6 @@ describe.each([
     tb.close?.();
   });
 
-  test('sendBatch of views into one slab (one native call per batch) delivers them, in order', async () => {
-    const a = await bound();
-    const b = await bound();
-    const ta = udpTransport(a, { address: '127.0.0.1', port: b.address().port }, { native });
-    const tb = udpTransport(b, { address: '127.0.0.1', port: a.address().port }, { native });
-    const got: number[] = [];
-    tb.onMessage((d) => got.push(d[0] ?? -1, d[d.length - 1] ?? -1, d.length));
-    // As the core lays out a flush: datagrams back to back in one slab, runs of equal sizes, more
-    // of them than one sendmmsg takes (256 iovecs, 64 messages), at odd offsets.
-    const count = 300;
-    const size = (i: number) => (i % 97 === 5 ? 200 : i % 61 === 0 ? 9 : 1308);
-    const slab = new Uint8Array(count * 1400 + 3);
-    const batch: Uint8Array[] = [];
-    for (let i = 0, at = 3; i < count; at += size(i), i++)
-      batch.push(slab.subarray(at, at + size(i)).fill(i & 0xff));
-    expect(ta.sendBatch?.(batch, count)).toBe(native && expectNative);
-    await until(() => got.length === 3 * count);
-    expect(got).toEqual(batch.flatMap((d, i) => [i & 0xff, i & 0xff, d.length]));
-    ta.close?.();
-    tb.close?.();
-  });
-
   test('datagrams from another address go to the socket, not to the stream', async () => {
     const a = await bound();
     const b = await bound();

@@ -16,8 +16,6 @@ interface UdpBatchAddon {
     start: number,
     count: number,
   ): number;
-  /** sendmmsg of datagrams that all lie in `memory`: datagram i is spans[2i + 1] bytes at spans[2i]. */
-  sendspans?(fd: number, sockaddr: Uint8Array, memory: ArrayBuffer, spans: Int32Array, count: number): number;
   recvmmsg(
     fd: number,
     slab: Uint8Array,
@@ -157,26 +155,6 @@ export function udpBatch(socket: Socket, remote: { address: string; port: number
   const { EAGAIN, ENOBUFS } = constants.errno;
   let watch: object | undefined; // set while reading with GRO (takeOverReading)
   let groRefused = process.env.P2PCAT_NO_GRO === '1';
-  const sendspans = native.sendspans?.bind(native);
-  let spans = new Int32Array(2 * max);
-  let spanMemory: ArrayBuffer | undefined; // the last memory seen to be a plain ArrayBuffer
-  /** The ArrayBuffer all of datagrams[0..count) lie in (their spans filled in), or undefined. */
-  const sameMemory = (datagrams: readonly Uint8Array[], count: number): ArrayBuffer | undefined => {
-    if (count === 0) return undefined;
-    const memory = (datagrams[0] as Uint8Array).buffer;
-    if (memory !== spanMemory) {
-      if (!(memory instanceof ArrayBuffer)) return undefined; // a SharedArrayBuffer: one by one
-      spanMemory = memory;
-    }
-    if (spans.length < 2 * count) spans = new Int32Array(2 * count);
-    for (let i = 0; i < count; i++) {
-      const d = datagrams[i] as Uint8Array;
-      if (d.buffer !== memory) return undefined;
-      spans[2 * i] = d.byteOffset;
-      spans[2 * i + 1] = d.byteLength;
-    }
-    return memory;
-  };
   const drain: UdpBatch['drain'] = (deliver, foreign) => {
     let total = 0;
     while (total < DRAIN_LIMIT) {
@@ -215,21 +193,6 @@ export function udpBatch(socket: Socket, remote: { address: string; port: number
       const fd = socketFd(socket);
       if (fd === undefined) return 0;
       let i = 0;
-      // The core writes a flush's datagrams into one slab: then the addon is given that memory
-      // and (offset, length) pairs, one Node-API call per batch instead of three per datagram.
-      const memory = sendspans === undefined ? undefined : sameMemory(datagrams, count);
-      if (memory !== undefined) {
-        while (i < count) {
-          const left = count - i;
-          const r = (sendspans as NonNullable<typeof sendspans>)(fd, sockaddr, memory, spans, left);
-          let skip = r;
-          if (r === 0 || r === -EAGAIN || r === -ENOBUFS) break;
-          if (r < 0) skip = 1; // refused: that datagram is lost
-          i += skip;
-          if (i < count) spans.copyWithin(0, 2 * skip, 2 * left); // the rest, from the start
-        }
-        return i;
-      }
       while (i < count) {
         const r = native.sendmmsg(fd, sockaddr, datagrams, i, count - i);
         if (r > 0) i += r;
