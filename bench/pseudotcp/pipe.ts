@@ -7,7 +7,7 @@
 // stream, as the receiver reports it); CPU = user + system time of each process (getrusage via
 // /usr/bin/time), start-up included, per MiB moved.
 //   npx tsx pipe.ts [--rounds N] [--mib N] [--working-tree] [--only nice|ours|js] [--prof DIR] [--glib] [--js]
-//                   [--before DIR]
+//                   [--before DIR] [--node-args FLAGS]
 // "ours" uses the package's native addon (sendmmsg/recvmmsg) when its build has one; --js adds, in
 // each round, ours with P2PCAT_NO_NATIVE=1 (node:dgram alone, the fallback path).
 // --glib adds, in each round, the old GLib-main-loop libnice peer (packages/pseudotcp/e2e/peer.c,
@@ -32,6 +32,9 @@ const ROUNDS = Number(arg('--rounds') ?? 3);
 const MIB = Number(arg('--mib') ?? 200);
 const only = arg('--only');
 const profDir = arg('--prof');
+// --node-args 'FLAGS': extra node options for "ours" only (experiments, e.g. a V8 GC flag against --before
+// on the same build); never used for the headline figures.
+const nodeArgs = (arg('--node-args') ?? '').split(' ').filter((x) => x !== '');
 const workingTree = process.argv.includes('--working-tree');
 const glib = process.argv.includes('--glib');
 const js = process.argv.includes('--js');
@@ -144,6 +147,7 @@ async function pair(kind: Kind, nice: string, round: number, verify = false): Pr
       : [
           process.execPath,
           ...prof(mode),
+          ...(kind === 'ours' ? nodeArgs : []),
           join(here, 'pipe-peer.mjs'),
           mode,
           String(local),
