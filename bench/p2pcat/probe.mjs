@@ -5,14 +5,22 @@
 // With PROBE_MAPS=1 it also splits the anonymous RSS at the peak by kind of mapping (from
 // /proc/self/smaps): "brk" (glibc's main malloc arena), "arenas" (its per-thread arenas: 64 MiB
 // reservations), "other" (V8's heap pages, code space, thread stacks and large malloc'd blocks).
+// With PROBE_SPACES=1, V8's spaces at the peak: committed / used MiB of each.
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 const mib = (b) => (b / 1048576).toFixed(1);
 const peak = { rss: 0, heapTotal: 0, heapUsed: 0, external: 0, arrayBuffers: 0 };
 const delay = monitorEventLoopDelay({ resolution: 5 });
 delay.enable();
 let atPeak = '';
+
+/** V8's committed memory at the peak by space (PROBE_SPACES=1), the spaces holding 0.1 MiB or more. */
+function heapSpaces() {
+  const big = getHeapSpaceStatistics().filter((s) => s.physical_space_size >= 104858);
+  return ` spaces (${big.map((s) => `${s.space_name.replace(/_space$/, '')} ${mib(s.physical_space_size)}/${mib(s.space_used_size)}`).join(' ')})`;
+}
 
 /** Anonymous resident KiB by kind of mapping. */
 function anonByKind() {
@@ -40,7 +48,7 @@ const sample = () => {
     try {
       const r = readFileSync('/proc/self/smaps_rollup', 'utf8');
       const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(r)?.[1] ?? 0);
-      atPeak = `at the peak: anon ${(kb('Anonymous') / 1024).toFixed(1)}${process.env.PROBE_MAPS ? anonByKind() : ''} file ${((kb('Rss') - kb('Anonymous')) / 1024).toFixed(1)} heapTotal ${mib(m.heapTotal)} external ${mib(m.external)}`;
+      atPeak = `at the peak: anon ${(kb('Anonymous') / 1024).toFixed(1)}${process.env.PROBE_MAPS ? anonByKind() : ''} file ${((kb('Rss') - kb('Anonymous')) / 1024).toFixed(1)} heapTotal ${mib(m.heapTotal)} external ${mib(m.external)}${process.env.PROBE_SPACES ? heapSpaces() : ''}`;
     } catch {}
   }
   for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], m[k]);
