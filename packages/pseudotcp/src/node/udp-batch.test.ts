@@ -159,6 +159,22 @@ describe.each([
     expect(sizes).toEqual(burst.map((d) => d.length));
   });
 
+  test('IPv6 loopback: a run of equal-sized datagrams (one GSO message, read with GRO) arrives intact', async () => {
+    const a = await bound('udp6', '::1');
+    const b = await bound('udp6', '::1');
+    const ta = udpTransport(a, { address: '::1', port: b.address().port }, { native });
+    const tb = udpTransport(b, { address: '::1', port: a.address().port }, { native });
+    expect(tb.native).toBe(native && expectNative);
+    const got: string[] = [];
+    tb.onMessage((d) => got.push(`${d[0]}:${d.length}`));
+    const run = Array.from({ length: 40 }, (_, i) => new Uint8Array(i === 39 ? 700 : 1300).fill(i));
+    ta.sendBatch?.(run, run.length);
+    await until(() => got.length === run.length);
+    expect(got).toEqual(run.map((d, i) => `${i}:${d.length}`));
+    ta.close?.();
+    tb.close?.();
+  });
+
   test('a dual-stack udp6 socket and an IPv4 peer (IPv4-mapped address)', async () => {
     const six = await bound('udp6', '::');
     const four = await bound('udp4', '127.0.0.1');
