@@ -11,7 +11,12 @@ import {
   type IceConnection as IceConnectionType,
   type PairInfo,
 } from '@p2pcat/ice';
-import { createPseudoTcpStream, enlargeSocketBuffers, type PseudoTcpStream } from '@p2pcat/pseudotcp';
+import {
+  createPseudoTcpStream,
+  enlargeSocketBuffers,
+  nativeBatchSend,
+  type PseudoTcpStream,
+} from '@p2pcat/pseudotcp';
 import type { TransportAddress } from '@p2pcat/stun';
 import { ExitCode, UserError } from './exit-codes.js';
 import { describeHardNatEvent, hardNatProfileOf } from './hard-nat.js';
@@ -74,6 +79,7 @@ function tokenType(t: string): TokenCandidate['type'] {
 export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEndpoint> {
   const ufragBytes = randomBytes(UFRAG_BYTES);
   const pwdBytes = randomBytes(PWD_BYTES);
+  const batchSend = nativeBatchSend();
   const connection = await connectWithServers({
     role: opts.role === 'inviter' ? 'controlling' : 'controlled',
     credentials: credentialsFromBytes(ufragBytes, pwdBytes),
@@ -87,6 +93,8 @@ export async function prepareEndpoint(opts: EndpointOptions): Promise<PreparedEn
     excludeInterfaces: [/^docker/, /^br-/, /^veth/, /^virbr/],
     gatherTimeout: opts.gatherTimeout ?? 3000,
     turnTls: turnTlsOptions(opts.turnInsecure ?? false),
+    // Application data in batched system calls where the native addon is built (Linux).
+    ...(batchSend ? { batchSend } : {}),
     // the hard-NAT extension is armed here; our profile is set once gathering is over (below)
     ...(opts.hardNat ? { hardNat: {} } : {}),
   });
@@ -402,7 +410,12 @@ export async function connectToPeer(
   // stream ends, before the endpoint deleted its TURN allocations through those sockets.
   const tuning = streamTuning(ep.ice, pair);
   const stream = createPseudoTcpStream(
-    { send: (d) => transport.send(d), onMessage: (cb) => transport.onMessage(cb) },
+    {
+      send: (d) => transport.send(d),
+      // Batches in one sendmmsg on a host pair: pseudo-TCP then reuses its datagram memory.
+      sendBatch: (d, n) => transport.sendBatch(d, n),
+      onMessage: (cb) => transport.onMessage(cb),
+    },
     { conversation: CONVERSATION, ...tuning },
   );
   await new Promise<void>((resolve, reject) => {

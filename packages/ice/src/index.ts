@@ -10,6 +10,7 @@ export {
   type HostGathererOptions,
 } from './node/host-candidates.js';
 export {
+  type BatchSend,
   IceConnection,
   type IceConnectionEvents,
   type IceConnectionOptions,

@@ -199,6 +199,26 @@ describe('ICE agent on a simulated network', () => {
     expect((lost ?? 0) - t0).toBeLessThanOrEqual(31_000);
     expect(na.events.at(-1)).toEqual({ type: 'state', state: 'failed', reason: 'consent-lost' });
     expect(A.send(1, new Uint8Array([1]))).toBe(false);
+    // RFC 7675 §5.1: a caller sending batches itself is refused the route just the same.
+    expect(A.dataRoute(1, 10, 1000)).toBeUndefined();
+  });
+
+  it('dataRoute: the base and destination send() would use, with the batch counted on the pair', () => {
+    const a = { base: v4('192.0.2.10', 5000) };
+    const b = { base: v4('192.0.2.20', 6000) };
+    const { net, A, na, nb } = makePair({ seed: 9, delay: [5, 5] }, a, b);
+    expect(A.dataRoute(1, 1, 10)).toBeUndefined(); // no pair yet
+    gather(na, a);
+    gather(nb, b);
+    signal(na, nb);
+    signal(nb, na);
+    net.run(5_000, both(na, nb));
+    const before = A.getActivePair()?.stats;
+    expect(A.dataRoute(1, 64, 64_000)).toEqual({ source: a.base, destination: b.base });
+    const after = A.getActivePair()?.stats;
+    expect((after?.packetsSent ?? 0) - (before?.packetsSent ?? 0)).toBe(64);
+    expect((after?.bytesSent ?? 0) - (before?.bytesSent ?? 0)).toBe(64_000);
+    expect(A.pollTransmit()).toBeUndefined(); // nothing queued: the caller sends
   });
 
   it('connects under 30% loss, with duplication and reordering, on several seeds', () => {

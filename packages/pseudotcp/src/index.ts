@@ -1,4 +1,5 @@
 export * from './core.js';
+export { type NativeBatchSend, nativeBatchSend } from './node/batch-send.js';
 export {
   createPseudoTcpStream,
   PseudoTcpError,

@@ -505,13 +505,30 @@ export class IceAgent {
    * or consent was lost (RFC 7675 §5.1: sending MUST stop).
    */
   send(component: number, data: Uint8Array, streamId = 0): boolean {
-    if (this.state === 'closed' || this.state === 'failed') return false;
-    const pair = this.activePair(streamId, component);
-    if (!pair) return false;
-    pair.stats.bytesSent += data.length;
-    pair.stats.packetsSent++;
-    this.transmits.push({ data, destination: pair.remote.address, source: pair.local.base });
+    const route = this.dataRoute(component, 1, data.length, streamId);
+    if (!route) return false;
+    this.transmits.push({ data, destination: route.destination, source: route.source });
     return true;
+  }
+
+  /**
+   * For a caller that sends a batch of application data itself (one system call for many
+   * datagrams): the local base and the destination `send` would use now, with `packets` datagrams
+   * of `bytes` in all counted on the pair. Undefined when there is no pair to send on, or consent
+   * was lost (RFC 7675 §5.1: sending MUST stop), exactly when `send` would return false.
+   */
+  dataRoute(
+    component: number,
+    packets: number,
+    bytes: number,
+    streamId = 0,
+  ): { source: TransportAddress; destination: TransportAddress } | undefined {
+    if (this.state === 'closed' || this.state === 'failed') return undefined;
+    const pair = this.activePair(streamId, component);
+    if (!pair) return undefined;
+    pair.stats.bytesSent += bytes;
+    pair.stats.packetsSent += packets;
+    return { source: pair.local.base, destination: pair.remote.address };
   }
 
   /**

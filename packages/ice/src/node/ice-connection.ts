@@ -1,6 +1,7 @@
 // Node adapter: UDP sockets, timers and a clock around the sans-IO IceAgent. One socket per local base
 // carries STUN checks, TURN traffic (when a relay shares it) and application data.
 
+import type { Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { DeadlineTimer, type TransportAddress } from '@p2pcat/stun';
@@ -53,6 +54,11 @@ export interface SharedBase {
   readonly localPreference?: number;
   /** Sends a datagram from this socket. */
   send(data: Uint8Array, destination: TransportAddress): void;
+  /**
+   * The bound UDP socket behind `send`, when the owner lets application data bypass it in batches
+   * (IceConnectionOptions.batchSend); without it every datagram goes through `send`.
+   */
+  readonly socket?: Socket;
   /** Subscribes to the datagrams for ICE; returns an unsubscribe. */
   onDatagram(handler: (data: Uint8Array, from: TransportAddress) => void): () => void;
 }
@@ -61,6 +67,13 @@ export interface SharedBase {
 export interface IceTransport {
   /** Sends one datagram on the selected pair; dropped when there is none. */
   send(data: Uint8Array): void;
+  /**
+   * Sends `datagrams[0..count)` on the selected pair, in order, as `send` would one by one (the
+   * array is the caller's again when it returns). Returns true when none of the datagrams given to
+   * this transport so far will still be read (their bytes were copied into the kernel, or they were
+   * dropped): the caller may reuse that memory. False when some wait in node:dgram's queue.
+   */
+  sendBatch(datagrams: readonly Uint8Array[], count: number): boolean;
   /** Registers a listener for datagrams on the connection; returns a function that removes it. */
   onMessage(cb: (data: Uint8Array) => void): () => void;
   /** Closes the whole ICE connection. */
@@ -75,7 +88,22 @@ export interface IceConnectionOptions extends Omit<IceAgentOptions, 'role' | 'st
   host?: HostGathererOptions;
   /** Replaces host gathering (the gather package plugs in here). */
   gatherer?: CandidateGatherer;
+  /**
+   * Sends application data in batched system calls (IceTransport.sendBatch) on a host base's
+   * socket: `datagrams[0..count)` to `destination`; returns how many it sent, the rest go through
+   * node:dgram. `@p2pcat/pseudotcp`'s `nativeBatchSend()` (sendmmsg, Linux) fits. Default: none,
+   * every datagram goes through node:dgram.
+   */
+  batchSend?: BatchSend;
 }
+
+/** Sends datagrams to one destination in batched system calls; returns how many it sent (see IceConnectionOptions.batchSend). */
+export type BatchSend = (
+  socket: Socket,
+  destination: TransportAddress,
+  datagrams: readonly Uint8Array[],
+  count: number,
+) => number;
 
 /** An agent event of the given type (`IceEvent` narrowed by its `type`). */
 type AgentEvent<T extends IceEvent['type']> = Extract<IceEvent, { type: T }>;
@@ -142,6 +170,11 @@ export class IceConnection extends IceConnectionEmitter {
     () => this.now(),
   );
   private readonly messageListeners = new Set<(data: Uint8Array) => void>();
+  /** Application datagrams handed to node:dgram by sendBatch whose asynchronous send has not completed. */
+  private dgramSendsPending = 0;
+  private readonly dgramSent = (): void => {
+    this.dgramSendsPending--;
+  };
   private roleFixed: boolean;
   private closed = false;
   /** why the agent last failed, for a connect() called after the fact */
@@ -150,7 +183,7 @@ export class IceConnection extends IceConnectionEmitter {
 
   constructor(private readonly options: IceConnectionOptions = {}) {
     super();
-    const { host: _h, gatherer: _g, role, ...agentOptions } = options;
+    const { host: _h, gatherer: _g, batchSend: _b, role, ...agentOptions } = options;
     this.agent = new IceAgent({ ...agentOptions, ...(role ? { role } : {}) });
     this.roleFixed = role !== undefined;
   }
@@ -274,11 +307,16 @@ export class IceConnection extends IceConnectionEmitter {
       const b = this.bases.find((x) => addressKey(x.address) === key);
       b?.socket.send(data, destination.port, destination.address);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error';
-      if (this.sendErrorsNoted.has(code)) return;
-      this.sendErrorsNoted.add(code);
-      this.emit('warning', new Error(`a datagram was not sent: ${(e as Error).message}`));
+      this.noteSendError(e);
     }
+  }
+
+  /** A datagram dgram refused synchronously: dropped like one lost, reported once per error code. */
+  private noteSendError(e: unknown): void {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    if (this.sendErrorsNoted.has(code)) return;
+    this.sendErrorsNoted.add(code);
+    this.emit('warning', new Error(`a datagram was not sent: ${(e as Error).message}`));
   }
 
   /**
@@ -493,12 +531,72 @@ export class IceConnection extends IceConnectionEmitter {
       send: (data) => {
         if (this.agent.send(1, data)) this.drive();
       },
+      sendBatch: (datagrams, count) => this.sendBatch(datagrams, count),
       onMessage: (cb) => {
         this.messageListeners.add(cb);
         return () => this.messageListeners.delete(cb);
       },
       close: () => this.close(),
     };
+  }
+
+  /**
+   * A batch of application data on the pair in use: the route is looked up once and, on a host
+   * base, the datagrams go out through options.batchSend (when given), the rest one by one through
+   * node:dgram. Through a TURN relay each goes as `send` would.
+   */
+  private sendBatch(datagrams: readonly Uint8Array[], count: number): boolean {
+    if (this.closed) return this.dgramSendsPending === 0;
+    let bytes = 0;
+    for (let i = 0; i < count; i++) bytes += (datagrams[i] as Uint8Array).length;
+    const route = this.agent.dataRoute(1, count, bytes);
+    if (route === undefined) return this.dgramSendsPending === 0; // dropped, like send() without a pair
+    const { source, destination } = route;
+    const socket = this.baseSocket(source);
+    if (socket === undefined) {
+      for (let i = 0; i < count; i++) this.transmit(source, datagrams[i] as Uint8Array, destination);
+      return false; // the TURN client may still hold them
+    }
+    const batchSend = this.options.batchSend;
+    let sent = 0;
+    if (batchSend !== undefined) {
+      try {
+        sent = batchSend(socket, destination, datagrams, count);
+      } catch (e) {
+        this.noteBatchError(e);
+      }
+    }
+    // What batchSend did not take: node:dgram, which may hold a datagram until its asynchronous
+    // send completes; counted (only when the caller can be told it may reuse its memory).
+    for (let i = sent; i < count; i++) {
+      const data = datagrams[i] as Uint8Array;
+      try {
+        if (batchSend === undefined) socket.send(data, destination.port, destination.address);
+        else {
+          this.dgramSendsPending++;
+          socket.send(data, destination.port, destination.address, this.dgramSent);
+        }
+      } catch (e) {
+        if (batchSend !== undefined) this.dgramSendsPending--;
+        this.noteBatchError(e);
+      }
+    }
+    return batchSend !== undefined && this.dgramSendsPending === 0;
+  }
+
+  /** A batch's datagram refused: a socket its owner closed meanwhile drops it silently, as its send() would. */
+  private noteBatchError(e: unknown): void {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_SOCKET_DGRAM_NOT_RUNNING') return;
+    this.noteSendError(e);
+  }
+
+  /** The UDP socket of a host base (own or shared with a socket), or undefined (a relayed base). */
+  private baseSocket(source: TransportAddress): Socket | undefined {
+    const key = addressKey(source);
+    if (this.relays.has(key)) return undefined;
+    const shared = this.shared.get(key);
+    if (shared) return shared.base.socket;
+    return this.bases.find((x) => addressKey(x.address) === key)?.socket;
   }
 
   private failure(state: IceConnectionState, reason?: IceFailureReason): IceError {

@@ -138,6 +138,7 @@ export class ServerIceConnection {
           address: base.local,
           ...(c.type === 'host' ? { localPreference: pref } : {}),
           send: (data, to) => base.send(data, to),
+          socket: base.socket, // for batchSend: application data in batched system calls
           onDatagram: (handler) => base.onDatagram(handler),
         });
       }

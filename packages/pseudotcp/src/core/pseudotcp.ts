@@ -263,6 +263,12 @@ export class PseudoTcp {
   private slabUsed = 0;
   /** releaseTransmits() was called: the slab is reused, so it may grow to hold one flush. */
   private slabReleased = false;
+  /**
+   * Every datagram in the slab was polled and the caller did not release them (yet): they may be
+   * in flight, so a later flush that overflows the slab gets a fresh small one instead of doubling
+   * it (only a flush that overflows a released slab makes it grow).
+   */
+  private slabHeld = false;
   private readonly events = new Deque<PseudoTcpEvent>();
   private readablePending = false;
 
@@ -461,9 +467,14 @@ export class PseudoTcp {
   /** The next datagram to send to the peer, or undefined when none is queued. */
   pollTransmit(): Uint8Array | undefined {
     const d = this.outbox.shift();
-    if (d !== undefined || !this.ackPolicy.owed) return d;
-    this.sendPureAck();
-    return this.outbox.shift();
+    if (d !== undefined) return d;
+    if (this.ackPolicy.owed) {
+      this.sendPureAck();
+      return this.outbox.shift();
+    }
+    // Drained: the caller holds the slab's datagrams until releaseTransmits().
+    if (this.slabUsed > 0) this.slabHeld = true;
+    return undefined;
   }
 
   /**
@@ -477,6 +488,7 @@ export class PseudoTcp {
     if (this.outbox.length > 0) return; // datagrams not yet polled live in the slab
     this.slabUsed = 0;
     this.slabReleased = true;
+    this.slabHeld = false;
   }
 
   /** When (ms) `handleTimeout` is next wanted, or undefined when no timer runs. */
@@ -1240,9 +1252,12 @@ export class PseudoTcp {
    */
   private datagram(size: number): Uint8Array {
     if (this.slabUsed + size > this.slab.length) {
-      const grown = this.slabReleased ? Math.min(this.slab.length * 2, MAX_SLAB_SIZE) : SLAB_SIZE;
+      const grow = this.slabReleased && !this.slabHeld;
+      const grown = grow ? Math.min(this.slab.length * 2, MAX_SLAB_SIZE) : SLAB_SIZE;
       this.slab = new Uint8Array(Math.max(SLAB_SIZE, grown, size));
       this.slabUsed = 0;
+      this.slabReleased = grow;
+      this.slabHeld = false;
     }
     const out = this.slab.subarray(this.slabUsed, this.slabUsed + size);
     this.slabUsed += size;

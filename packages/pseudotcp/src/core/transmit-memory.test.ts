@@ -86,4 +86,53 @@ describe('releaseTransmits', () => {
     expect(rest.length).toBeGreaterThan(0);
     expect(rest.every((d) => d.subarray(24).every((x) => x === 9))).toBe(true);
   });
+
+  test('flushes that are not released never make the slab grow, nor overwrite what is in flight', () => {
+    // A transport that copies most flushes but sometimes queues one (node:dgram after a full
+    // socket buffer): the held flush stays intact, and the slab does not double on its account.
+    const a = new PseudoTcp();
+    const b = new PseudoTcp();
+    a.connect(0);
+    b.connect(0);
+    // Flushes held since the last release (releaseTransmits says the caller keeps none of them).
+    let held: { out: Uint8Array[]; copies: Uint8Array[] }[] = [];
+    let checked = 0;
+    let releases = 0;
+    const checkHeld = () => {
+      for (const { out, copies } of held) expect(Buffer.concat(out).equals(Buffer.concat(copies))).toBe(true);
+      checked += held.length;
+      held = [];
+    };
+    const buffers = new Map<ArrayBufferLike, number>();
+    let received = 0;
+    for (let t = 1; t < 800 && received < 4_000_000; t++) {
+      if (t % 20 === 1)
+        a.send(
+          new Uint8Array(200_000).map((_, i) => (i + t) % 253),
+          t,
+        );
+      const out: Uint8Array[] = [];
+      for (let d = a.pollTransmit(); d !== undefined; d = a.pollTransmit()) out.push(d);
+      const copies = out.map((d) => Uint8Array.from(d));
+      for (const d of out) buffers.set(d.buffer, d.buffer.byteLength);
+      held.push({ out, copies });
+      if (t % 40 === 0) {
+        checkHeld();
+        a.releaseTransmits();
+        releases++;
+      }
+      for (const c of copies) b.handleInput(c, t);
+      for (let d = b.pollTransmit(); d !== undefined; d = b.pollTransmit()) a.handleInput(d, t);
+      received += b.recv()?.length ?? 0;
+      a.handleTimeout(t);
+      b.handleTimeout(t);
+    }
+    checkHeld();
+    expect(received).toBeGreaterThan(1_000_000);
+    expect(checked).toBeGreaterThan(100);
+    expect(releases).toBeGreaterThan(5);
+    // Each flush here is at most one window (about 64 KiB by default): a slab never needs more
+    // than twice that, however many flushes were held.
+    expect(Math.max(...buffers.values())).toBeLessThanOrEqual(256 * 1024);
+  });
 });

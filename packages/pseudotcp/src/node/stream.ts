@@ -90,6 +90,16 @@ const HINTS: Record<PseudoTcpErrorCode, string> = {
 const READ_CHUNK = 256 * 1024;
 /** Datagrams per DatagramTransport.sendBatch call. */
 const SEND_BATCH = 64;
+const NO_DATAGRAM = new Uint8Array(0);
+
+/**
+ * Drops the batch's references once sent: a datagram left in it would keep its whole slab alive
+ * through young collections into the old generation, where it waits for a full one (the sender's
+ * external memory grew by 20 MiB in a 512 MiB transfer before this).
+ */
+function forget(batch: Uint8Array[], n: number): void {
+  for (let i = 0; i < n; i++) batch[i] = NO_DATAGRAM;
+}
 
 interface PendingWrite {
   data: Uint8Array;
@@ -296,10 +306,14 @@ export class PseudoTcpStream extends Duplex {
       batch[n++] = d;
       if (n === SEND_BATCH) {
         copied = !this.transportClosed && this.transport.sendBatch(batch, n) === true;
+        forget(batch, n);
         n = 0;
       }
     }
-    if (n > 0) copied = !this.transportClosed && this.transport.sendBatch(batch, n) === true;
+    if (n > 0) {
+      copied = !this.transportClosed && this.transport.sendBatch(batch, n) === true;
+      forget(batch, n);
+    }
     // The transport holds no datagram any more: the core writes the next ones in the same memory.
     if (copied) this.tcp.releaseTransmits();
   }

@@ -5,6 +5,7 @@
 import type { Socket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
 
 /** The functions of native/udp-batch.c. */
 interface UdpBatchAddon {
@@ -48,8 +49,15 @@ function loadAddon(): UdpBatchAddon | null {
   if (process.env.P2PCAT_NO_NATIVE === '1' || process.platform !== 'linux') return null;
   const require = createRequire(import.meta.url);
   const file = `native/${process.platform}-${process.arch}/udp-batch.node`;
-  // dist/node/udp-batch.js (the package as installed) or src/node/udp-batch.ts (tests run the sources).
-  for (const candidate of [`../${file}`, `../../dist/${file}`]) {
+  // dist/node/udp-batch.js (the package as installed), src/node/udp-batch.ts (tests run the
+  // sources), or this code bundled into another file (p2pcat's bundle): the installed package's.
+  const candidates = [`../${file}`, `../../dist/${file}`];
+  try {
+    candidates.push(join(dirname(require.resolve('@p2pcat/pseudotcp/package.json')), 'dist', file));
+  } catch {
+    // not installed as a package here (its own tests): the relative places only
+  }
+  for (const candidate of candidates) {
     try {
       const m = require(candidate) as UdpBatchAddon;
       if (
