@@ -7,6 +7,9 @@
 //   ref          left referenced: the process stays alive until an unreferenced timer closes the
 //                streams (it prints 'closing'); then it exits.
 //   unref-ref    unref() then ref() again: as 'ref'.
+//   released-unref  the streams are destroyed (the sockets stay open, node:dgram reads them
+//                again), then socket.unref(): the process must exit by itself.
+//   released-ref    the same, left referenced: alive until the timer closes the sockets.
 // Prints 'native=<bool>' and 'idle' on its standard output.
 import { createSocket, type Socket } from 'node:dgram';
 import { createPseudoTcpStream } from '../src/node/stream.js';
@@ -26,8 +29,9 @@ if (mode === 'unref-early') {
   a.unref();
   b.unref();
 }
-const ta = udpTransport(a, { address: '127.0.0.1', port: b.address().port });
-const tb = udpTransport(b, { address: '127.0.0.1', port: a.address().port });
+const released = mode.startsWith('released-');
+const ta = udpTransport(a, { address: '127.0.0.1', port: b.address().port }, { closeSocket: !released });
+const tb = udpTransport(b, { address: '127.0.0.1', port: a.address().port }, { closeSocket: !released });
 process.stdout.write(`native=${ta.native && tb.native}\n`);
 const sender = createPseudoTcpStream(ta, { idleTimeout: false });
 const receiver = createPseudoTcpStream(tb, { idleTimeout: false, connect: false });
@@ -43,7 +47,13 @@ sender.write(Buffer.alloc(size, 7));
 await received;
 // Every byte acknowledged: no retransmission timer is left (and no keepalive: idleTimeout false).
 await new Promise((r) => setTimeout(r, 200));
-if (mode === 'unref' || mode === 'unref-ref') {
+if (released) {
+  // Reset: both cores close at once and hand their transports back.
+  sender.destroy();
+  receiver.destroy();
+  await new Promise((r) => setTimeout(r, 100));
+}
+if (mode === 'unref' || mode === 'unref-ref' || mode === 'released-unref') {
   a.unref();
   b.unref();
 }
@@ -57,4 +67,8 @@ setTimeout(() => {
   process.stdout.write('closing\n');
   sender.destroy();
   receiver.destroy();
+  if (released) {
+    a.close();
+    b.close();
+  }
 }, 1500).unref();

@@ -46,7 +46,7 @@ function run(mode: string): Promise<{ out: string; code: number | null; timedOut
 }
 
 describe(`socket ref state with a stream over udpTransport (${expectNative ? 'native, GRO' : 'node:dgram'} path)`, () => {
-  test.each(['unref', 'unref-early'])(
+  test.each(['unref', 'unref-early', 'released-unref'])(
     '%s: the process exits by itself once the stream is idle',
     async (mode) => {
       const r = await run(mode);
@@ -58,8 +58,8 @@ describe(`socket ref state with a stream over udpTransport (${expectNative ? 'na
     LIMIT_MS + 10_000,
   );
 
-  test.each(['ref', 'unref-ref'])(
-    '%s: the process stays alive until the streams are closed',
+  test.each(['ref', 'unref-ref', 'released-ref'])(
+    '%s: the process stays alive until it closes the streams (and sockets)',
     async (mode) => {
       const r = await run(mode);
       expect(r.out).toBe(`native=${expectNative}\nidle\nclosing\n`);
