@@ -1,10 +1,34 @@
 // Chunk memory for the reader: pooled blocks (native addon) or Buffer.allocUnsafe, never shared
-// between live chunks. The package's test script runs this file with and without the addon.
-import { describe, expect, test } from 'vitest';
-import { allocChunk } from './chunk-memory.js';
+// between live chunks, and kept only while a stream uses the pool. The package's test script runs
+// this file with and without the addon.
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { allocChunk, keptChunkBlocks, useChunkMemory } from './chunk-memory.js';
+import { createPseudoTcpStream } from './stream.js';
+import { udpTransport } from './transport.js';
+import { udpBatchAddon } from './udp-batch.js';
+
+const native = udpBatchAddon() !== undefined;
+const BLOCK = 256 * 1024;
+
+// A block comes back when V8 frees the chunk's Buffer: a full collection, then the finalizers
+// (which Node may run on a later turn of the loop).
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+async function collect(until: () => boolean = () => false): Promise<void> {
+  for (let i = 0; i < 20 && !until(); i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+}
 
 describe('allocChunk', () => {
   test('gives chunks of the asked size that never overlap while they live', async () => {
+    const done = useChunkMemory();
+    onTestFinished(done);
     for (let round = 0; round < 3; round++) {
       const sizes = [1, 1000, 64 * 1024, 100_000, 256 * 1024, 300_000];
       const chunks = sizes.map((n, i) => allocChunk(n).fill(i + 1));
@@ -16,10 +40,77 @@ describe('allocChunk', () => {
       // Slices outlive their chunk object: the memory stays theirs.
       const slice = chunks[4]?.subarray(10, 20);
       chunks.length = 0;
-      await new Promise((r) => setImmediate(r));
+      await collect();
       const more = Array.from({ length: 20 }, () => allocChunk(256 * 1024).fill(0xee));
       expect(slice?.every((x) => x === 5)).toBe(true);
       expect(more.every((c) => c.length === 256 * 1024)).toBe(true);
     }
+  });
+});
+
+describe('the pool keeps blocks only while a stream uses it', () => {
+  test.runIf(native)('blocks are kept while used, all freed when the last user is done', async () => {
+    await collect(); // the chunks of earlier tests come back (and are freed: no user)
+    expect(keptChunkBlocks()).toBe(0);
+    const first = useChunkMemory();
+    const second = useChunkMemory();
+    onTestFinished(() => {
+      first();
+      second();
+    });
+    let chunks: Buffer[] = Array.from({ length: 8 }, () => allocChunk(BLOCK).fill(1));
+    chunks = [];
+    await collect(() => keptChunkBlocks() >= 8);
+    expect(keptChunkBlocks()).toBe(8);
+    // Handed out again from the pool.
+    chunks = Array.from({ length: 3 }, () => allocChunk(BLOCK));
+    expect(keptChunkBlocks()).toBe(5);
+    first();
+    first(); // a second call changes nothing
+    expect(keptChunkBlocks()).toBe(5); // one user is left
+    second();
+    expect(keptChunkBlocks()).toBe(0);
+    // Chunks the reader still held come back after that: freed, not kept.
+    chunks = [];
+    await collect(() => keptChunkBlocks() > 0);
+    expect(chunks.length).toBe(0);
+    expect(keptChunkBlocks()).toBe(0);
+  });
+
+  test('after a transfer, once both streams are closed, the pool keeps nothing', async () => {
+    await collect();
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+      sockets.push(s);
+    }
+    const [a, b] = sockets as [Socket, Socket];
+    const sender = createPseudoTcpStream(udpTransport(a, { address: '127.0.0.1', port: b.address().port }));
+    const receiver = createPseudoTcpStream(udpTransport(b, { address: '127.0.0.1', port: a.address().port }));
+    const data = randomBytes(8 * 1024 * 1024);
+    let received = 0;
+    let largest = 0;
+    receiver.on('data', (c: Buffer) => {
+      received += c.length;
+      largest = Math.max(largest, c.length);
+    });
+    const ended = new Promise<void>((r) => receiver.once('end', r));
+    sender.resume();
+    sender.end(data);
+    await ended;
+    expect(received).toBe(data.length);
+    // The reader's chunks (the large ones from the pool on the native path) came back while the
+    // streams used it, and were kept.
+    await collect(() => keptChunkBlocks() > 0);
+    if (native && largest >= 64 * 1024) expect(keptChunkBlocks()).toBeGreaterThan(0);
+    receiver.end();
+    await Promise.all([
+      new Promise<void>((r) => (sender.closed ? r() : sender.once('close', r))),
+      new Promise<void>((r) => (receiver.closed ? r() : receiver.once('close', r))),
+    ]);
+    expect(keptChunkBlocks()).toBe(0);
+    await collect();
+    expect(keptChunkBlocks()).toBe(0);
   });
 });

@@ -10,7 +10,7 @@ import {
   type PseudoTcpState,
   type PseudoTcpStats,
 } from '../core/pseudotcp.js';
-import { allocChunk } from './chunk-memory.js';
+import { allocChunk, useChunkMemory } from './chunk-memory.js';
 import type { DatagramTransport } from './transport.js';
 
 export interface PseudoTcpStreamOptions extends PseudoTcpOptions {
@@ -155,6 +155,8 @@ export class PseudoTcpStream extends Duplex {
   private lingerTimer: NodeJS.Timeout | undefined;
   private detachSignal: (() => void) | undefined;
   private readonly batch: Uint8Array[] = [];
+  /** Declares this stream done with the reader's chunk pool (freed when no other stream uses it). */
+  private readonly doneWithChunkMemory = useChunkMemory();
 
   constructor(transport: DatagramTransport, options: PseudoTcpStreamOptions = {}) {
     const { connect = true, lingerMs = 5000, allowHalfOpen = false, signal, ...coreOptions } = options;
@@ -217,6 +219,8 @@ export class PseudoTcpStream extends Duplex {
 
   /** @internal Duplex internals: resets or closes the connection and releases the transport. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Nothing more is read from the core into pooled chunks once destroyed.
+    this.doneWithChunkMemory();
     this.detachSignal?.();
     this.detachSignal = undefined;
     if (this.pending) {
@@ -398,6 +402,8 @@ export class PseudoTcpStream extends Duplex {
   private release(): void {
     if (this.transportClosed) return;
     this.transportClosed = true;
+    // What the reader has not read yet (at most the receive buffer) no longer needs the pool.
+    this.doneWithChunkMemory();
     this.flushTransmits();
     if (this.timer) clearTimer(this.timer);
     if (this.lingerTimer) clearTimeout(this.lingerTimer);

@@ -32,7 +32,9 @@ interface UdpBatchAddon {
   gro(fd: number, on: boolean): number;
   watch(fd: number, callback: () => void): object | null;
   unwatch(handle: object): void;
+  watchRef(handle: object, on: boolean): void;
   chunk(length: number): Buffer | null;
+  chunkUse(delta: number): number;
   chunkBytes: number;
   maxBatch: number;
 }
@@ -63,7 +65,9 @@ function loadAddon(): UdpBatchAddon | null {
       if (
         typeof m.sendmmsg === 'function' &&
         typeof m.recvmmsg === 'function' &&
-        typeof m.watch === 'function'
+        typeof m.watch === 'function' &&
+        typeof m.watchRef === 'function' &&
+        typeof m.chunkUse === 'function'
       ) {
         // P2PCAT_NO_GSO=1: one datagram per message (for comparison; the wire is the same).
         if (process.env.P2PCAT_NO_GSO === '1') m.gso(false);
@@ -84,6 +88,10 @@ interface DgramHandle {
   fd?: unknown;
   recvStart?: () => number;
   recvStop?: () => number;
+  /** Whether the handle keeps the event loop alive (socket.ref() / unref() set it). */
+  hasRef?: () => boolean;
+  ref?: () => void;
+  unref?: () => void;
 }
 
 /** node:dgram's handle of a socket, or undefined (closed, or another Node's internals). */
@@ -162,6 +170,7 @@ export function udpBatch(socket: Socket, remote: { address: string; port: number
   const segments = new Int32Array(max);
   const { EAGAIN, ENOBUFS } = constants.errno;
   let watch: object | undefined; // set while reading with GRO (takeOverReading)
+  let stopFollowingRef: (() => void) | undefined;
   let groRefused = process.env.P2PCAT_NO_GRO === '1';
   const drain: UdpBatch['drain'] = (deliver, foreign) => {
     let total = 0;
@@ -227,11 +236,14 @@ export function udpBatch(socket: Socket, remote: { address: string; port: number
         return false;
       }
       watch = w;
+      stopFollowingRef = followRef(native, handle, w);
       return true;
     },
     giveBackReading(deliver, foreign) {
       if (watch === undefined) return;
       drain(deliver, foreign);
+      stopFollowingRef?.();
+      stopFollowingRef = undefined;
       native.unwatch(watch);
       watch = undefined;
       const fd = socketFd(socket);
@@ -239,5 +251,44 @@ export function udpBatch(socket: Socket, remote: { address: string; port: number
       native.gro(fd, false);
       socketHandle(socket)?.recvStart?.();
     },
+  };
+}
+
+/**
+ * Makes `watch` keep the event loop alive exactly when node:dgram's handle of the socket would
+ * (`handle.hasRef()`), now and after every later socket.ref() / unref(); the returned function
+ * stops following.
+ *
+ * The watch is a libuv handle of its own, referenced when made: left so, a process whose
+ * application called socket.unref() would no longer exit while a stream holds the transport
+ * (node:dgram's handle, which no longer reads, keeps the loop alive no more; the watch does).
+ * socket.ref() and unref() are node:dgram's calls of handle.ref() and handle.unref() on that
+ * internal handle object: for as long as the watch lives, those two are shadowed on that object
+ * (own properties, removed again here) by functions that call node:dgram's own and then copy
+ * hasRef() to the watch. The least invasive way found: the application's socket object, its
+ * methods and node:dgram's prototypes are untouched, nothing runs per datagram, and any way of
+ * changing the socket's ref state goes through those two calls. A Node whose handle has no
+ * hasRef/ref/unref keeps the watch referenced, as before.
+ */
+function followRef(native: UdpBatchAddon, handle: DgramHandle, watch: object): () => void {
+  const { hasRef, ref, unref } = handle;
+  if (typeof hasRef !== 'function' || typeof ref !== 'function' || typeof unref !== 'function')
+    return () => {};
+  const sync = () => native.watchRef(watch, hasRef.call(handle) !== false);
+  const hadOwn = { ref: Object.hasOwn(handle, 'ref'), unref: Object.hasOwn(handle, 'unref') };
+  handle.ref = function (this: DgramHandle) {
+    ref.call(this);
+    sync();
+  };
+  handle.unref = function (this: DgramHandle) {
+    unref.call(this);
+    sync();
+  };
+  sync();
+  return () => {
+    if (hadOwn.ref) handle.ref = ref;
+    else delete handle.ref;
+    if (hadOwn.unref) handle.unref = unref;
+    else delete handle.unref;
   };
 }
