@@ -416,7 +416,9 @@ export async function connectToPeer(
       sendBatch: (d, n) => transport.sendBatch(d, n),
       onMessage: (cb) => transport.onMessage(cb),
     },
-    { conversation: CONVERSATION, ...tuning },
+    // chunkPool: false: the pool's 256 KiB blocks raised the receiver's peak RSS by 3-5 MiB here
+    // (records wait for decryption) and saved no measurable CPU (bench/p2pcat/RESULTS.md).
+    { conversation: CONVERSATION, chunkPool: false, ...tuning },
   );
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(

@@ -113,4 +113,37 @@ describe('the pool keeps blocks only while a stream uses it', () => {
     await collect();
     expect(keptChunkBlocks()).toBe(0);
   });
+
+  test('a stream made with chunkPool: false never uses the pool', async () => {
+    await collect();
+    const sockets: Socket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = createSocket('udp4');
+      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+      sockets.push(s);
+    }
+    const [a, b] = sockets as [Socket, Socket];
+    const options = { chunkPool: false };
+    const sender = createPseudoTcpStream(
+      udpTransport(a, { address: '127.0.0.1', port: b.address().port }),
+      options,
+    );
+    const receiver = createPseudoTcpStream(
+      udpTransport(b, { address: '127.0.0.1', port: a.address().port }),
+      options,
+    );
+    const data = randomBytes(4 * 1024 * 1024);
+    const chunks: Buffer[] = [];
+    receiver.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise<void>((r) => receiver.once('end', r));
+    sender.resume();
+    sender.end(data);
+    await ended;
+    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    chunks.length = 0;
+    await collect();
+    expect(keptChunkBlocks()).toBe(0); // no user: nothing kept, whatever came back
+    receiver.end();
+    await new Promise<void>((r) => (receiver.closed ? r() : receiver.once('close', r)));
+  });
 });
