@@ -47,7 +47,6 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
   if (wantPcp || wantPmp)
     contenders.push(mapViaGateway(options, wantPcp, wantPmp, hooks, signals, timeoutMs));
   if (methods.includes('upnp-igd')) contenders.push(mapViaUpnp(options, hooks, signals, timeoutMs));
-  for (const c of contenders) settlement.track(c);
   let giveUpTimer: NodeJS.Timeout | undefined;
   let contendersDone = false;
   void Promise.allSettled(contenders).then(() => {
@@ -69,7 +68,8 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
       };
       if (left === 0) reject(new PortMappingError('no-service', 'mapPort: no method selected'));
       for (const c of contenders) {
-        c.then(
+        // tracked once handled: a late loser is placed before the winner's close stops waiting
+        const handled = c.then(
           (m) => {
             if (winner === undefined && !failed) {
               winner = m;
@@ -83,6 +83,7 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
             if (left === 0) fail();
           },
         );
+        settlement.track(handled);
       }
       race.signal.addEventListener('abort', fail);
     });
