@@ -9,6 +9,7 @@ import { createLab, type Lab } from './lab.js';
 const pre = checkPrerequisites({ root: true, commands: ['miniupnpd', 'nft', 'iptables', 'upnpc', 'ip'] });
 const clientScript = fileURLToPath(new URL('./client.mjs', import.meta.url));
 const exampleScript = fileURLToPath(new URL('../examples/map-port.mjs', import.meta.url));
+const relayScript = fileURLToPath(new URL('./staging-relay.mjs', import.meta.url));
 
 type Line = Record<string, unknown> & { event: string };
 
@@ -17,17 +18,20 @@ class Client {
   private readonly lines: Line[] = [];
   private waiters: Array<() => void> = [];
   stderr = '';
-  constructor(ns: string, method: string, port: number, extra: string[] = []) {
-    this.proc = spawn('ip', [
-      'netns',
-      'exec',
-      ns,
-      process.execPath,
-      clientScript,
-      method,
-      String(port),
-      ...extra,
-    ]);
+  constructor(
+    ns: string,
+    method: string,
+    port: number,
+    extra: string[] = [],
+    env: Record<string, string> = {},
+  ) {
+    this.proc = spawn(
+      'ip',
+      ['netns', 'exec', ns, process.execPath, clientScript, method, String(port), ...extra],
+      {
+        env: { ...process.env, ...env },
+      },
+    );
     let buf = '';
     this.proc.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
@@ -191,6 +195,68 @@ describe.skipIf(pre.skip)('miniupnpd in a router namespace', () => {
       expect(lab.dnatRules()).toEqual([]);
     } finally {
       await client.stop();
+    }
+  });
+
+  it('PCP wins while UPnP AddPortMapping is on its way, applied late: nothing is left behind', {
+    timeout: 30_000,
+  }, async () => {
+    // The relay holds miniupnpd's PCP answer until UPnP's AddPortMapping for the same port comes,
+    // then lets PCP win and passes AddPortMapping on 800 ms later: the router applies it whether
+    // mapPort still waits or not (as one already in its queue). The loser must not be abandoned,
+    // nor delete the winner's rule while it is open.
+    const relay = spawn('ip', [
+      'netns',
+      'exec',
+      lab.host,
+      process.execPath,
+      relayScript,
+      lab.routerLanAddress,
+      lab.hostAddress,
+    ]);
+    const events: Array<Record<string, unknown>> = [];
+    let relayOut = '';
+    relay.stdout.on('data', (d: Buffer) => {
+      relayOut += d.toString();
+      for (let i = relayOut.indexOf('\n'); i >= 0; i = relayOut.indexOf('\n')) {
+        events.push(JSON.parse(relayOut.slice(0, i)) as Record<string, unknown>);
+        relayOut = relayOut.slice(i + 1);
+      }
+    });
+    const until = async (event: string): Promise<Record<string, unknown>> => {
+      const deadline = Date.now() + 8000;
+      for (;;) {
+        const found = events.find((e) => e.event === event);
+        if (found !== undefined) return found;
+        if (Date.now() > deadline) throw new Error(`relay: no ${event} (${JSON.stringify(events)})`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    let client: Client | undefined;
+    try {
+      const ready = await until('ready');
+      client = new Client(lab.host, 'all', 40040, [], {
+        MAP_PORT_TEST_OPTIONS: JSON.stringify({
+          gateway: lab.hostAddress,
+          gatewayPort: ready.gatewayPort,
+          ssdpTarget: { address: lab.hostAddress, port: ready.ssdpPort },
+        }),
+      });
+      const mapped = await client.next('mapped');
+      expect(mapped.method).toBe('pcp');
+      expect(await until('pcp-released')).toMatchObject({ held: true });
+      client.send('close'); // at once, as the README example does
+      await client.next('closed');
+      expect(await until('add-applied')).toMatchObject({ status: 200 });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(lab.dnatRules()).toEqual([]);
+    } catch (e) {
+      throw new Error(
+        `${(e as Error).message}\nrelay: ${JSON.stringify(events)}\nminiupnpd log:\n${lab.log().slice(-3000)}`,
+      );
+    } finally {
+      await client?.stop();
+      relay.kill();
     }
   });
 
