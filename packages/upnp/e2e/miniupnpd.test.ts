@@ -198,13 +198,8 @@ describe.skipIf(pre.skip)('miniupnpd in a router namespace', () => {
     }
   });
 
-  it('PCP wins while UPnP AddPortMapping is on its way, applied late: nothing is left behind', {
-    timeout: 30_000,
-  }, async () => {
-    // The relay holds miniupnpd's PCP answer until UPnP's AddPortMapping for the same port comes,
-    // then lets PCP win and passes AddPortMapping on 800 ms later: the router applies it whether
-    // mapPort still waits or not (as one already in its queue). The loser must not be abandoned,
-    // nor delete the winner's rule while it is open.
+  /** Runs the staging relay in the LAN namespace; resolves its events as they come. */
+  function startRelay(mode: 'late-add' | 'pmp-stray') {
     const relay = spawn('ip', [
       'netns',
       'exec',
@@ -213,14 +208,15 @@ describe.skipIf(pre.skip)('miniupnpd in a router namespace', () => {
       relayScript,
       lab.routerLanAddress,
       lab.hostAddress,
+      mode,
     ]);
     const events: Array<Record<string, unknown>> = [];
-    let relayOut = '';
+    let out = '';
     relay.stdout.on('data', (d: Buffer) => {
-      relayOut += d.toString();
-      for (let i = relayOut.indexOf('\n'); i >= 0; i = relayOut.indexOf('\n')) {
-        events.push(JSON.parse(relayOut.slice(0, i)) as Record<string, unknown>);
-        relayOut = relayOut.slice(i + 1);
+      out += d.toString();
+      for (let i = out.indexOf('\n'); i >= 0; i = out.indexOf('\n')) {
+        events.push(JSON.parse(out.slice(0, i)) as Record<string, unknown>);
+        out = out.slice(i + 1);
       }
     });
     const until = async (event: string): Promise<Record<string, unknown>> => {
@@ -232,31 +228,70 @@ describe.skipIf(pre.skip)('miniupnpd in a router namespace', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     };
-    let client: Client | undefined;
-    try {
+    const client = async (port: number, options: Record<string, unknown> = {}): Promise<Client> => {
       const ready = await until('ready');
-      client = new Client(lab.host, 'all', 40040, [], {
+      return new Client(lab.host, 'all', port, [], {
         MAP_PORT_TEST_OPTIONS: JSON.stringify({
           gateway: lab.hostAddress,
           gatewayPort: ready.gatewayPort,
           ssdpTarget: { address: lab.hostAddress, port: ready.ssdpPort },
+          ...options,
         }),
       });
+    };
+    const context = (): string =>
+      `relay: ${JSON.stringify(events)}\nminiupnpd log:\n${lab.log().slice(-3000)}`;
+    return { until, client, context, stop: () => relay.kill() };
+  }
+
+  it('PCP wins while UPnP AddPortMapping is on its way, applied late: nothing is left behind', {
+    timeout: 30_000,
+  }, async () => {
+    // The relay holds miniupnpd's PCP answer until UPnP's AddPortMapping for the same port comes,
+    // then lets PCP win and passes AddPortMapping on 800 ms later: the router applies it whether
+    // mapPort still waits or not (as one already in its queue). The loser must not be abandoned,
+    // nor delete the winner's rule while it is open.
+    const relay = startRelay('late-add');
+    let client: Client | undefined;
+    try {
+      client = await relay.client(40040);
       const mapped = await client.next('mapped');
       expect(mapped.method).toBe('pcp');
-      expect(await until('pcp-released')).toMatchObject({ held: true });
+      expect(await relay.until('pcp-released')).toMatchObject({ held: true });
       client.send('close'); // at once, as the README example does
       await client.next('closed');
-      expect(await until('add-applied')).toMatchObject({ status: 200 });
+      expect(await relay.until('add-applied')).toMatchObject({ status: 200 });
       await new Promise((r) => setTimeout(r, 300));
       expect(lab.dnatRules()).toEqual([]);
     } catch (e) {
-      throw new Error(
-        `${(e as Error).message}\nrelay: ${JSON.stringify(events)}\nminiupnpd log:\n${lab.log().slice(-3000)}`,
-      );
+      throw new Error(`${(e as Error).message}\n${relay.context()}`);
     } finally {
       await client?.stop();
-      relay.kill();
+      relay.stop();
+    }
+  });
+
+  it('PCP wins after the NAT-PMP fallback was applied: close deletes through both, nothing is left', {
+    timeout: 30_000,
+  }, async () => {
+    // PCP's answer is held past the 600 ms head start, so the NAT-PMP fallback goes out; miniupnpd
+    // re-files the rule under NAT-PMP (and then refuses PCP's deletion of it); PCP wins.
+    const relay = startRelay('pmp-stray');
+    let client: Client | undefined;
+    try {
+      client = await relay.client(40050, { methods: ['pcp', 'nat-pmp'] });
+      const mapped = await client.next('mapped');
+      expect(mapped.method).toBe('pcp');
+      expect(await relay.until('pcp-released')).toMatchObject({ held: true });
+      expect(lab.dnatRules()).toEqual([`40050->${lab.hostAddress}:40050`]);
+      client.send('close');
+      await client.next('closed');
+      expect(lab.dnatRules()).toEqual([]);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${relay.context()}`);
+    } finally {
+      await client?.stop();
+      relay.stop();
     }
   });
 

@@ -8,11 +8,16 @@
 //     AddPortMapping reaches the router HOLD_MS later, whether mapPort still waits for it or not;
 //   - from then on everything is relayed as is.
 // Prints one JSON line per event: ready (its ports), pcp-released, add-applied.
-// Usage: node staging-relay.mjs <router LAN address> <our LAN address>
+//
+// With the mode 'pmp-stray' it stages the other leak, inside the PCP / NAT-PMP path: PCP's answer
+// is held until the NAT-PMP fallback's MAP has been applied by the router (which files the rule
+// under NAT-PMP then, and refuses PCP's deletion of it); PCP then wins, and the NAT-PMP answers
+// never reach mapPort. Prints pcp-released when it lets PCP win.
+// Usage: node staging-relay.mjs <router LAN address> <our LAN address> [late-add | pmp-stray]
 import { createSocket } from 'node:dgram';
 import { createServer, request } from 'node:http';
 
-const [router, self] = process.argv.slice(2);
+const [router, self, mode = 'late-add'] = process.argv.slice(2);
 const HOLD_MS = 800;
 const say = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 let staging = true;
@@ -24,6 +29,28 @@ const upstreams = new Map();
 gateway.on('message', (msg, from) => {
   const key = `${from.address}:${from.port}`;
   let up = upstreams.get(key);
+  if (mode === 'pmp-stray') {
+    if (up === undefined) {
+      up = createSocket('udp4');
+      up.bind(0, self);
+      up.on('message', (answer) => {
+        const natPmpMap = answer[0] === 0 && (answer[1] === 129 || answer[1] === 130);
+        if (staging && answer[0] === 2)
+          heldGatewayAnswer = () => gateway.send(answer, from.port, from.address);
+        else if (staging && natPmpMap) {
+          staging = false; // the router filed the rule under NAT-PMP: PCP wins now
+          heldGatewayAnswer?.();
+          say({ event: 'pcp-released', held: heldGatewayAnswer !== undefined });
+        } else if (!staging) gateway.send(answer, from.port, from.address);
+      });
+      upstreams.set(key, up);
+      up.send(msg, 5351, router);
+      return;
+    }
+    // while staging: the first NAT-PMP requests pass, PCP retransmissions do not
+    if (!staging || msg[0] === 0) up.send(msg, 5351, router);
+    return;
+  }
   if (up === undefined) {
     up = createSocket('udp4');
     up.bind(0, self);
