@@ -2,7 +2,8 @@
 // miniupnpd does: a rule is keyed by external port and protocol and remembers who filed it (its
 // description). PCP deletes only a rule filed with its nonce (else NOT_AUTHORIZED), NAT-PMP only
 // rules it filed, UPnP DeletePortMapping any rule of that port; an add from the same client for
-// the same internal port takes the rule over. Each request is applied when it arrives; its answer
+// the same internal port takes the rule over (for a UPnP add, as miniupnpd's iptables build does;
+// its nftables build keeps the rule's first filer then). Each request is applied when it arrives; its answer
 // can be held back (or never sent) by the test, so a request "reached the router, answer in
 // flight" is staged without timers.
 import type { ServerResponse } from 'node:http';
