@@ -31,6 +31,8 @@ try {
     lifetime,
     methods: method === 'all' ? undefined : [method],
     timeoutMs: 3000,
+    // testing hooks (gateway, gatewayPort, ssdpTarget) for a staged run, as JSON
+    ...JSON.parse(process.env.MAP_PORT_TEST_OPTIONS ?? '{}'),
     autoRenew: auto === 'auto',
     onRenew: (m) => say({ event: 'renewed-auto', ...info(m) }),
     onRenewError: (e) => say({ event: 'error', name: e.name, code: e.code, message: e.message }),

@@ -143,6 +143,54 @@ describe('GatewayMappingClient (sans-IO, simulated network)', () => {
     expect(r.at).toBe(610);
   });
 
+  it('deletes through PCP too when NAT-PMP granted while the PCP MAP was unanswered', () => {
+    // The PCP MAP may have reached a slow gateway: on one serving both protocols from one table it
+    // may hold the rule (RFC 6887 §15: deleted by a MAP with its nonce and lifetime 0).
+    const gw = gateway(true);
+    const silentPcp = {
+      seen: gw.seen,
+      answer: (req: Uint8Array) => (req[0] === 2 ? undefined : gw.answer(req)),
+    };
+    const c = new GatewayMappingClient(base);
+    expect(run(c, (n) => c.start(n), silentPcp).event).toMatchObject({ grant: { method: 'nat-pmp' } });
+    const before = gw.seen.length;
+    const del = run(c, (n) => c.delete(n), gw, { start: 1000 });
+    expect(del.event).toEqual({ type: 'deleted' });
+    const sent = gw.seen.slice(before);
+    const pcpDelete = sent.find((p) => p[0] === 2) ?? new Uint8Array(60);
+    const pmpDelete = sent.find((p) => p[0] === 0) ?? new Uint8Array();
+    expect(new DataView(pcpDelete.buffer).getUint32(4)).toBe(0); // lifetime 0
+    expect(pcpDelete.subarray(24, 36)).toEqual(base.nonce); // the MAP's nonce
+    expect(Array.from(pmpDelete)).toEqual([0, 1, 0, 0, 0x13, 0x88, 0, 0, 0, 0, 0, 0]);
+    // and a second delete has nothing left to do
+    c.delete(2000);
+    expect(c.pollEvent()).toEqual({ type: 'deleted' });
+    expect(c.pollTransmit()).toBeUndefined();
+  });
+
+  it('deletes a start abandoned unanswered through every protocol it sent, nothing when none went out', () => {
+    const idle = new GatewayMappingClient(base);
+    idle.start(0); // nothing polled: nothing sent
+    idle.delete(1);
+    expect(idle.pollEvent()).toEqual({ type: 'deleted' });
+    expect(idle.pollTransmit()).toBeUndefined();
+
+    const c = new GatewayMappingClient(base);
+    c.start(0);
+    expect(c.pollTransmit()?.[0]).toBe(2); // PCP MAP out
+    c.handleTimeout(600); // head start over: NAT-PMP too
+    const out: Uint8Array[] = [];
+    for (let p = c.pollTransmit(); p !== undefined; p = c.pollTransmit()) out.push(p);
+    expect(out.some((p) => p[0] === 0 && p[1] === 1)).toBe(true);
+    const gw = gateway(true);
+    const r = run(c, (n) => c.delete(n), gw, { start: 700 }); // abandoned: the adapter gave up waiting
+    expect(r.event).toEqual({ type: 'deleted' });
+    expect(gw.seen.map((p) => (p[0] === 2 ? 'pcp' : 'nat-pmp')).sort()).toEqual(['nat-pmp', 'pcp']);
+    expect(
+      gw.seen.every((p) => new DataView(p.buffer, p.byteOffset).getUint32(p[0] === 2 ? 4 : 8) === 0),
+    ).toBe(true);
+  });
+
   it('reports a timeout when nothing answers, after the RFC schedules', () => {
     const c = new GatewayMappingClient({ ...base, useNatPmp: false });
     const r = run(c, (n) => c.start(n), { seen: [], answer: () => undefined });

@@ -78,6 +78,17 @@ export type GatewayClientEvent =
 
 type PcpAnswer = pcp.PcpMapResponse | pcp.PcpVersionMismatch;
 
+/**
+ * Deleting what an unanswered MAP request may have made is best effort: a few quick tries, so that
+ * a gateway that never answered that protocol does not hold up the deletion of the granted mapping.
+ */
+const STRAY_DELETE_SCHEDULE: RetransmitSchedule = {
+  initialTimeoutMs: 250,
+  maxTimeoutMs: 1000,
+  maxTransmissions: 3,
+  jitter: 0,
+};
+
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
@@ -99,6 +110,15 @@ export class GatewayMappingClient {
   private pmpAddress: string | undefined;
   private pmpMap: { externalPort: number; lifetime: number } | undefined;
   private fallbackAt: number | undefined;
+  /**
+   * Protocols whose MAP request was sent and never answered (the one that lost to the other
+   * protocol, or a start abandoned before its answer): the gateway may hold a mapping from each,
+   * so `delete` deletes through them too.
+   */
+  private readonly strays = new Set<GatewayMethod>();
+  /** the deletion under way: each protocol asked, and its outcome once known */
+  private readonly deletions = new Map<GatewayMethod, PortMappingError | 'deleted' | undefined>();
+  private deletePrimary: GatewayMethod | undefined;
   private readonly events: GatewayClientEvent[] = [];
 
   /** Throws a TypeError when neither PCP nor NAT-PMP is enabled. */
@@ -129,14 +149,26 @@ export class GatewayMappingClient {
     this.begin('map', now);
   }
 
-  /** Deletes the mapping: lifetime 0 (RFC 6887 §15, RFC 6886 §3.4). */
+  /**
+   * Deletes the mapping: lifetime 0 (RFC 6887 §15, RFC 6886 §3.4). Also deletes, through the
+   * protocol that sent it, whatever a MAP request left unanswered may have made (the protocol that
+   * lost the PCP / NAT-PMP fallback race, or a `start` abandoned before its answer): a gateway that
+   * got it holds a mapping nobody renews. Reports 'deleted' when any of these deletions succeeded
+   * (a gateway serving both protocols from one table may hold the rule under either), at once when
+   * there is nothing to delete.
+   */
   delete(now: number): void {
     this.begin('delete', now);
   }
 
   private begin(operation: 'map' | 'delete', now: number): void {
+    this.noteStrays();
     this.clear();
     this.operation = operation;
+    if (operation === 'delete') {
+      this.beginDelete(now);
+      return;
+    }
     const method = this.grantedBy ?? (this.config.usePcp ? 'pcp' : 'nat-pmp');
     if (method === 'pcp') {
       this.startPcp(now);
@@ -144,6 +176,30 @@ export class GatewayMappingClient {
         this.fallbackAt = now + this.config.pcpHeadStartMs;
       }
     } else this.startNatPmp(now);
+  }
+
+  private beginDelete(now: number): void {
+    this.deletions.clear();
+    this.deletePrimary = this.grant !== undefined ? this.grantedBy : undefined;
+    const targets = new Set<GatewayMethod>(this.deletePrimary !== undefined ? [this.deletePrimary] : []);
+    for (const method of this.strays) targets.add(method);
+    if (targets.size === 0) {
+      this.succeed(undefined); // nothing granted, nothing sent unanswered
+      return;
+    }
+    for (const method of targets) {
+      this.deletions.set(method, undefined);
+      const schedule = method === this.deletePrimary ? undefined : STRAY_DELETE_SCHEDULE;
+      if (method === 'pcp') this.startPcp(now, schedule);
+      else this.startNatPmp(now, schedule);
+    }
+  }
+
+  /** Records the MAP requests of the operation under way that were sent and are still unanswered. */
+  private noteStrays(): void {
+    if (this.operation !== 'map') return;
+    if (this.pcpTxn?.sent && !this.pcpTxn.finished) this.strays.add('pcp');
+    if (this.pmpMapTxn?.sent && !this.pmpMapTxn.finished) this.strays.add('nat-pmp');
   }
 
   private clear(): void {
@@ -155,7 +211,7 @@ export class GatewayMappingClient {
     this.fallbackAt = undefined;
   }
 
-  private startPcp(now: number): void {
+  private startPcp(now: number, schedule?: RetransmitSchedule): void {
     const deleting = this.operation === 'delete';
     const request = pcp.encodeMapRequest({
       nonce: this.config.nonce,
@@ -181,14 +237,14 @@ export class GatewayMappingClient {
         } else if (r.resultCode === 0) return ignore('MAP answer without body');
         return r;
       },
-      this.config.pcpSchedule ?? PCP_SCHEDULE,
+      schedule ?? this.config.pcpSchedule ?? PCP_SCHEDULE,
       this.random,
     );
     this.pcpTxn.start(now);
   }
 
-  private startNatPmp(now: number): void {
-    const schedule = this.config.natPmpSchedule ?? NATPMP_SCHEDULE;
+  private startNatPmp(now: number, deleteSchedule?: RetransmitSchedule): void {
+    const schedule = deleteSchedule ?? this.config.natPmpSchedule ?? NATPMP_SCHEDULE;
     const deleting = this.operation === 'delete';
     const opcode = this.config.protocol === 'udp' ? natpmp.NatPmpOpcode.MapUdp : natpmp.NatPmpOpcode.MapTcp;
     if (!deleting) {
@@ -275,6 +331,7 @@ export class GatewayMappingClient {
   }
 
   private fail(error: PortMappingError): void {
+    this.noteStrays();
     this.clear();
     this.operation = undefined;
     this.events.push({ type: 'failed', error });
@@ -282,19 +339,26 @@ export class GatewayMappingClient {
 
   private succeed(grant: GatewayGrant | undefined): void {
     const op = this.operation;
+    this.noteStrays();
     this.clear();
     this.operation = undefined;
     if (op === 'delete' || grant === undefined) {
       this.grant = undefined;
+      this.strays.clear();
       this.events.push({ type: 'deleted' });
       return;
     }
+    this.strays.delete(grant.method);
     this.grantedBy = grant.method;
     this.grant = grant;
     this.events.push({ type: 'mapped', grant });
   }
 
   private process(now: number): void {
+    if (this.operation === 'delete') {
+      this.processDeletions();
+      return;
+    }
     this.processPcp(now);
     if (this.operation !== undefined) this.processNatPmp();
   }
@@ -308,6 +372,7 @@ export class GatewayMappingClient {
       const natPmpRunning = this.pmpMapTxn !== undefined;
       if (ev.type === 'timeout') {
         this.fallbackAt = undefined;
+        this.strays.add('pcp'); // unanswered, not necessarily unheard
         if (natPmpRunning) return;
         if (this.config.useNatPmp && this.grantedBy === undefined && this.operation === 'map') {
           this.startNatPmp(now);
@@ -331,10 +396,6 @@ export class GatewayMappingClient {
         this.fail(new GatewayResultError('pcp', r.resultCode, pcp.pcpResultName(r.resultCode)));
         return;
       }
-      if (this.operation === 'delete') {
-        this.succeed(undefined);
-        return;
-      }
       if (r.map === undefined) return;
       this.succeed({
         method: 'pcp',
@@ -353,6 +414,7 @@ export class GatewayMappingClient {
       for (let ev = txn.pollEvent(); ev !== undefined; ev = txn.pollEvent()) {
         if (ev.type === 'ignored') continue;
         if (ev.type === 'timeout') {
+          if (which === 'map') this.strays.add('nat-pmp'); // unanswered, not necessarily unheard
           if (this.pcpTxn !== undefined) {
             // PCP is still trying; let it finish
             this.pmpAddressTxn = undefined;
@@ -376,10 +438,53 @@ export class GatewayMappingClient {
         }
       }
     }
-    const deleting = this.operation === 'delete';
-    if (deleting && this.pmpMap !== undefined && this.pcpTxn === undefined) this.succeed(undefined);
-    else if (!deleting && this.pmpMap !== undefined && this.pmpAddress !== undefined) {
+    if (this.pmpMap !== undefined && this.pmpAddress !== undefined) {
       this.succeed({ method: 'nat-pmp', externalAddress: this.pmpAddress, ...this.pmpMap });
     }
+  }
+
+  /** Collects the answers to a deletion; done when every protocol asked has answered or timed out. */
+  private processDeletions(): void {
+    const pcpTxn = this.pcpTxn;
+    for (let ev = pcpTxn?.pollEvent(); ev !== undefined; ev = pcpTxn?.pollEvent()) {
+      if (ev.type === 'ignored') continue;
+      this.pcpTxn = undefined;
+      const r = ev.type === 'response' ? ev.response : undefined;
+      this.deletions.set(
+        'pcp',
+        r === undefined
+          ? new PortMappingError('timeout', 'no PCP answer to the deletion from the gateway')
+          : 'unsupportedVersion' in r
+            ? new GatewayResultError('pcp', 1, `UNSUPP_VERSION (server speaks version ${r.version})`)
+            : r.resultCode !== 0
+              ? new GatewayResultError('pcp', r.resultCode, pcp.pcpResultName(r.resultCode))
+              : 'deleted',
+      );
+      break;
+    }
+    const pmpTxn = this.pmpMapTxn;
+    for (let ev = pmpTxn?.pollEvent(); ev !== undefined; ev = pmpTxn?.pollEvent()) {
+      if (ev.type === 'ignored') continue;
+      this.pmpMapTxn = undefined;
+      const r = ev.type === 'response' ? ev.response : undefined;
+      this.deletions.set(
+        'nat-pmp',
+        r === undefined
+          ? new PortMappingError('timeout', 'no NAT-PMP answer to the deletion from the gateway')
+          : r.resultCode !== 0
+            ? new GatewayResultError('nat-pmp', r.resultCode, natpmp.natPmpResultName(r.resultCode))
+            : 'deleted',
+      );
+      break;
+    }
+    const outcomes = [...this.deletions.values()];
+    if (outcomes.includes(undefined)) return;
+    if (outcomes.includes('deleted')) {
+      this.succeed(undefined);
+      return;
+    }
+    const primary = this.deletePrimary !== undefined ? this.deletions.get(this.deletePrimary) : undefined;
+    const error = [primary, ...outcomes].find((o): o is PortMappingError => o instanceof PortMappingError);
+    this.fail(error ?? new PortMappingError('timeout', 'the gateway did not confirm the deletion'));
   }
 }

@@ -87,6 +87,7 @@ export class RequestTransaction<R> {
   private nextTimeout: number | undefined;
   private currentTimeout: number;
   private pendingTransmit = false;
+  private handedOut = false;
   private done = false;
   private readonly events: TransactionEvent<R>[] = [];
 
@@ -111,6 +112,11 @@ export class RequestTransaction<R> {
   /** Whether a response was accepted or the transaction timed out. */
   get finished(): boolean {
     return this.done;
+  }
+
+  /** Whether `pollTransmit` has handed the request out at least once (it may have reached the server). */
+  get sent(): boolean {
+    return this.handedOut;
   }
 
   private send(now: number): void {
@@ -151,6 +157,7 @@ export class RequestTransaction<R> {
   pollTransmit(): Uint8Array | undefined {
     if (!this.pendingTransmit) return undefined;
     this.pendingTransmit = false;
+    this.handedOut = true;
     return this.request;
   }
 

@@ -8,6 +8,12 @@ export interface GatewayExchangeOptions {
   host: string;
   port: number;
   signal?: AbortSignal | undefined;
+  /**
+   * When this aborts, nothing more is sent (no retransmission, no fallback to NAT-PMP) but answers
+   * to what was sent are still taken, until `signal` aborts: a request that may have reached the
+   * gateway is not abandoned blind (mapPort's race is over, its answer still says what was made).
+   */
+  quiet?: AbortSignal | undefined;
 }
 
 /**
@@ -28,12 +34,17 @@ export function runGatewayOperation(
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      options.quiet?.removeEventListener('abort', onQuiet);
       socket.close();
       if (err !== undefined || ev === undefined) reject(err);
       else resolve(ev);
     };
     const onAbort = (): void =>
       finish(abortError(options.signal as AbortSignal, 'port mapping request aborted'));
+    const onQuiet = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    };
     const pump = (): void => {
       if (settled) return;
       for (let out = client.pollTransmit(); out !== undefined; out = client.pollTransmit()) {
@@ -52,7 +63,8 @@ export function runGatewayOperation(
         return;
       }
       if (timer !== undefined) clearTimeout(timer);
-      const at = client.pollTimeout();
+      timer = undefined;
+      const at = options.quiet?.aborted ? undefined : client.pollTimeout();
       if (at !== undefined) {
         timer = setTimeout(
           () => {
@@ -68,6 +80,7 @@ export function runGatewayOperation(
       return;
     }
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    options.quiet?.addEventListener('abort', onQuiet, { once: true });
     socket.on('error', (err) =>
       finish(new PortMappingError('no-gateway', `gateway socket error: ${err.message}`, { cause: err })),
     );

@@ -12,6 +12,7 @@ import {
   throwIfAborted,
   withDeadline,
 } from './mapping-common.js';
+import type { RaceSignals } from './race-settlement.js';
 
 /**
  * PCP first; NAT-PMP on UNSUPP_VERSION or when PCP stays silent for a while (RFC 6887 §9),
@@ -22,18 +23,19 @@ export async function mapViaGateway(
   usePcp: boolean,
   useNatPmp: boolean,
   hooks: RenewalHooks,
-  signal: AbortSignal,
+  race: RaceSignals,
   timeoutMs: number,
 ): Promise<PortMapping> {
   const gateway = options.gateway ?? (await defaultGateway());
   const port = options.gatewayPort ?? 5351;
   const protocol = options.protocol ?? 'udp';
   const clientAddress = await localAddressTowards(gateway, port);
-  throwIfAborted(signal);
+  throwIfAborted(race.over);
+  const suggestedExternalPort = options.externalPort ?? options.internalPort;
   const client = new GatewayMappingClient({
     protocol,
     internalPort: options.internalPort,
-    suggestedExternalPort: options.externalPort ?? options.internalPort,
+    suggestedExternalPort,
     lifetime: options.lifetime ?? DEFAULT_LIFETIME,
     clientAddress,
     nonce: new Uint8Array(randomBytes(12)),
@@ -43,8 +45,6 @@ export async function mapViaGateway(
     pcpHeadStartMs: Math.min(600, timeoutMs / 3),
   });
   const target = { host: gateway, port };
-  const mapped = await runGatewayOperation(client, (now) => client.start(now), { ...target, signal });
-  if (mapped.type !== 'mapped') throw new PortMappingError('decode', 'gateway deleted instead of mapping');
   const driver: MappingDriver = {
     refresh: async (s) => {
       const ev = await runGatewayOperation(client, (now) => client.renew(now), { ...target, signal: s });
@@ -63,6 +63,28 @@ export async function mapViaGateway(
       }
     },
   };
+  // Once the race is over nothing more is sent, but the answer to a MAP already sent is awaited: it
+  // says what the gateway made, for the race's settlement to delete.
+  let mapped: Awaited<ReturnType<typeof runGatewayOperation>>;
+  try {
+    mapped = await runGatewayOperation(client, (now) => client.start(now), {
+      ...target,
+      signal: race.giveUp,
+      quiet: race.over,
+    });
+  } catch (error) {
+    // A MAP unanswered (or the other protocol's, after a refusal) may have made a mapping: the
+    // client's delete covers what it sent, and reports at once when nothing went out.
+    race.abandoned({
+      gateway,
+      externalAddress: undefined,
+      externalPort: suggestedExternalPort,
+      protocol,
+      remove: () => driver.remove(),
+    });
+    throw error;
+  }
+  if (mapped.type !== 'mapped') throw new PortMappingError('decode', 'gateway deleted instead of mapping');
   const { method, ...grant } = mapped.grant;
   return new PortMapping(
     { method, protocol, internalPort: options.internalPort, gateway, ...grant },

@@ -1,10 +1,16 @@
-// mapPort(): PCP (falling back to NAT-PMP) and UPnP-IGD raced in parallel, first mapping wins.
+// mapPort(): PCP (falling back to NAT-PMP) and UPnP-IGD raced in parallel, first mapping wins;
+// what the losers sent is settled by race-settlement.ts.
 import { abortError } from '../abort.js';
 import { NoPortMappingServiceError, PortMappingError } from '../errors.js';
 import { mapViaGateway } from './gateway-mapping.js';
 import type { MapPortOptions } from './map-port-options.js';
 import type { PortMapping, RenewalHooks } from './mapping.js';
+import { DELETE_TIMEOUT_MS } from './mapping-common.js';
+import { RaceSettlement, type RaceSignals } from './race-settlement.js';
 import { mapViaUpnp } from './upnp-mapping.js';
+
+/** How long, once the race is over, a mapping request already sent is waited for. */
+const SETTLE_MS = DELETE_TIMEOUT_MS;
 
 export type { MapPortOptions };
 
@@ -28,12 +34,25 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
     onRenewError: options.onRenewError,
   };
 
+  const settlement = new RaceSettlement();
+  const giveUp = new AbortController();
+  const signals: RaceSignals = {
+    over: race.signal,
+    giveUp: giveUp.signal,
+    abandoned: (request) => settlement.abandoned(request),
+  };
   const contenders: Array<Promise<PortMapping>> = [];
   const wantPcp = methods.includes('pcp');
   const wantPmp = methods.includes('nat-pmp');
   if (wantPcp || wantPmp)
-    contenders.push(mapViaGateway(options, wantPcp, wantPmp, hooks, race.signal, timeoutMs));
-  if (methods.includes('upnp-igd')) contenders.push(mapViaUpnp(options, hooks, race.signal, timeoutMs));
+    contenders.push(mapViaGateway(options, wantPcp, wantPmp, hooks, signals, timeoutMs));
+  if (methods.includes('upnp-igd')) contenders.push(mapViaUpnp(options, hooks, signals, timeoutMs));
+  let giveUpTimer: NodeJS.Timeout | undefined;
+  let contendersDone = false;
+  void Promise.allSettled(contenders).then(() => {
+    contendersDone = true;
+    clearTimeout(giveUpTimer);
+  });
 
   let winner: PortMapping | undefined;
   let failed = false;
@@ -44,16 +63,19 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
       const fail = (): void => {
         if (winner !== undefined || failed) return;
         failed = true;
+        settlement.decide(undefined);
         reject(pickError(errors, timeoutMs, options.signal));
       };
       if (left === 0) reject(new PortMappingError('no-service', 'mapPort: no method selected'));
       for (const c of contenders) {
-        c.then(
+        // tracked once handled: a late loser is placed before the winner's close stops waiting
+        const handled = c.then(
           (m) => {
             if (winner === undefined && !failed) {
               winner = m;
+              settlement.decide(m);
               resolve(m);
-            } else void discardLoser(m, winner);
+            } else settlement.lateMapping(m);
           },
           (err: Error) => {
             errors.push(err);
@@ -61,13 +83,15 @@ export async function mapPort(options: MapPortOptions): Promise<PortMapping> {
             if (left === 0) fail();
           },
         );
+        settlement.track(handled);
       }
       race.signal.addEventListener('abort', fail);
     });
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
-    race.abort(); // stop the losers
+    race.abort(); // the losers send nothing more; a request already sent is awaited a while
+    if (!contendersDone) giveUpTimer = setTimeout(() => giveUp.abort(), SETTLE_MS);
   }
 }
 
@@ -89,23 +113,6 @@ function validate(o: MapPortOptions): void {
   if (o.protocol !== undefined && o.protocol !== 'udp' && o.protocol !== 'tcp') {
     throw new TypeError(`mapPort: protocol must be 'udp' or 'tcp', got ${String(o.protocol)}`);
   }
-}
-
-/**
- * A mapping that completed after the race was decided is deleted, unless it is the very same
- * rule as the winner's (same device, same external port): then it is only forgotten, so that
- * deleting it does not delete the winner's.
- */
-async function discardLoser(loser: PortMapping, winner: PortMapping | undefined): Promise<void> {
-  if (
-    winner !== undefined &&
-    loser.gateway === winner.gateway &&
-    loser.externalPort === winner.externalPort
-  ) {
-    loser.forget();
-    return;
-  }
-  await loser.close().catch(() => undefined);
 }
 
 function pickError(errors: Error[], timeoutMs: number, outer: AbortSignal | undefined): Error {

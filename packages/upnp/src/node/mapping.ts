@@ -42,6 +42,35 @@ export interface RenewalHooks {
   onRenewError?: ((error: Error, mapping: PortMapping) => void) | undefined;
 }
 
+/**
+ * What the close of the winner of mapPort's race goes through (see race-settlement.ts): the
+ * requests of the losers are settled first, and what shares the winner's rule is deleted after it.
+ */
+export interface CloseGuard {
+  /** Waits for the losers, deletes the winner's own mapping with `removeOwn`, then what shares its rule. */
+  close(removeOwn: () => Promise<void>, signal: AbortSignal | undefined): Promise<void>;
+  /** The winner was forgotten: what shares its rule lapses with it. */
+  forgotten(): void;
+  /** The winner was closed without deleting its mapping (an abort): what shares its rule goes now. */
+  closedWithoutDeleting(): void;
+}
+
+/** mapPort's handles on a mapping, kept off its public surface. */
+export interface MappingInternals {
+  /** deletes the mapping on the router even after `forget` (a race loser that shares the winner's rule) */
+  remove(signal?: AbortSignal): Promise<void>;
+  guard: CloseGuard | undefined;
+}
+
+const internals = new WeakMap<PortMapping, MappingInternals>();
+
+/** @internal mapPort's handles on `mapping`. */
+export function mappingInternals(mapping: PortMapping): MappingInternals {
+  const found = internals.get(mapping);
+  if (found === undefined) throw new Error('not a mapping made by mapPort');
+  return found;
+}
+
 /** What a PortMapping operation that waits takes. */
 export interface PortMappingOperationOptions {
   /** Stops waiting: the operation rejects with an AbortError. */
@@ -85,6 +114,10 @@ export class PortMapping implements PortMappingInfo {
     this.doubleNat = isDoubleNatAddress(info.externalAddress);
     this.driver = driver;
     this.hooks = hooks;
+    internals.set(this, {
+      remove: (signal) => this.serialized(() => this.driver.remove(signal)),
+      guard: undefined,
+    });
     this.schedule();
   }
 
@@ -116,6 +149,8 @@ export class PortMapping implements PortMappingInfo {
    * Stops renewal and deletes the mapping on the gateway. Safe to call twice. Rejects with a
    * PortMappingError when the gateway refused or did not confirm the deletion within 2 s; an abort
    * of `options.signal` stops waiting (the mapping then lapses with its lifetime) with an AbortError.
+   * It first waits for the requests that lost mapPort's race to be settled (answered and deleted),
+   * so that once it resolves the router holds nothing from that mapPort call.
    */
   async close(options: PortMappingOperationOptions = {}): Promise<void> {
     const { signal } = options;
@@ -123,9 +158,14 @@ export class PortMapping implements PortMappingInfo {
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (signal?.aborted) throw abortError(signal, 'deleting the port mapping was aborted');
+    const guard = internals.get(this)?.guard;
+    if (signal?.aborted) {
+      guard?.closedWithoutDeleting();
+      throw abortError(signal, 'deleting the port mapping was aborted');
+    }
     // after a renewal in flight, so that the router sees the deletion last
-    await this.serialized(() => this.driver.remove(signal));
+    const removeOwn = (): Promise<void> => this.serialized(() => this.driver.remove(signal));
+    await (guard !== undefined ? guard.close(removeOwn, signal) : removeOwn());
   }
 
   /** Runs gateway operations one at a time (a renewal and a deletion must not interleave). */
@@ -140,6 +180,7 @@ export class PortMapping implements PortMappingInfo {
 
   /** Stops renewing without deleting the mapping on the router (it lapses with its lifetime). */
   forget(): void {
+    if (!this.closed) internals.get(this)?.guard?.forgotten();
     this.closed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;

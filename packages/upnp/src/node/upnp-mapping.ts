@@ -10,15 +10,17 @@ import {
   throwIfAborted,
   withDeadline,
 } from './mapping-common.js';
+import type { RaceSignals } from './race-settlement.js';
 
 const MAX_CONFLICT_RETRIES = 4;
 
 export async function mapViaUpnp(
   options: MapPortOptions,
   hooks: RenewalHooks,
-  signal: AbortSignal,
+  race: RaceSignals,
   timeoutMs: number,
 ): Promise<PortMapping> {
+  const signal = race.over; // discovery and reads stop with the race; AddPortMapping is awaited
   // Listen to SSDP for 60 % of the budget (answers come within MX = 1 s, UDA 1.1 §1.3.3), so a
   // device that answered but then failed is reported as such before the budget runs out.
   const igd = await findInternetGatewayDevice({
@@ -46,7 +48,7 @@ export async function mapViaUpnp(
   }
   let mapped = false;
   for (let attempt = 0; !mapped; attempt++) {
-    throwIfAborted(signal);
+    throwIfAborted(signal); // no new request once the race is over
     const args = {
       externalPort,
       protocol,
@@ -55,11 +57,23 @@ export async function mapViaUpnp(
       leaseDuration: lease,
     };
     try {
-      if (igd.service.supportsAddAny) externalPort = await igd.addAnyPortMapping(args, signal);
-      else await igd.addPortMapping(args, signal);
+      // Not stopped with the race: its answer says what the router made (race-settlement.ts).
+      if (igd.service.supportsAddAny) externalPort = await igd.addAnyPortMapping(args, race.giveUp);
+      else await igd.addPortMapping(args, race.giveUp);
       mapped = true;
     } catch (err) {
-      if (!(err instanceof UpnpSoapError) || attempt >= MAX_CONFLICT_RETRIES) throw err;
+      if (!(err instanceof UpnpSoapError)) {
+        // Sent, and no answer that says it failed: the router may have made it.
+        race.abandoned({
+          gateway: igd.host,
+          externalAddress,
+          externalPort: args.externalPort,
+          protocol,
+          remove: () => deleteUpnpMapping(igd, args.externalPort, protocol),
+        });
+        throw err;
+      }
+      if (attempt >= MAX_CONFLICT_RETRIES) throw err;
       if (err.upnpCode === UpnpErrorCode.OnlyPermanentLeasesSupported && lease !== 0) {
         lease = 0; // permanent: we delete it on close
       } else if (err.upnpCode === UpnpErrorCode.ConflictInMappingEntry) {
@@ -119,17 +133,24 @@ function upnpDriver(
       }
       return { externalAddress, externalPort, lifetime: lease };
     },
-    remove: async (signal) => {
-      const deadline = withDeadline(
-        signal,
-        DELETE_TIMEOUT_MS,
-        `deleting the mapping on the UPnP router ${igd.host}`,
-      );
-      try {
-        await igd.deletePortMapping(state().externalPort, protocol, deadline.signal);
-      } catch (error) {
-        throw deadline.explain(error);
-      }
-    },
+    remove: (signal) => deleteUpnpMapping(igd, state().externalPort, protocol, signal),
   };
+}
+
+async function deleteUpnpMapping(
+  igd: InternetGatewayDevice,
+  externalPort: number,
+  protocol: 'udp' | 'tcp',
+  signal?: AbortSignal,
+): Promise<void> {
+  const deadline = withDeadline(
+    signal,
+    DELETE_TIMEOUT_MS,
+    `deleting the mapping on the UPnP router ${igd.host}`,
+  );
+  try {
+    await igd.deletePortMapping(externalPort, protocol, deadline.signal);
+  } catch (error) {
+    throw deadline.explain(error);
+  }
 }
