@@ -113,13 +113,14 @@ static napi_value js_sockaddr(napi_env env, napi_callback_info info) {
 #define MAX_IOV 256
 static int gso_enabled = 1;
 
-// sendmmsg(fd, sockaddr, datagrams: Uint8Array[], start, count): number
+// sendmmsg(fd, sockaddr, datagrams: Uint8Array[], start, count, segment?: boolean): number
 // Sends datagrams[start..start + count) to sockaddr in as few system calls as the kernel allows,
-// runs of equal-sized datagrams as one segmented message each. Returns how many datagrams were
-// sent (the first ones), or -errno when none could be.
+// runs of equal-sized datagrams as one segmented message each (unless `segment` is false: one
+// datagram per message). Returns how many datagrams were sent (the first ones), or -errno when
+// none could be.
 static napi_value js_sendmmsg(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd, start, count;
   void *addr;
@@ -127,6 +128,11 @@ static napi_value js_sendmmsg(napi_env env, napi_callback_info info) {
   if (argc < 5 || int_of(env, argv[0], &fd) || bytes_of(env, argv[1], &addr, &addrlen) ||
       int_of(env, argv[3], &start) || int_of(env, argv[4], &count) || start < 0 || count < 0)
     return number(env, -EINVAL);
+  bool segment = true;
+  if (argc >= 6) {
+    napi_valuetype t;
+    if (napi_typeof(env, argv[5], &t) == napi_ok && t == napi_boolean) napi_get_value_bool(env, argv[5], &segment);
+  }
   struct mmsghdr msgs[MAX_BATCH];
   struct iovec iov[MAX_IOV];
   int per_msg[MAX_BATCH]; // datagrams carried by each message
@@ -153,7 +159,7 @@ static napi_value js_sendmmsg(napi_env env, napi_callback_info info) {
       size_t size = iov[at].iov_len;
       int k = 1;
       size_t total = size;
-      if (gso_enabled && size > 0) {
+      if (gso_enabled && segment && size > 0) {
         // Equal sizes, then at most one shorter datagram to end the run.
         while (at + k < n && k < GSO_MAX_SEGMENTS && total + iov[at + k].iov_len <= GSO_MAX_BYTES &&
                iov[at + k].iov_len <= size && iov[at + k].iov_len > 0) {

@@ -53,7 +53,7 @@ const nativeTests = (): void => {
       expect(send).toBeDefined();
       const [a, b] = [await bound(type, address), await bound(type, address)];
       const to = { address, port: b.address().port };
-      // Runs of equal sizes (one segmentation-offload message each) and odd ones between them.
+      // Runs of equal sizes and odd ones between them, each datagram its own message.
       const sizes = [...Array(30).fill(1200), 77, ...Array(30).fill(900), 5, 1400];
       const memory = new Uint8Array(sizes.reduce((x, y) => x + y, 0));
       const datagrams: Uint8Array[] = [];

@@ -36,7 +36,10 @@ export function nativeBatchSend(): NativeBatchSend | undefined {
     let sender = bySocket.get(key);
     if (sender === undefined) {
       if (bySocket.size >= DESTINATIONS_PER_SOCKET) bySocket.clear();
-      sender = udpBatch(socket, destination) ?? null; // null: not an IP literal
+      // One datagram per message: the peer is an ICE agent reading one datagram at a time, and
+      // runs sent as one segmented (GSO) message reached it as bursts its socket buffer dropped
+      // (bench/p2pcat, 50 ms RTT path: 15k receive-buffer drops per 400 MiB against 2k).
+      sender = udpBatch(socket, destination, { segmentation: false }) ?? null; // null: not an IP literal
       bySocket.set(key, sender);
     }
     return sender === null ? 0 : sender.send(datagrams, count);

@@ -16,6 +16,7 @@ interface UdpBatchAddon {
     datagrams: readonly Uint8Array[],
     start: number,
     count: number,
+    segment?: boolean,
   ): number;
   recvmmsg(
     fd: number,
@@ -157,7 +158,14 @@ export interface ForeignSource {
  * remote is not an IP literal. While the socket has no fd (not bound yet, or closed) it sends and
  * reads nothing, and the caller uses node:dgram.
  */
-export function udpBatch(socket: Socket, remote: { address: string; port: number }): UdpBatch | undefined {
+export function udpBatch(
+  socket: Socket,
+  remote: { address: string; port: number },
+  options: { segmentation?: boolean } = {},
+): UdpBatch | undefined {
+  // Segmentation offload (GSO) sends a run of datagrams as one message: right when the peer reads
+  // with GRO (udpTransport), a burst for a peer that reads one datagram at a time (an ICE peer).
+  const segment = options.segmentation ?? true;
   const native = udpBatchAddon();
   if (native === undefined) return undefined;
   const ipv6 = (socket as unknown as { type?: string }).type === 'udp6';
@@ -211,7 +219,7 @@ export function udpBatch(socket: Socket, remote: { address: string; port: number
       if (fd === undefined) return 0;
       let i = 0;
       while (i < count) {
-        const r = native.sendmmsg(fd, sockaddr, datagrams, i, count - i);
+        const r = native.sendmmsg(fd, sockaddr, datagrams, i, count - i, segment);
         if (r > 0) i += r;
         else if (r === 0 || r === -EAGAIN || r === -ENOBUFS) break;
         else i++; // refused (a firewall, an ICMP error reported back): that datagram is lost
