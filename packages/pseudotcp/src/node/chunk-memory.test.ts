@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { allocChunk, keptChunkBlocks, useChunkMemory } from './chunk-memory.js';
-import { createPseudoTcpStream } from './stream.js';
+import { createPseudoTcpStream, type PseudoTcpStream } from './stream.js';
 import { udpTransport } from './transport.js';
 import { udpBatchAddon } from './udp-batch.js';
 
@@ -81,36 +81,17 @@ describe('the pool keeps blocks only while a stream uses it', () => {
 
   test('after a transfer, once both streams are closed, the pool keeps nothing', async () => {
     await collect();
-    const sockets: Socket[] = [];
-    for (let i = 0; i < 2; i++) {
-      const s = createSocket('udp4');
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-      sockets.push(s);
-    }
-    const [a, b] = sockets as [Socket, Socket];
-    const sender = createPseudoTcpStream(udpTransport(a, { address: '127.0.0.1', port: b.address().port }));
-    const receiver = createPseudoTcpStream(udpTransport(b, { address: '127.0.0.1', port: a.address().port }));
+    const { sender, receiver } = await streamPair();
     const data = randomBytes(8 * 1024 * 1024);
-    let received = 0;
-    let largest = 0;
-    receiver.on('data', (c: Buffer) => {
-      received += c.length;
-      largest = Math.max(largest, c.length);
-    });
-    const ended = new Promise<void>((r) => receiver.once('end', r));
-    sender.resume();
-    sender.end(data);
-    await ended;
-    expect(received).toBe(data.length);
+    const chunks = await transfer(sender, receiver, data);
+    const largest = Math.max(...chunks.map((c) => c.length));
+    chunks.length = 0;
     // The reader's chunks (the large ones from the pool on the native path) came back while the
     // streams used it, and were kept.
     await collect(() => keptChunkBlocks() > 0);
     if (native && largest >= 64 * 1024) expect(keptChunkBlocks()).toBeGreaterThan(0);
     receiver.end();
-    await Promise.all([
-      new Promise<void>((r) => (sender.closed ? r() : sender.once('close', r))),
-      new Promise<void>((r) => (receiver.closed ? r() : receiver.once('close', r))),
-    ]);
+    await Promise.all([closed(sender), closed(receiver)]);
     expect(keptChunkBlocks()).toBe(0);
     await collect();
     expect(keptChunkBlocks()).toBe(0);
@@ -118,34 +99,42 @@ describe('the pool keeps blocks only while a stream uses it', () => {
 
   test('a stream made with chunkPool: false never uses the pool', async () => {
     await collect();
-    const sockets: Socket[] = [];
-    for (let i = 0; i < 2; i++) {
-      const s = createSocket('udp4');
-      await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
-      sockets.push(s);
-    }
-    const [a, b] = sockets as [Socket, Socket];
-    const options = { chunkPool: false };
-    const sender = createPseudoTcpStream(
-      udpTransport(a, { address: '127.0.0.1', port: b.address().port }),
-      options,
-    );
-    const receiver = createPseudoTcpStream(
-      udpTransport(b, { address: '127.0.0.1', port: a.address().port }),
-      options,
-    );
-    const data = randomBytes(4 * 1024 * 1024);
-    const chunks: Buffer[] = [];
-    receiver.on('data', (c: Buffer) => chunks.push(c));
-    const ended = new Promise<void>((r) => receiver.once('end', r));
-    sender.resume();
-    sender.end(data);
-    await ended;
-    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    const { sender, receiver } = await streamPair({ chunkPool: false });
+    const chunks = await transfer(sender, receiver, randomBytes(4 * 1024 * 1024));
     chunks.length = 0;
     await collect();
     expect(keptChunkBlocks()).toBe(0); // no user: nothing kept, whatever came back
     receiver.end();
-    await new Promise<void>((r) => (receiver.closed ? r() : receiver.once('close', r)));
+    await closed(receiver);
   });
 });
+
+/** Two streams over UDP sockets on loopback. */
+async function streamPair(options: { chunkPool?: boolean } = {}) {
+  const sockets: Socket[] = [];
+  for (let i = 0; i < 2; i++) {
+    const s = createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    sockets.push(s);
+  }
+  const [a, b] = sockets as [Socket, Socket];
+  const to = (s: Socket) => ({ address: '127.0.0.1', port: s.address().port });
+  return {
+    sender: createPseudoTcpStream(udpTransport(a, to(b)), options),
+    receiver: createPseudoTcpStream(udpTransport(b, to(a)), options),
+  };
+}
+
+/** Sends `data` from one stream to the other; resolves with the chunks read, checked whole. */
+async function transfer(sender: PseudoTcpStream, receiver: PseudoTcpStream, data: Buffer): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  receiver.on('data', (c: Buffer) => chunks.push(c));
+  const ended = new Promise<void>((r) => receiver.once('end', r));
+  sender.resume();
+  sender.end(data);
+  await ended;
+  expect(Buffer.concat(chunks).equals(data)).toBe(true);
+  return chunks;
+}
+
+const closed = (s: PseudoTcpStream) => new Promise<void>((r) => (s.closed ? r() : s.once('close', r)));
