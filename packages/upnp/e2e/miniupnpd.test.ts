@@ -244,6 +244,32 @@ describe.skipIf(pre.skip)('miniupnpd in a router namespace', () => {
     return { until, client, context, stop: () => relay.kill() };
   }
 
+  /**
+   * A mapPort client through the staging relay in `mode`, once PCP won with its answer held by the
+   * relay; `body` goes on from there. A failure reports the relay's events and miniupnpd's log.
+   */
+  async function withStagedPcpWin(
+    mode: 'late-add' | 'pmp-stray',
+    port: number,
+    options: Record<string, unknown>,
+    body: (client: Client, relay: ReturnType<typeof startRelay>) => Promise<void>,
+  ): Promise<void> {
+    const relay = startRelay(mode);
+    let client: Client | undefined;
+    try {
+      client = await relay.client(port, options);
+      const mapped = await client.next('mapped');
+      expect(mapped.method).toBe('pcp');
+      expect(await relay.until('pcp-released')).toMatchObject({ held: true });
+      await body(client, relay);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${relay.context()}`);
+    } finally {
+      await client?.stop();
+      relay.stop();
+    }
+  }
+
   it('PCP wins while UPnP AddPortMapping is on its way, applied late: nothing is left behind', {
     timeout: 30_000,
   }, async () => {
@@ -251,24 +277,13 @@ describe.skipIf(pre.skip)('miniupnpd in a router namespace', () => {
     // then lets PCP win and passes AddPortMapping on 800 ms later: the router applies it whether
     // mapPort still waits or not (as one already in its queue). The loser must not be abandoned,
     // nor delete the winner's rule while it is open.
-    const relay = startRelay('late-add');
-    let client: Client | undefined;
-    try {
-      client = await relay.client(40040);
-      const mapped = await client.next('mapped');
-      expect(mapped.method).toBe('pcp');
-      expect(await relay.until('pcp-released')).toMatchObject({ held: true });
+    await withStagedPcpWin('late-add', 40040, {}, async (client, relay) => {
       client.send('close'); // at once, as the README example does
       await client.next('closed');
       expect(await relay.until('add-applied')).toMatchObject({ status: 200 });
       await new Promise((r) => setTimeout(r, 300));
       expect(lab.dnatRules()).toEqual([]);
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\n${relay.context()}`);
-    } finally {
-      await client?.stop();
-      relay.stop();
-    }
+    });
   });
 
   it('PCP wins after the NAT-PMP fallback was applied: close deletes through both, nothing is left', {
@@ -276,23 +291,12 @@ describe.skipIf(pre.skip)('miniupnpd in a router namespace', () => {
   }, async () => {
     // PCP's answer is held past the 600 ms head start, so the NAT-PMP fallback goes out; miniupnpd
     // re-files the rule under NAT-PMP (and then refuses PCP's deletion of it); PCP wins.
-    const relay = startRelay('pmp-stray');
-    let client: Client | undefined;
-    try {
-      client = await relay.client(40050, { methods: ['pcp', 'nat-pmp'] });
-      const mapped = await client.next('mapped');
-      expect(mapped.method).toBe('pcp');
-      expect(await relay.until('pcp-released')).toMatchObject({ held: true });
+    await withStagedPcpWin('pmp-stray', 40050, { methods: ['pcp', 'nat-pmp'] }, async (client) => {
       expect(lab.dnatRules()).toEqual([`40050->${lab.hostAddress}:40050`]);
       client.send('close');
       await client.next('closed');
       expect(lab.dnatRules()).toEqual([]);
-    } catch (e) {
-      throw new Error(`${(e as Error).message}\n${relay.context()}`);
-    } finally {
-      await client?.stop();
-      relay.stop();
-    }
+    });
   });
 
   it('mapPort with all methods returns one mapping and leaves no other behind', {
