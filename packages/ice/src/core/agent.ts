@@ -522,7 +522,14 @@ export class IceAgent {
     packets: number,
     bytes: number,
     streamId = 0,
-  ): { source: TransportAddress; destination: TransportAddress } | undefined {
+  ):
+    | {
+        /** The local base to send from (a host socket, or a relayed address: through TURN). */
+        source: TransportAddress;
+        /** The remote candidate's address. */
+        destination: TransportAddress;
+      }
+    | undefined {
     if (this.state === 'closed' || this.state === 'failed') return undefined;
     const pair = this.activePair(streamId, component);
     if (!pair) return undefined;
