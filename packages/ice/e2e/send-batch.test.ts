@@ -1,6 +1,7 @@
 // IceTransport.sendBatch: application data in batches on the pair in use, through the batchSend
 // option where given (one system call for many datagrams) and node:dgram for the rest; what it
 // returns tells the caller (pseudo-TCP) whether it may reuse the datagrams' memory.
+import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { type BatchSend, IceConnection, type IceTransport } from '../src/index.js';
 
@@ -21,6 +22,9 @@ async function connectedPair(
 function datagrams(n: number, size = 200): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => new Uint8Array(size).fill(i & 0xff).fill(0x80, 0, 1));
 }
+
+/** A batch sender that says it sent everything (and sends nothing). */
+const claimsAll: BatchSend = (_socket, _to, _list, count) => count;
 
 function receive(t: IceTransport, n: number): Promise<Uint8Array[]> {
   const got: Uint8Array[] = [];
@@ -114,5 +118,53 @@ describe('IceTransport.sendBatch', () => {
     alice.close();
     bob.close();
     expect(ta.sendBatch(datagrams(3), 3)).toBe(true);
+  });
+
+  it('through a base whose owner keeps the socket to itself, or after a single send(), it never vouches for the memory', async () => {
+    // A shared base without `socket`: its owner's send() may queue the data (as a TURN client
+    // waiting for a permission does), so sendBatch must answer false, and from then on.
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    const handlers = new Set<
+      (data: Uint8Array, from: { family: 'IPv4'; address: string; port: number }) => void
+    >();
+    socket.on('message', (m, rinfo) => {
+      for (const h of handlers) h(m, { family: 'IPv4', address: rinfo.address, port: rinfo.port });
+    });
+    const alice = new IceConnection({ batchSend: claimsAll });
+    alice.addSharedBase({
+      address: { family: 'IPv4', address: '127.0.0.1', port: socket.address().port },
+      send: (data, to) => socket.send(data, to.port, to.address),
+      onDatagram: (h) => {
+        handlers.add(h);
+        return () => handlers.delete(h);
+      },
+    });
+    alice.endOfLocalCandidates();
+    const bob = new IceConnection({ host: { addresses: ['127.0.0.1'] } });
+    try {
+      const db = await bob.gather();
+      alice.setRemoteDescription(db);
+      bob.setRemoteDescription(alice.localDescription());
+      const [ta, tb] = await Promise.all([alice.connect(), bob.connect()]);
+      const got = receive(tb, 5);
+      expect(ta.sendBatch(datagrams(5), 5)).toBe(false);
+      expect((await got).length).toBe(5);
+
+      // A connection whose batches were all taken by batchSend, until the caller used send().
+      const carol = await connectedPair('127.0.0.1', { batchSend: claimsAll });
+      try {
+        expect(carol.ta.sendBatch(datagrams(2), 2)).toBe(true);
+        carol.ta.send(datagrams(1)[0] as Uint8Array);
+        expect(carol.ta.sendBatch(datagrams(2), 2)).toBe(false);
+      } finally {
+        carol.alice.close();
+        carol.bob.close();
+      }
+    } finally {
+      alice.close();
+      bob.close();
+      socket.close();
+    }
   });
 });

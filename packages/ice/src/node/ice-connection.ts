@@ -71,7 +71,8 @@ export interface IceTransport {
    * Sends `datagrams[0..count)` on the selected pair, in order, as `send` would one by one (the
    * array is the caller's again when it returns). Returns true when none of the datagrams given to
    * this transport so far will still be read (their bytes were copied into the kernel, or they were
-   * dropped): the caller may reuse that memory. False when some wait in node:dgram's queue.
+   * dropped): the caller may reuse that memory. False when some may still wait (in node:dgram's
+   * queue, a TURN client's, or wherever a shared base's `send` put them).
    */
   sendBatch(datagrams: readonly Uint8Array[], count: number): boolean;
   /** Registers a listener for datagrams on the connection; returns a function that removes it. */
@@ -172,6 +173,12 @@ export class IceConnection extends IceConnectionEmitter {
   private readonly messageListeners = new Set<(data: Uint8Array) => void>();
   /** Application datagrams handed to node:dgram by sendBatch whose asynchronous send has not completed. */
   private dgramSendsPending = 0;
+  /**
+   * sendBatch handed data to something that may keep it for an unknown time (a TURN client queues
+   * it until its permission is installed; a shared base without a socket; node:dgram untracked):
+   * from then on it never tells the caller that its memory is free.
+   */
+  private dataHeldElsewhere = false;
   private readonly dgramSent = (): void => {
     this.dgramSendsPending--;
   };
@@ -529,6 +536,7 @@ export class IceConnection extends IceConnectionEmitter {
     return {
       // A datagram transport may lose datagrams (pseudo-TCP retransmits): no pair to send on is a drop here.
       send: (data) => {
+        this.dataHeldElsewhere = true; // node:dgram may keep it: sendBatch no longer vouches for memory
         if (this.agent.send(1, data)) this.drive();
       },
       sendBatch: (datagrams, count) => this.sendBatch(datagrams, count),
@@ -546,18 +554,19 @@ export class IceConnection extends IceConnectionEmitter {
    * node:dgram. Through a TURN relay each goes as `send` would.
    */
   private sendBatch(datagrams: readonly Uint8Array[], count: number): boolean {
-    if (this.closed) return this.dgramSendsPending === 0;
+    if (this.closed) return this.nothingHeld();
     let bytes = 0;
     for (let i = 0; i < count; i++) bytes += (datagrams[i] as Uint8Array).length;
     const route = this.agent.dataRoute(1, count, bytes);
-    if (route === undefined) return this.dgramSendsPending === 0; // dropped, like send() without a pair
+    if (route === undefined) return this.nothingHeld(); // dropped, like send() without a pair
     const { source, destination } = route;
     const socket = this.baseSocket(source);
+    const batchSend = this.options.batchSend;
+    if (socket === undefined || batchSend === undefined) this.dataHeldElsewhere = true;
     if (socket === undefined) {
       for (let i = 0; i < count; i++) this.transmit(source, datagrams[i] as Uint8Array, destination);
-      return false; // the TURN client may still hold them
+      return false;
     }
-    const batchSend = this.options.batchSend;
     let sent = 0;
     if (batchSend !== undefined) {
       try {
@@ -581,7 +590,12 @@ export class IceConnection extends IceConnectionEmitter {
         this.noteBatchError(e);
       }
     }
-    return batchSend !== undefined && this.dgramSendsPending === 0;
+    return this.nothingHeld();
+  }
+
+  /** Whether no datagram given to sendBatch so far can still be read by anyone. */
+  private nothingHeld(): boolean {
+    return this.options.batchSend !== undefined && !this.dataHeldElsewhere && this.dgramSendsPending === 0;
   }
 
   /** A batch's datagram refused: a socket its owner closed meanwhile drops it silently, as its send() would. */
