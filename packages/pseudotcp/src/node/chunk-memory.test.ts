@@ -6,8 +6,9 @@ import { createSocket, type Socket } from 'node:dgram';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, onTestFinished, test } from 'vitest';
+import { closed, transfer } from '../../test/stream-transfer.js';
 import { allocChunk, keptChunkBlocks, useChunkMemory } from './chunk-memory.js';
-import { createPseudoTcpStream, type PseudoTcpStream } from './stream.js';
+import { createPseudoTcpStream } from './stream.js';
 import { udpTransport } from './transport.js';
 import { udpBatchAddon } from './udp-batch.js';
 
@@ -124,17 +125,3 @@ async function streamPair(options: { chunkPool?: boolean } = {}) {
     receiver: createPseudoTcpStream(udpTransport(b, to(a)), options),
   };
 }
-
-/** Sends `data` from one stream to the other; resolves with the chunks read, checked whole. */
-async function transfer(sender: PseudoTcpStream, receiver: PseudoTcpStream, data: Buffer): Promise<Buffer[]> {
-  const chunks: Buffer[] = [];
-  receiver.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise<void>((r) => receiver.once('end', r));
-  sender.resume();
-  sender.end(data);
-  await ended;
-  expect(Buffer.concat(chunks).equals(data)).toBe(true);
-  return chunks;
-}
-
-const closed = (s: PseudoTcpStream) => new Promise<void>((r) => (s.closed ? r() : s.once('close', r)));

@@ -5,6 +5,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
+import { closed, transfer } from '../../test/stream-transfer.js';
 import { createPseudoTcpStream } from './stream.js';
 import { udpTransport } from './transport.js';
 
@@ -201,18 +202,8 @@ describe.each([
     const receiver = createPseudoTcpStream(
       udpTransport(b, { address: '127.0.0.1', port: a.address().port }, { native: !native }),
     );
-    const data = randomBytes(8 * 1024 * 1024);
-    const chunks: Buffer[] = [];
-    receiver.on('data', (c: Buffer) => chunks.push(c));
-    const ended = new Promise<void>((r) => receiver.once('end', r));
-    sender.resume();
-    sender.end(data);
-    await ended;
-    expect(Buffer.concat(chunks).equals(data)).toBe(true);
+    await transfer(sender, receiver, randomBytes(8 * 1024 * 1024));
     receiver.end();
-    await Promise.all([
-      new Promise<void>((r) => sender.once('close', r)),
-      new Promise<void>((r) => (receiver.closed ? r() : receiver.once('close', r))),
-    ]);
+    await Promise.all([closed(sender), closed(receiver)]);
   });
 });
