@@ -505,9 +505,9 @@ export class IceAgent {
    * or consent was lost (RFC 7675 §5.1: sending MUST stop).
    */
   send(component: number, data: Uint8Array, streamId = 0): boolean {
-    const route = this.dataRoute(component, 1, data.length, streamId);
-    if (!route) return false;
-    this.transmits.push({ data, destination: route.destination, source: route.source });
+    const pair = this.dataPair(component, streamId, 1, data.length);
+    if (!pair) return false;
+    this.transmits.push({ data, destination: pair.remote.address, source: pair.local.base });
     return true;
   }
 
@@ -530,12 +530,8 @@ export class IceAgent {
         destination: TransportAddress;
       }
     | undefined {
-    if (this.state === 'closed' || this.state === 'failed') return undefined;
-    const pair = this.activePair(streamId, component);
-    if (!pair) return undefined;
-    pair.stats.bytesSent += bytes;
-    pair.stats.packetsSent += packets;
-    return { source: pair.local.base, destination: pair.remote.address };
+    const pair = this.dataPair(component, streamId, packets, bytes);
+    return pair && { source: pair.local.base, destination: pair.remote.address };
   }
 
   /**
@@ -1401,6 +1397,21 @@ export class IceAgent {
       this.foundations.set(key, f);
     }
     return f;
+  }
+
+  /** The pair application data goes on now, with the data counted on it; undefined when none may carry it. */
+  private dataPair(
+    component: number,
+    streamId: number,
+    packets: number,
+    bytes: number,
+  ): CandidatePair | undefined {
+    if (this.state === 'closed' || this.state === 'failed') return undefined;
+    const pair = this.activePair(streamId, component);
+    if (!pair) return undefined;
+    pair.stats.bytesSent += bytes;
+    pair.stats.packetsSent += packets;
+    return pair;
   }
 
   private pairInfo(p: CandidatePair): PairInfo {

@@ -280,7 +280,7 @@ export class IceConnection extends IceConnectionEmitter {
   /** Whether a host base for this address was added (addBase or addSharedBase). */
   hasBase(address: TransportAddress): boolean {
     const key = addressKey(address);
-    return this.shared.has(key) || this.bases.some((b) => addressKey(b.address) === key);
+    return this.shared.has(key) || this.ownBase(key) !== undefined;
   }
 
   /**
@@ -311,8 +311,7 @@ export class IceConnection extends IceConnectionEmitter {
         shared.base.send(data, destination);
         return;
       }
-      const b = this.bases.find((x) => addressKey(x.address) === key);
-      b?.socket.send(data, destination.port, destination.address);
+      this.ownBase(key)?.socket.send(data, destination.port, destination.address);
     } catch (e) {
       this.noteSendError(e);
     }
@@ -610,7 +609,12 @@ export class IceConnection extends IceConnectionEmitter {
     if (this.relays.has(key)) return undefined;
     const shared = this.shared.get(key);
     if (shared) return shared.base.socket;
-    return this.bases.find((x) => addressKey(x.address) === key)?.socket;
+    return this.ownBase(key)?.socket;
+  }
+
+  /** The base whose socket this connection owns (addBase), by address key. */
+  private ownBase(key: string): BaseSocket | undefined {
+    return this.bases.find((b) => addressKey(b.address) === key);
   }
 
   private failure(state: IceConnectionState, reason?: IceFailureReason): IceError {
