@@ -10,9 +10,8 @@
 // the collector decides to grow a space, so they still work when set here:
 // - a growth factor of 1 keeps the semi-spaces at their initial 1 MiB;
 // - the session collects the young generation every MiB of records (memory.ts);
-// - on paths with the large (8 MiB) pseudo-TCP buffers, transfer.ts sets --optimize-for-size once
-//   connected, which keeps the old generation small at some CPU (a full collection every 32 MiB
-//   instead was tried and reverted: the sender's peak RSS rose from 86-89 to 95-105 MiB).
+// - transfer.ts hands back the pages of node's executable that starting node went through once
+//   (file-pages.ts), at start and when the session begins.
 // Flags that V8 reads only when the isolate starts do nothing here: --max-semi-space-size,
 // --single-threaded-gc (V8 aborts at the next full collection), and --no-concurrent-recompilation
 // (TurboFan's background jobs keep 3-6 MiB in glibc's per-thread malloc arenas during a transfer;

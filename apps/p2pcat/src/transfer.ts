@@ -15,6 +15,7 @@ import {
   prepareEndpoint,
 } from './endpoint.js';
 import { ExitCode, UserError } from './exit-codes.js';
+import { releaseCleanFilePages } from './file-pages.js';
 import { formatBytes } from './files-receiver.js';
 import { runHandshake } from './handshake.js';
 import { sealInbandAnswer } from './inband-answer.js';
@@ -111,6 +112,9 @@ async function transfer(
     warn: (l) => reporter.info(l),
   };
   const keyPair = generateEphemeralKeyPair();
+  // Starting node and loading the CLI are done: their pages of node's executable go back
+  // (file-pages.ts), once more when the session begins.
+  releaseFilePages(reporter, 'start');
   const endpoint: PreparedEndpoint = await prepareEndpoint(epOptions);
   const onAbort = () => void endpoint.close();
   let stopOffering = () => {};
@@ -302,6 +306,7 @@ async function transfer(
       ? { kind: 'files', paths: cmd.sendPaths }
       : { kind: 'pipe', input: standardInput(), inputIsTty: process.stdin.isTTY === true };
     enableYoungCollections();
+    releaseFilePages(reporter, 'session');
     const t0 = performance.now();
     let result: Awaited<ReturnType<typeof runSession>>;
     try {
@@ -409,6 +414,14 @@ function transportStats(stream: PseudoTcpStream) {
     bytesSent: s.bytesSent,
     bytesReceived: s.bytesReceived,
   };
+}
+
+function releaseFilePages(reporter: Reporter, when: string): void {
+  const r = releaseCleanFilePages();
+  if (r.mappings > 0)
+    reporter.detail(
+      `${when}: ${formatBytes(r.residentBytes)} of clean file pages released (${r.mappings} mappings)`,
+    );
 }
 
 async function closeGracefully(stream: PseudoTcpStream, limitMs = 5000): Promise<void> {
