@@ -18,8 +18,12 @@ export interface Proc {
 
 const running = new Set<ChildProcess>();
 
-export function p2pcat(args: string[], stdin: 'pipe' | 'ignore' = 'ignore'): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: [stdin, 'pipe', 'pipe'], detached: true });
+export function p2pcat(args: string[], stdin: 'pipe' | 'ignore' = 'ignore', env?: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: [stdin, 'pipe', 'pipe'],
+    detached: true,
+    env: env ? { ...process.env, ...env } : process.env,
+  });
   running.add(child);
   let err = '';
   const out: Buffer[] = [];
