@@ -22,7 +22,7 @@ export function p2pcat(args: string[], stdin: 'pipe' | 'ignore' = 'ignore', env?
   const child = spawn(process.execPath, [CLI, ...args], {
     stdio: [stdin, 'pipe', 'pipe'],
     detached: true,
-    env: env ? { ...process.env, ...env } : process.env,
+    env: { ...process.env, ...env },
   });
   running.add(child);
   let err = '';
